@@ -1,0 +1,31 @@
+@{
+    RootModule             = 'Acme.PowerShell.dll'
+    ModuleVersion          = '0.1.0'
+    CompatiblePSEditions   = @('Desktop', 'Core')
+    GUID                   = '5f1f7c1e-3a0b-4d8e-9a55-0c7f0e4a9b21'
+    Author                 = 'Acme contributors'
+    CompanyName            = 'Acme contributors'
+    Copyright              = '(c) Acme contributors. MIT License.'
+    Description            = 'A complete ACME (RFC 8555) client: get, renew, export and revoke TLS certificates from Let''s Encrypt, ZeroSSL, Google Trust Services or any private ACME CA, as a pipeline of typed objects.'
+    PowerShellVersion      = '5.1'
+    DotNetFrameworkVersion = '4.7.2'
+    FormatsToProcess       = @('Acme.format.ps1xml')
+    CmdletsToExport        = @(
+        'Complete-AcmeOrder'
+        'Export-AcmeCertificate'
+        'New-AcmeAccount'
+        'New-AcmeOrder'
+        'Start-AcmeHttpChallenge'
+    )
+    FunctionsToExport      = @()
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('ACME', 'LetsEncrypt', 'Certificate', 'TLS', 'SSL', 'PKI', 'RFC8555', 'ZeroSSL', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            LicenseUri   = 'https://github.com/acme-powershell/Acme/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/acme-powershell/Acme'
+            ReleaseNotes = 'First release: the five-cmdlet pipeline from account to exported certificate.'
+        }
+    }
+}

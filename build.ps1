@@ -1,0 +1,154 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+    Builds, tests, documents and packages the Acme module. Plain PowerShell, no build framework.
+.DESCRIPTION
+    Tasks:
+      Build    compile and stage the module into output/Acme/<version>/ (includes Docs)
+      Docs     compile docs/en-US markdown into MAML help and about_ topics in the staged module
+      Test     Build, then xunit and Pester (against a local Pebble); ends with "N passed, N failed"
+      Demo     Build, start a local Pebble, issue a certificate with the five-cmdlet pipeline into ./out
+      Clean    remove build output
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Docs', 'Test', 'Demo', 'Clean')]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester tags to run or leave out (for example -ExcludeTag Slow).
+    [string[]] $Tag = @(),
+    [string[]] $ExcludeTag = @()
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$root = $PSScriptRoot
+$manifest = Import-PowerShellDataFile (Join-Path $root 'Acme.psd1')
+$version = $manifest.ModuleVersion
+$outputRoot = Join-Path $root 'output'
+$moduleDir = Join-Path $outputRoot "Acme/$version"
+$testResults = Join-Path $outputRoot 'TestResults'
+Import-Module (Join-Path $root 'tests/Pester/AcmeTestHelpers.psm1') -Force
+
+function Invoke-Native {
+    param([Parameter(Mandatory)][string] $What, [Parameter(Mandatory)][scriptblock] $Command)
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Clean {
+    foreach ($path in 'output', 'out') {
+        Remove-Item -LiteralPath (Join-Path $root $path) -Recurse -Force -ErrorAction Ignore
+    }
+    Get-ChildItem -Path (Join-Path $root 'src'), (Join-Path $root 'tests') -Directory -Recurse -Include bin, obj -ErrorAction Ignore |
+        Remove-Item -Recurse -Force -ErrorAction Ignore
+}
+
+function Invoke-Build {
+    $publish = Join-Path $outputRoot 'publish'
+    Remove-Item -LiteralPath $publish -Recurse -Force -ErrorAction Ignore
+    Invoke-Native 'dotnet publish' {
+        dotnet publish (Join-Path $root 'src/Acme.PowerShell/Acme.PowerShell.csproj') -c $Configuration -o $publish `
+            -p:Version=$version --nologo -v:quiet
+    }
+    Remove-Item -LiteralPath $moduleDir -Recurse -Force -ErrorAction Ignore
+    $null = New-Item -ItemType Directory -Path $moduleDir -Force
+    Copy-Item (Join-Path $root 'Acme.psd1'), (Join-Path $root 'LICENSE'), (Join-Path $root 'src/Acme.PowerShell/Acme.format.ps1xml') $moduleDir
+    Get-ChildItem $publish -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll' | Copy-Item -Destination $moduleDir
+    Invoke-Docs
+    Write-Host "Built Acme $version into $moduleDir"
+}
+
+function Invoke-Docs {
+    $compiler = Join-Path $root 'build/Build-Help.ps1'
+    if (Test-Path $compiler) {
+        & $compiler -DocsPath (Join-Path $root 'docs/en-US') -OutputPath (Join-Path $moduleDir 'en-US') -AssemblyName 'Acme.PowerShell.dll'
+    }
+}
+
+function Restore-TestTools {
+    Invoke-Native 'restoring the test tools (Pester)' { dotnet restore (Join-Path $root 'build/tools.proj') --nologo -v:quiet }
+}
+
+function Get-NuGetPackagesFolder {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    $line = dotnet nuget locals global-packages --list
+    ($line -replace '^global-packages:\s*', '').Trim()
+}
+
+function Invoke-Test {
+    Invoke-Build
+    Restore-TestTools
+    $null = New-Item -ItemType Directory -Path $testResults -Force
+
+    Write-Host "`n== xunit ==" -ForegroundColor Cyan
+    $trx = Join-Path $testResults 'xunit.trx'
+    Remove-Item $trx -ErrorAction Ignore
+    dotnet test (Join-Path $root 'tests/Acme.Protocol.Tests/Acme.Protocol.Tests.csproj') -c $Configuration --nologo `
+        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal'
+    $xunitPassed = 0; $xunitFailed = 0
+    if (Test-Path $trx) {
+        $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
+        $xunitPassed = [int]$counters.passed
+        $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    } else {
+        $xunitFailed = 1
+        Write-Host 'xunit produced no results.' -ForegroundColor Red
+    }
+
+    Write-Host "`n== Pester ==" -ForegroundColor Cyan
+    $summary = Join-Path $testResults 'pester-summary.json'
+    Remove-Item $summary -ErrorAction Ignore
+    $pester = Join-Path (Get-NuGetPackagesFolder) 'pester/6.2.0/tools/Pester.psd1'
+    $pwsh = Get-PwshCommand
+    $pwshArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tests/Pester/Invoke-PesterTests.ps1'),
+        '-PesterPath', $pester, '-ModulePath', (Join-Path $moduleDir 'Acme.psd1'), '-SummaryPath', $summary, '-ResultPath', $testResults)
+    if ($Tag) { $pwshArgs += @('-Tag', ($Tag -join ',')) }
+    if ($ExcludeTag) { $pwshArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) @pwshArgs
+    $pesterPassed = 0; $pesterFailed = 0
+    if (Test-Path $summary) {
+        $s = Get-Content -Raw $summary | ConvertFrom-Json
+        $pesterPassed = [int]$s.Passed
+        $pesterFailed = [int]$s.Failed
+    } else {
+        $pesterFailed = 1
+        Write-Host 'Pester produced no results.' -ForegroundColor Red
+    }
+
+    $passed = $xunitPassed + $pesterPassed
+    $failed = $xunitFailed + $pesterFailed
+    Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed"
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $pebble = Start-TestPebble
+    try {
+        $pwsh = Get-PwshCommand
+        & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $root 'examples/Demo.ps1') `
+            -ModulePath (Join-Path $moduleDir 'Acme.psd1') -Directory $pebble.Directory -TrustedRoot $pebble.ApiRootPath `
+            -HttpPort $pebble.HttpPort -ManagementUrl $pebble.ManagementUrl -OutPath (Join-Path $root 'out')
+        if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit $LASTEXITCODE)." }
+    } finally {
+        Stop-TestPebble $pebble
+    }
+}
+
+foreach ($t in $Task) {
+    switch ($t) {
+        'Clean' { Invoke-Clean }
+        'Build' { Invoke-Build }
+        'Docs' { Invoke-Docs }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+    }
+}

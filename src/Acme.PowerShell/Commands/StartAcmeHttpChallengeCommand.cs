@@ -1,0 +1,65 @@
+using System.Management.Automation;
+using System.Net;
+using Acme.PowerShell.Infrastructure;
+using Acme.Protocol;
+using Acme.Protocol.Flow;
+
+namespace Acme.PowerShell.Commands;
+
+[Cmdlet(VerbsLifecycle.Start, "AcmeHttpChallenge", SupportsShouldProcess = true, DefaultParameterSetName = ListenerSet)]
+[OutputType(typeof(AcmeOrder))]
+public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
+{
+    private const string ListenerSet = "Listener";
+    private const string WebRootSet = "WebRoot";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public AcmeOrder Order { get; set; } = null!;
+
+    [Parameter(ParameterSetName = ListenerSet)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 80;
+
+    [Parameter(ParameterSetName = ListenerSet)]
+    public IPAddress? ListenAddress { get; set; }
+
+    [Parameter(ParameterSetName = ListenerSet)]
+    public SwitchParameter SkipSelfCheck { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = WebRootSet)]
+    [ValidateNotNullOrEmpty]
+    public string WebRoot { get; set; } = null!;
+
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSec { get; set; } = 300;
+
+    protected override void ProcessRecord()
+    {
+        string names = string.Join(", ", Order.Names);
+        if (!ShouldProcess(names, ParameterSetName == WebRootSet
+                ? $"Answer http-01 challenges with files in {WebRoot}"
+                : $"Answer http-01 challenges from a listener on port {Port}"))
+        {
+            return;
+        }
+
+        string? webRoot = ParameterSetName == WebRootSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(WebRoot) : null;
+        try
+        {
+            AcmeOrder order = RunAsync(context =>
+            {
+                IChallengeSolver solver = webRoot is not null
+                    ? Http01Solver.WithWebRoot(webRoot, context)
+                    : Http01Solver.WithListener(Port, ListenAddress, !SkipSelfCheck, context);
+                return OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken);
+            });
+            WriteObject(order);
+        }
+        catch (AcmeException e)
+        {
+            WriteAcmeError(e, Order);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+using System;
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Acme.Protocol;
+using Acme.Protocol.Flow;
+
+namespace Acme.PowerShell.Infrastructure;
+
+/// <summary>
+/// The base of every cmdlet: a cancellation source that Ctrl+C (StopProcessing) cancels, and a pump
+/// that runs the core's async work on the thread pool while the pipeline thread writes its verbose,
+/// debug and progress records as they come (after jborean93's AsyncPSCmdlet). PowerShellStandard 5.1
+/// has no PipelineStopToken, so the cmdlet keeps its own.
+/// </summary>
+public abstract class AcmeCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    protected CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>
+    /// Runs <paramref name="work"/> and returns its result, writing the records it posts on this
+    /// (the pipeline) thread meanwhile. Ctrl+C cancels the work, waits briefly for its cleanup
+    /// (listeners closed, records withdrawn) and stops the pipeline.
+    /// </summary>
+    protected T RunAsync<T>(Func<CmdletContext, Task<T>> work)
+    {
+        using var context = new CmdletContext(this, IsDebugEnabled());
+        Task<T> task = Task.Run(() => work(context), StopToken);
+        task.ContinueWith(_ => context.Complete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        try
+        {
+            context.Pump(StopToken);
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            try
+            {
+                task.Wait(TimeSpan.FromSeconds(10));
+            }
+            catch (AggregateException)
+            {
+            }
+
+            throw new PipelineStoppedException();
+        }
+
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    protected void RunAsync(Func<CmdletContext, Task> work) =>
+        RunAsync<bool>(async context =>
+        {
+            await work(context).ConfigureAwait(false);
+            return true;
+        });
+
+    /// <summary>Writes a non-terminating error for one failed item; the pipeline goes on with the next.</summary>
+    protected void WriteAcmeError(Exception exception, object? target) => WriteError(AcmeErrorRecords.Create(exception, target));
+
+    /// <summary>Stops the cmdlet with a terminating error (a setup failure no later item can avoid).</summary>
+    protected void ThrowAcmeError(Exception exception, object? target) => ThrowTerminatingError(AcmeErrorRecords.Create(exception, target));
+
+    /// <summary>A retry policy with the cmdlet's -TimeoutSec.</summary>
+    protected static RetryPolicy PolicyFor(int timeoutSec) => RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(timeoutSec));
+
+    private bool IsDebugEnabled()
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("Debug", out object? debug))
+        {
+            return debug is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(debug);
+        }
+
+        object? preference = GetVariableValue("DebugPreference");
+        return preference is ActionPreference p && p != ActionPreference.SilentlyContinue && p != ActionPreference.Ignore;
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// What async work sees of the cmdlet: a log and a progress sink whose records are queued to the
+    /// pipeline thread, and a way to run something there (a user's script block).
+    /// </summary>
+    public sealed class CmdletContext : IAcmeLog, IProgress<AcmeProgress>, IDisposable
+    {
+        private readonly AcmeCmdlet _cmdlet;
+        private readonly BlockingCollection<Action> _queue = new();
+        private readonly object _gate = new();
+        private readonly int _activityId;
+        private bool _completed;
+
+        internal CmdletContext(AcmeCmdlet cmdlet, bool debug)
+        {
+            _cmdlet = cmdlet;
+            IsDebugEnabled = debug;
+            _activityId = Math.Abs(cmdlet.GetType().Name.GetHashCode() % 100000) + 1;
+        }
+
+        public bool IsDebugEnabled { get; }
+
+        public void Verbose(string message) => Post(() => _cmdlet.WriteVerbose(message));
+
+        public void Debug(string message)
+        {
+            if (IsDebugEnabled)
+            {
+                Post(() => _cmdlet.WriteDebug(message));
+            }
+        }
+
+        public void Warning(string message) => Post(() => _cmdlet.WriteWarning(message));
+
+        public void Report(AcmeProgress value)
+        {
+            var record = new ProgressRecord(_activityId, value.Activity, string.IsNullOrEmpty(value.Status) ? value.Activity : value.Status)
+            {
+                PercentComplete = value.PercentComplete < 0 ? -1 : Math.Min(100, value.PercentComplete),
+                SecondsRemaining = value.SecondsRemaining,
+                RecordType = value.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            Post(() => _cmdlet.WriteProgress(record));
+        }
+
+        /// <summary>Runs <paramref name="action"/> on the pipeline thread (script blocks must run there).</summary>
+        public Task<TResult> InvokeOnPipelineThreadAsync<TResult>(Func<TResult> action)
+        {
+            var completion = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!Post(() =>
+            {
+                try
+                {
+                    completion.TrySetResult(action());
+                }
+                catch (Exception e)
+                {
+                    completion.TrySetException(e);
+                }
+            }))
+            {
+                completion.TrySetCanceled();
+            }
+
+            return completion.Task;
+        }
+
+        private bool Post(Action action)
+        {
+            lock (_gate)
+            {
+                if (_completed)
+                {
+                    return false;
+                }
+
+                _queue.Add(action);
+                return true;
+            }
+        }
+
+        internal void Complete()
+        {
+            lock (_gate)
+            {
+                _completed = true;
+                _queue.CompleteAdding();
+            }
+        }
+
+        internal void Pump(CancellationToken cancellationToken)
+        {
+            foreach (Action action in _queue.GetConsumingEnumerable(cancellationToken))
+            {
+                action();
+            }
+        }
+
+        public void Dispose()
+        {
+            Complete();
+            _queue.Dispose();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System;
+using System.Globalization;
+using System.Management.Automation;
+using System.Text;
+using Acme.Protocol;
+
+namespace Acme.PowerShell.Infrastructure;
+
+/// <summary>
+/// The one place that turns an exception into an ErrorRecord: a stable ErrorId, the matching
+/// ErrorCategory, the target, and ErrorDetails carrying the server's detail ("Clients SHOULD display
+/// the 'detail' field of all errors", RFC 8555 section 6.7) and a recommended action.
+/// </summary>
+public static class AcmeErrorRecords
+{
+    public static ErrorRecord Create(Exception exception, object? target)
+    {
+        if (exception is AggregateException aggregate && aggregate.InnerExceptions.Count == 1)
+        {
+            exception = aggregate.InnerExceptions[0];
+        }
+
+        (string id, ErrorCategory category, string? details, string? action) = Classify(exception);
+        var record = new ErrorRecord(exception, id, category, target);
+        if (details is not null)
+        {
+            record.ErrorDetails = new ErrorDetails(details);
+        }
+
+        if (action is not null)
+        {
+            record.ErrorDetails ??= new ErrorDetails(exception.Message);
+            record.ErrorDetails.RecommendedAction = action;
+        }
+
+        return record;
+    }
+
+    private static (string Id, ErrorCategory Category, string? Details, string? Action) Classify(Exception e)
+    {
+        switch (e)
+        {
+            case AcmeArgumentException a:
+                return (a.ErrorId, ArgumentCategory(a.ErrorId), null, null);
+            case AcmeLocalException l:
+                return (l.ErrorId, LocalCategory(l.ErrorId), null, null);
+            case AcmeAuthorizationFailedException f:
+                return ("AcmeAuthorizationFailed", ProblemCategory(f.Problem), f.Message,
+                    $"Check that {f.Authorization.Identifier.Value} reaches this machine's answer for the challenge, then order again.");
+            case AcmeBadNonceException n:
+                return ("AcmeBadNonce", ErrorCategory.ProtocolError, ProblemText(n.Problem, "The CA kept refusing fresh nonces"),
+                    "The CA rejected every retry's nonce; try again later.");
+            case AcmeRateLimitedException r:
+                return ("AcmeRateLimited", ErrorCategory.LimitsExceeded, ProblemText(r.Problem, "The CA's rate limit was reached"),
+                    r.RetryAfter is TimeSpan wait
+                        ? $"Retry after {DateTimeOffset.Now.Add(wait).ToString("u", CultureInfo.InvariantCulture)} ({Math.Ceiling(wait.TotalSeconds)} seconds)."
+                        : "Wait before retrying; see the CA's rate limit documentation.");
+            case AcmeServerException s:
+                return ("AcmeServerUnavailable", ErrorCategory.ResourceUnavailable, ProblemText(s.Problem, "The CA is unavailable"),
+                    "The CA had a server error; retry later.");
+            case AcmeOrderFailedException o:
+                return ("AcmeOrderFailed", ProblemCategory(o.Problem), ProblemText(o.Problem, $"The order {o.Order.Location} failed"), null);
+            case AcmeProblemException p:
+                return (ProblemErrorId(p.Problem), ProblemCategory(p.Problem), ProblemText(p.Problem, "The CA refused the request"), ProblemAction(p.Problem));
+            case AcmeProtocolException:
+                return ("AcmeProtocolViolation", ErrorCategory.ProtocolError, null, null);
+            case AcmeTimeoutException t:
+                return ("AcmeTimeout", ErrorCategory.OperationTimeout, null,
+                    t.SuggestedRetryAt is DateTimeOffset at ? $"The CA suggested trying again at {at.ToLocalTime().ToString("u", CultureInfo.InvariantCulture)}." : "Retry with a longer -TimeoutSec.");
+            case AcmeConnectionException:
+                return ("AcmeConnectionFailed", ErrorCategory.ConnectionError, null, "Check the server URL, the network and the server's TLS certificate (use -TrustedRootCertificate for a private CA).");
+            case UnauthorizedAccessException:
+                return ("AcmeAccessDenied", ErrorCategory.PermissionDenied, null, null);
+            case System.IO.IOException:
+                return ("AcmeFileError", ErrorCategory.WriteError, null, null);
+            default:
+                return ("AcmeUnexpectedError", ErrorCategory.NotSpecified, null, null);
+        }
+    }
+
+    private static string ProblemText(AcmeProblem problem, string lead)
+    {
+        var sb = new StringBuilder(lead).Append(": ").Append(problem.Describe());
+        sb.Append(" (").Append(problem.ShortType);
+        if (problem.Status is int status)
+        {
+            sb.Append(", HTTP ").Append(status);
+        }
+
+        sb.Append(')');
+        return sb.ToString();
+    }
+
+    /// <summary>"Acme" and the problem's short type in Pascal case: rejectedIdentifier becomes AcmeRejectedIdentifier.</summary>
+    internal static string ProblemErrorId(AcmeProblem problem)
+    {
+        if (!problem.Type.StartsWith(AcmeProblemTypes.Namespace, StringComparison.Ordinal))
+        {
+            return (problem.Status ?? 0) >= 500 ? "AcmeServerUnavailable" : "AcmeServerError";
+        }
+
+        string shortType = problem.ShortType;
+        return shortType.Length == 0 ? "AcmeServerError" : "Acme" + char.ToUpperInvariant(shortType[0]) + shortType.Substring(1);
+    }
+
+    internal static ErrorCategory ProblemCategory(AcmeProblem problem)
+    {
+        if (problem.Type == AcmeProblemTypes.Compound && problem.Subproblems.Count > 0)
+        {
+            return ProblemCategory(problem.Subproblems[0]);
+        }
+
+        return problem.Type switch
+        {
+            AcmeProblemTypes.Malformed or AcmeProblemTypes.BadCsr or AcmeProblemTypes.BadPublicKey or AcmeProblemTypes.BadSignatureAlgorithm
+                or AcmeProblemTypes.BadRevocationReason or AcmeProblemTypes.InvalidContact or AcmeProblemTypes.UnsupportedContact
+                or AcmeProblemTypes.UnsupportedIdentifier or AcmeProblemTypes.InvalidProfile => ErrorCategory.InvalidArgument,
+            AcmeProblemTypes.RejectedIdentifier or AcmeProblemTypes.Caa or AcmeProblemTypes.Unauthorized => ErrorCategory.PermissionDenied,
+            AcmeProblemTypes.AccountDoesNotExist => ErrorCategory.ObjectNotFound,
+            AcmeProblemTypes.ExternalAccountRequired => ErrorCategory.AuthenticationError,
+            AcmeProblemTypes.RateLimited => ErrorCategory.LimitsExceeded,
+            AcmeProblemTypes.OrderNotReady or AcmeProblemTypes.UserActionRequired => ErrorCategory.InvalidOperation,
+            AcmeProblemTypes.AlreadyRevoked or AcmeProblemTypes.AlreadyReplaced => ErrorCategory.ResourceExists,
+            AcmeProblemTypes.Connection or AcmeProblemTypes.Dns or AcmeProblemTypes.Tls => ErrorCategory.ConnectionError,
+            AcmeProblemTypes.IncorrectResponse => ErrorCategory.InvalidResult,
+            AcmeProblemTypes.ServerInternal => ErrorCategory.ResourceUnavailable,
+            AcmeProblemTypes.BadNonce => ErrorCategory.ProtocolError,
+            _ => (problem.Status ?? 0) >= 500 ? ErrorCategory.ResourceUnavailable : ErrorCategory.InvalidOperation,
+        };
+    }
+
+    private static string? ProblemAction(AcmeProblem problem) => problem.Type switch
+    {
+        AcmeProblemTypes.ExternalAccountRequired => "This CA requires external account binding: pass -ExternalAccountBinding with the key id and HMAC key the CA issued.",
+        AcmeProblemTypes.UserActionRequired => problem.Instance is null ? "Visit the CA's website and follow its instructions." : $"Visit {problem.Instance} and follow the instructions there.",
+        AcmeProblemTypes.RejectedIdentifier => "The CA will not issue for this name; check its policy.",
+        AcmeProblemTypes.Caa => "Add the CA to the domain's CAA records, or remove the records that forbid it.",
+        AcmeProblemTypes.AccountDoesNotExist => "No account exists for this key on this server; create one with New-AcmeAccount.",
+        _ => null,
+    };
+
+    private static ErrorCategory ArgumentCategory(string id) => id switch
+    {
+        "AcmeOrderNotReady" or "AcmeOrderNotValid" => ErrorCategory.InvalidOperation,
+        "AcmeChallengeTypeUnavailable" => ErrorCategory.InvalidOperation,
+        "AcmeWebRootNotFound" => ErrorCategory.ObjectNotFound,
+        "AcmeKeyPasswordIncorrect" => ErrorCategory.AuthenticationError,
+        _ => ErrorCategory.InvalidArgument,
+    };
+
+    private static ErrorCategory LocalCategory(string id) => id switch
+    {
+        "AcmeListenerPortInUse" => ErrorCategory.ResourceBusy,
+        "AcmeListenerAccessDenied" => ErrorCategory.PermissionDenied,
+        "AcmeWebRootNotWritable" => ErrorCategory.WriteError,
+        "AcmeSelfCheckFailed" => ErrorCategory.ConnectionError,
+        _ => ErrorCategory.NotSpecified,
+    };
+}

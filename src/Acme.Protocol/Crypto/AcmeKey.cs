@@ -1,0 +1,417 @@
+using System;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Pkcs;
+using Org.BouncyCastle.Asn1.Sec;
+using Org.BouncyCastle.Asn1.X9;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Math;
+using Org.BouncyCastle.Math.EC.Multiplier;
+using Org.BouncyCastle.Pkcs;
+using Org.BouncyCastle.Security;
+
+namespace Acme.Protocol.Crypto;
+
+/// <summary>The key types this module generates, for account keys and certificate keys.</summary>
+public enum AcmeKeyAlgorithm
+{
+    /// <summary>ECDSA on NIST P-256; signs JWS with ES256. The default: small, fast, accepted everywhere.</summary>
+    EC256,
+
+    /// <summary>ECDSA on NIST P-384; signs JWS with ES384.</summary>
+    EC384,
+
+    /// <summary>RSA 2048-bit; signs JWS with RS256.</summary>
+    RSA2048,
+
+    /// <summary>RSA 3072-bit; signs JWS with RS256.</summary>
+    RSA3072,
+
+    /// <summary>RSA 4096-bit; signs JWS with RS256.</summary>
+    RSA4096,
+}
+
+/// <summary>
+/// A private key: an account key that signs JWS, or a certificate key. The private half is never
+/// part of <see cref="ToString"/> or any property; it leaves only through <see cref="ExportPkcs8Pem"/>.
+/// </summary>
+public sealed class AcmeKey : IDisposable
+{
+    private const int MinRsaBits = 2048;
+    private const int MaxRsaBits = 8192;
+
+    private readonly AsymmetricAlgorithm _key;
+    private readonly object _signLock = new();
+    private string? _thumbprint;
+
+    private AcmeKey(AsymmetricAlgorithm key)
+    {
+        _key = key;
+        KeySize = key.KeySize;
+        if (key is ECDsa ec)
+        {
+            KeyType = "EC";
+            (JwsAlgorithm, Curve, HashAlgorithm) = KeySize switch
+            {
+                256 => ("ES256", "P-256", HashAlgorithmName.SHA256),
+                384 => ("ES384", "P-384", HashAlgorithmName.SHA384),
+                _ => throw new AcmeArgumentException("AcmeUnsupportedKey", $"EC keys on a {KeySize}-bit curve are not supported; use P-256 or P-384."),
+            };
+            ECParameters p = ec.ExportParameters(false);
+            CanonicalJwk = EcCanonicalJwk(Curve, p.Q.X!, p.Q.Y!);
+        }
+        else if (key is RSA rsa)
+        {
+            KeyType = "RSA";
+            if (KeySize < MinRsaBits || KeySize > MaxRsaBits)
+            {
+                throw new AcmeArgumentException("AcmeUnsupportedKey",
+                    $"An RSA key of {KeySize} bits is not accepted; use 2048 to {MaxRsaBits} bits.");
+            }
+
+            JwsAlgorithm = "RS256";
+            HashAlgorithm = HashAlgorithmName.SHA256;
+            RSAParameters p = rsa.ExportParameters(false);
+            CanonicalJwk = RsaCanonicalJwk(p.Exponent!, p.Modulus!);
+        }
+        else
+        {
+            throw new AcmeArgumentException("AcmeUnsupportedKey", "Only EC (P-256, P-384) and RSA keys are supported.");
+        }
+    }
+
+    /// <summary>"EC" or "RSA".</summary>
+    public string KeyType { get; }
+
+    public int KeySize { get; }
+
+    /// <summary>A name such as EC256 or RSA2048.</summary>
+    public string Name => KeyType + KeySize;
+
+    /// <summary>The JWS "alg" this key signs with (RFC 7518 section 3.1).</summary>
+    public string JwsAlgorithm { get; }
+
+    internal string? Curve { get; }
+
+    internal HashAlgorithmName HashAlgorithm { get; }
+
+    /// <summary>The public JWK with only the required members, in lexicographic order (RFC 7638 section 3.2).</summary>
+    internal string CanonicalJwk { get; }
+
+    /// <summary>The RFC 7638 JWK thumbprint: base64url(SHA-256(canonical JWK)). Public information.</summary>
+    public string Thumbprint => _thumbprint ??= ComputeThumbprint(CanonicalJwk);
+
+    /// <summary>RFC 7638 section 3: the SHA-256 of the UTF-8 canonical JWK, base64url-encoded.</summary>
+    internal static string ComputeThumbprint(string canonicalJwk)
+    {
+        using SHA256 sha = SHA256.Create();
+        return Base64Url.Encode(sha.ComputeHash(Encoding.UTF8.GetBytes(canonicalJwk)));
+    }
+
+    /// <summary>RFC 7638 section 3.2: an RSA JWK's required members "e", "kty", "n", in that order, no white space.</summary>
+    internal static string RsaCanonicalJwk(byte[] exponent, byte[] modulus) =>
+        "{\"e\":\"" + Base64Url.Encode(TrimLeadingZeros(exponent)) + "\",\"kty\":\"RSA\",\"n\":\"" +
+        Base64Url.Encode(TrimLeadingZeros(modulus)) + "\"}";
+
+    /// <summary>RFC 7638 section 3.2: an EC JWK's required members "crv", "kty", "x", "y"; coordinates at full curve size (RFC 7518 section 6.2.1.2).</summary>
+    internal static string EcCanonicalJwk(string curve, byte[] x, byte[] y) =>
+        "{\"crv\":\"" + curve + "\",\"kty\":\"EC\",\"x\":\"" + Base64Url.Encode(x) + "\",\"y\":\"" + Base64Url.Encode(y) + "\"}";
+
+    public static AcmeKey Generate(AcmeKeyAlgorithm algorithm)
+    {
+        switch (algorithm)
+        {
+            case AcmeKeyAlgorithm.EC256:
+                return new AcmeKey(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+            case AcmeKeyAlgorithm.EC384:
+                return new AcmeKey(ECDsa.Create(ECCurve.NamedCurves.nistP384));
+            case AcmeKeyAlgorithm.RSA2048:
+            case AcmeKeyAlgorithm.RSA3072:
+            case AcmeKeyAlgorithm.RSA4096:
+                RSA rsa = RSA.Create();
+                rsa.KeySize = algorithm == AcmeKeyAlgorithm.RSA2048 ? 2048 : algorithm == AcmeKeyAlgorithm.RSA3072 ? 3072 : 4096;
+                // Generation happens lazily on first use; export now so the cost is paid here.
+                rsa.ExportParameters(false);
+                return new AcmeKey(rsa);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(algorithm));
+        }
+    }
+
+    /// <summary>
+    /// Reads a private key from PEM: PKCS#8 ("PRIVATE KEY"), encrypted PKCS#8 ("ENCRYPTED PRIVATE KEY",
+    /// needs <paramref name="password"/>), SEC 1 ("EC PRIVATE KEY") or PKCS#1 ("RSA PRIVATE KEY").
+    /// </summary>
+    public static AcmeKey ImportPem(string pem, char[]? password = null)
+    {
+        if (string.IsNullOrWhiteSpace(pem))
+        {
+            throw new AcmeArgumentException("AcmeInvalidKey", "The key file is empty.");
+        }
+
+        PemBlock? block;
+        try
+        {
+            block = Pem.Decode(pem).FirstOrDefault(b => b.Label.EndsWith("PRIVATE KEY", StringComparison.Ordinal));
+        }
+        catch (FormatException e)
+        {
+            throw new AcmeArgumentException("AcmeInvalidKey", "The key is not valid PEM: " + e.Message, e);
+        }
+
+        if (block is null)
+        {
+            throw new AcmeArgumentException("AcmeInvalidKey", "No private key was found in the PEM text (expected a 'PRIVATE KEY' block).");
+        }
+
+        try
+        {
+            AsymmetricKeyParameter key = block.Label switch
+            {
+                "PRIVATE KEY" => PrivateKeyFactory.CreateKey(block.Data),
+                "ENCRYPTED PRIVATE KEY" => DecryptPkcs8(block.Data, password),
+                "EC PRIVATE KEY" => ReadSec1(block),
+                "RSA PRIVATE KEY" => ReadPkcs1(block),
+                _ => throw new AcmeArgumentException("AcmeInvalidKey", $"The PEM block '{block.Label}' is not a supported private key."),
+            };
+            return FromBouncyCastle(key);
+        }
+        catch (AcmeException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new AcmeArgumentException("AcmeInvalidKey", "The private key could not be read: it is truncated, damaged or not a supported type.", e);
+        }
+    }
+
+    /// <summary>The private key as unencrypted PKCS#8 PEM. The caller must store it owner-only.</summary>
+    public string ExportPkcs8Pem()
+    {
+        PrivateKeyInfo info = PrivateKeyInfoFactory.CreatePrivateKeyInfo(ToBouncyCastlePrivate());
+        return Pem.Encode("PRIVATE KEY", info.GetDerEncoded());
+    }
+
+    /// <summary>The private key as PKCS#8 encrypted with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC).</summary>
+    public string ExportEncryptedPkcs8Pem(char[] password)
+    {
+        if (password is null || password.Length == 0)
+        {
+            throw new AcmeArgumentException("AcmeInvalidPassword", "An empty passphrase cannot protect a key.");
+        }
+
+        byte[] salt = new byte[16];
+        using (var rng = RandomNumberGenerator.Create())
+        {
+            rng.GetBytes(salt);
+        }
+
+        EncryptedPrivateKeyInfo encrypted = EncryptedPrivateKeyInfoFactory.CreateEncryptedPrivateKeyInfo(
+            Org.BouncyCastle.Asn1.Nist.NistObjectIdentifiers.IdAes256Cbc, PkcsObjectIdentifiers.IdHmacWithSha256,
+            password, salt, 600_000, new SecureRandom(), ToBouncyCastlePrivate());
+        return Pem.Encode("ENCRYPTED PRIVATE KEY", encrypted.GetDerEncoded());
+    }
+
+    /// <summary>Signs with the key's JWS algorithm: ECDSA signatures come as R||S (RFC 7518 section 3.4).</summary>
+    internal byte[] Sign(byte[] data)
+    {
+        lock (_signLock)
+        {
+            return _key switch
+            {
+                ECDsa ec => ec.SignData(data, HashAlgorithm),
+                RSA rsa => rsa.SignData(data, HashAlgorithm, RSASignaturePadding.Pkcs1),
+                _ => throw new InvalidOperationException(),
+            };
+        }
+    }
+
+    internal AsymmetricKeyParameter ToBouncyCastlePrivate()
+    {
+        if (_key is ECDsa ec)
+        {
+            ECParameters p = ec.ExportParameters(true);
+            DerObjectIdentifier oid = KeySize == 256 ? SecObjectIdentifiers.SecP256r1 : SecObjectIdentifiers.SecP384r1;
+            return new ECPrivateKeyParameters("EC", new BigInteger(1, p.D), oid);
+        }
+
+        RSAParameters r = ((RSA)_key).ExportParameters(true);
+        return new RsaPrivateCrtKeyParameters(
+            new BigInteger(1, r.Modulus), new BigInteger(1, r.Exponent), new BigInteger(1, r.D),
+            new BigInteger(1, r.P), new BigInteger(1, r.Q), new BigInteger(1, r.DP),
+            new BigInteger(1, r.DQ), new BigInteger(1, r.InverseQ));
+    }
+
+    internal AsymmetricKeyParameter ToBouncyCastlePublic()
+    {
+        if (_key is ECDsa ec)
+        {
+            ECParameters p = ec.ExportParameters(false);
+            DerObjectIdentifier oid = KeySize == 256 ? SecObjectIdentifiers.SecP256r1 : SecObjectIdentifiers.SecP384r1;
+            X9ECParameters curve = ECNamedCurveTable.GetByOid(oid);
+            var q = curve.Curve.CreatePoint(new BigInteger(1, p.Q.X), new BigInteger(1, p.Q.Y));
+            return new ECPublicKeyParameters("EC", q, oid);
+        }
+
+        RSAParameters r = ((RSA)_key).ExportParameters(false);
+        return new RsaKeyParameters(false, new BigInteger(1, r.Modulus), new BigInteger(1, r.Exponent));
+    }
+
+    /// <summary>The SubjectPublicKeyInfo DER, to compare a key with the one in a CSR or certificate.</summary>
+    internal byte[] GetSubjectPublicKeyInfo() =>
+        Org.BouncyCastle.X509.SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(ToBouncyCastlePublic()).GetDerEncoded();
+
+    internal static AcmeKey FromBouncyCastle(AsymmetricKeyParameter key)
+    {
+        switch (key)
+        {
+            case ECPrivateKeyParameters ec:
+            {
+                ECDomainParameters domain = ec.Parameters;
+                ECCurve curve;
+                int size;
+                if (domain.Equals(ECNamedCurveTable.GetByOid(SecObjectIdentifiers.SecP256r1) is X9ECParameters x256
+                        ? new ECDomainParameters(x256) : null))
+                {
+                    curve = ECCurve.NamedCurves.nistP256;
+                    size = 32;
+                }
+                else if (domain.Equals(ECNamedCurveTable.GetByOid(SecObjectIdentifiers.SecP384r1) is X9ECParameters x384
+                        ? new ECDomainParameters(x384) : null))
+                {
+                    curve = ECCurve.NamedCurves.nistP384;
+                    size = 48;
+                }
+                else
+                {
+                    throw new AcmeArgumentException("AcmeUnsupportedKey", "Only EC keys on P-256 and P-384 are supported.");
+                }
+
+                var q = new FixedPointCombMultiplier().Multiply(domain.G, ec.D).Normalize();
+                var parameters = new ECParameters
+                {
+                    Curve = curve,
+                    D = FixedLength(ec.D.ToByteArrayUnsigned(), size),
+                    Q = new ECPoint
+                    {
+                        X = FixedLength(q.AffineXCoord.ToBigInteger().ToByteArrayUnsigned(), size),
+                        Y = FixedLength(q.AffineYCoord.ToBigInteger().ToByteArrayUnsigned(), size),
+                    },
+                };
+                ECDsa ecdsa = ECDsa.Create(curve);
+                ecdsa.ImportParameters(parameters);
+                return new AcmeKey(ecdsa);
+            }
+
+            case RsaPrivateCrtKeyParameters rsaKey:
+            {
+                byte[] modulus = rsaKey.Modulus.ToByteArrayUnsigned();
+                int half = (modulus.Length + 1) / 2;
+                var parameters = new RSAParameters
+                {
+                    Modulus = modulus,
+                    Exponent = rsaKey.PublicExponent.ToByteArrayUnsigned(),
+                    D = FixedLength(rsaKey.Exponent.ToByteArrayUnsigned(), modulus.Length),
+                    P = FixedLength(rsaKey.P.ToByteArrayUnsigned(), half),
+                    Q = FixedLength(rsaKey.Q.ToByteArrayUnsigned(), half),
+                    DP = FixedLength(rsaKey.DP.ToByteArrayUnsigned(), half),
+                    DQ = FixedLength(rsaKey.DQ.ToByteArrayUnsigned(), half),
+                    InverseQ = FixedLength(rsaKey.QInv.ToByteArrayUnsigned(), half),
+                };
+                int bits = rsaKey.Modulus.BitLength;
+                if (bits < MinRsaBits || bits > MaxRsaBits)
+                {
+                    throw new AcmeArgumentException("AcmeUnsupportedKey",
+                        $"An RSA key of {bits} bits is not accepted; use 2048 to {MaxRsaBits} bits.");
+                }
+
+                RSA rsa = RSA.Create();
+                rsa.ImportParameters(parameters);
+                return new AcmeKey(rsa);
+            }
+
+            default:
+                throw new AcmeArgumentException("AcmeUnsupportedKey", "Only EC (P-256, P-384) and RSA private keys are supported.");
+        }
+    }
+
+    private static AsymmetricKeyParameter DecryptPkcs8(byte[] der, char[]? password)
+    {
+        if (password is null || password.Length == 0)
+        {
+            throw new AcmeArgumentException("AcmeKeyPasswordRequired", "The key is encrypted; give its passphrase.");
+        }
+
+        try
+        {
+            return PrivateKeyFactory.DecryptKey(password, der);
+        }
+        catch (Exception e) when (e is InvalidCipherTextException || e is ArgumentException || e is System.IO.IOException || e is InvalidOperationException)
+        {
+            throw new AcmeArgumentException("AcmeKeyPasswordIncorrect", "The key could not be decrypted: the passphrase is wrong or the file is damaged.", e);
+        }
+    }
+
+    private static AsymmetricKeyParameter ReadSec1(PemBlock block)
+    {
+        RefuseLegacyEncryption(block);
+        var sec1 = Org.BouncyCastle.Asn1.Sec.ECPrivateKeyStructure.GetInstance(Asn1Object.FromByteArray(block.Data));
+        DerObjectIdentifier? oid = sec1.Parameters as DerObjectIdentifier
+            ?? throw new AcmeArgumentException("AcmeUnsupportedKey", "The EC key does not name its curve.");
+        return new ECPrivateKeyParameters("EC", sec1.GetKey(), oid);
+    }
+
+    private static AsymmetricKeyParameter ReadPkcs1(PemBlock block)
+    {
+        RefuseLegacyEncryption(block);
+        var rsa = RsaPrivateKeyStructure.GetInstance(Asn1Object.FromByteArray(block.Data));
+        return new RsaPrivateCrtKeyParameters(rsa.Modulus, rsa.PublicExponent, rsa.PrivateExponent,
+            rsa.Prime1, rsa.Prime2, rsa.Exponent1, rsa.Exponent2, rsa.Coefficient);
+    }
+
+    private static void RefuseLegacyEncryption(PemBlock block)
+    {
+        if (block.HasHeaders)
+        {
+            throw new AcmeArgumentException("AcmeUnsupportedKey",
+                "The key uses legacy OpenSSL PEM encryption; convert it with 'openssl pkcs8 -topk8' first.");
+        }
+    }
+
+    private static byte[] TrimLeadingZeros(byte[] value)
+    {
+        int i = 0;
+        while (i < value.Length - 1 && value[i] == 0)
+        {
+            i++;
+        }
+
+        return i == 0 ? value : value.Skip(i).ToArray();
+    }
+
+    private static byte[] FixedLength(byte[] value, int length)
+    {
+        if (value.Length == length)
+        {
+            return value;
+        }
+
+        if (value.Length > length)
+        {
+            return value.Skip(value.Length - length).ToArray();
+        }
+
+        byte[] padded = new byte[length];
+        Buffer.BlockCopy(value, 0, padded, length - value.Length, value.Length);
+        return padded;
+    }
+
+    public void Dispose() => _key.Dispose();
+
+    /// <summary>The key type and its public thumbprint; never any private material.</summary>
+    public override string ToString() => $"{Name} ({Thumbprint})";
+}

@@ -1,0 +1,560 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Acme.Protocol.Crypto;
+using Acme.Protocol.Json;
+using Acme.Protocol.Jws;
+
+namespace Acme.Protocol.Http;
+
+/// <summary>
+/// One HTTP connection to one ACME directory: the HttpClient (kept alive), the nonce pool fed by
+/// every response, the cached directory and the request counter. Shared by every account and order
+/// on that directory, and safe to use from several threads at once.
+/// </summary>
+public sealed class AcmeConnection : IDisposable
+{
+    /// <summary>Responses larger than this are refused: no ACME resource comes close, and reads stay bounded.</summary>
+    public const int MaxResponseBytes = 1024 * 1024;
+
+    /// <summary>
+    /// How many times a badNonce is retried with a fresh nonce. RFC 8555 section 6.5: "On receiving
+    /// such a response, a client SHOULD retry the request using the new nonce". Pebble rejects 5% of
+    /// good nonces on purpose; with 15 retries even a 50% rejection rate fails about once per 65,000 requests.
+    /// </summary>
+    public const int MaxBadNonceRetries = 15;
+
+    /// <summary>How many times an idempotent read is retried after a 5xx or a dropped connection.</summary>
+    public const int MaxReadRetries = 3;
+
+    private const string JoseContentType = "application/jose+json";
+
+    private static readonly ConcurrentDictionary<string, Lazy<AcmeConnection>> s_connections = new(StringComparer.Ordinal);
+    private static long s_totalRequests;
+
+    private readonly HttpClient _http;
+    private readonly ConcurrentStack<string> _nonces = new();
+    private readonly object _directoryLock = new();
+    private Task<AcmeDirectory>? _directory;
+    private long _requests;
+
+    internal AcmeConnection(AcmeServer server, HttpMessageHandler? handler = null)
+    {
+        Server = server;
+        _http = new HttpClient(handler ?? CreateHandler(server), disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        // "ACME clients MUST send a User-Agent header field" (RFC 8555 section 6.1).
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+    }
+
+    public AcmeServer Server { get; }
+
+    /// <summary>How long one request may take before it fails with a timeout.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Requests this connection has sent, counting retries.</summary>
+    public long RequestCount => Interlocked.Read(ref _requests);
+
+    /// <summary>Requests every connection in this process has sent, counting retries.</summary>
+    public static long TotalRequestCount => Interlocked.Read(ref s_totalRequests);
+
+    internal static string UserAgent { get; } = BuildUserAgent();
+
+    /// <summary>The shared connection for a server, created on first use.</summary>
+    public static AcmeConnection Get(AcmeServer server)
+    {
+        if (server is null)
+        {
+            throw new ArgumentNullException(nameof(server));
+        }
+
+        return s_connections.GetOrAdd(server.ConnectionKey, _ => new Lazy<AcmeConnection>(() => new AcmeConnection(server))).Value;
+    }
+
+    /// <summary>Installs a connection with its own handler (tests and fault injection use this).</summary>
+    public static AcmeConnection Register(AcmeServer server, HttpMessageHandler handler)
+    {
+        var connection = new AcmeConnection(server, handler);
+        s_connections[server.ConnectionKey] = new Lazy<AcmeConnection>(() => connection);
+        return connection;
+    }
+
+    /// <summary>The directory, fetched once per connection; a failed fetch is retried on the next call.</summary>
+    public Task<AcmeDirectory> GetDirectoryAsync(IAcmeLog log, CancellationToken cancellationToken = default)
+    {
+        lock (_directoryLock)
+        {
+            if (_directory is null || _directory.IsFaulted || _directory.IsCanceled)
+            {
+                _directory = FetchDirectoryAsync(log, cancellationToken);
+            }
+
+            return _directory;
+        }
+    }
+
+    /// <summary>Forgets the cached directory, so the next call fetches it again.</summary>
+    public void RefreshDirectory()
+    {
+        lock (_directoryLock)
+        {
+            _directory = null;
+        }
+    }
+
+    private async Task<AcmeDirectory> FetchDirectoryAsync(IAcmeLog log, CancellationToken cancellationToken)
+    {
+        AcmeResponse response = await GetAsync(Server.DirectoryUrl, log, cancellationToken).ConfigureAwait(false);
+        return AcmeDirectory.FromJson(Server.DirectoryUrl, response.Json);
+    }
+
+    /// <summary>An unsigned GET (the directory, renewalInfo), retried after a 5xx or a dropped connection.</summary>
+    internal async Task<AcmeResponse> GetAsync(Uri url, IAcmeLog log, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                AcmeResponse response = await SendAsync(HttpMethod.Get, url, null, log, attempt, cancellationToken).ConfigureAwait(false);
+                ThrowIfProblem(response);
+                return response;
+            }
+            catch (Exception e) when (attempt < MaxReadRetries && IsTransient(e, out TimeSpan? wait))
+            {
+                await DelayBeforeRetryAsync(attempt, wait, log, url, e, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A signed POST. badNonce is retried with the nonce the error carried (RFC 8555 section 6.5).
+    /// A POST-as-GET (<paramref name="payload"/> null) is a read and is also retried after a 5xx or a
+    /// dropped connection, with a new nonce and signature; a POST that changes state never is, since
+    /// the server may have acted on it.
+    /// </summary>
+    internal async Task<AcmeResponse> PostAsync(Uri url, object? payload, AcmeKey key, Uri? kid, IAcmeLog log,
+        CancellationToken cancellationToken)
+    {
+        int badNonces = 0;
+        int failures = 0;
+        while (true)
+        {
+            string nonce = await TakeNonceAsync(log, cancellationToken).ConfigureAwait(false);
+            string body = JwsBuilder.Sign(key, url, nonce, kid, payload);
+            if (log.IsDebugEnabled)
+            {
+                log.Debug($"POST {url.AbsoluteUri} payload: {(payload is null ? "(empty: POST-as-GET)" : Redact(JsonCodec.Serialize(payload)))}");
+            }
+
+            AcmeResponse response;
+            try
+            {
+                response = await SendAsync(HttpMethod.Post, url, body, log, badNonces + failures, cancellationToken).ConfigureAwait(false);
+                ThrowIfProblem(response);
+                return response;
+            }
+            catch (AcmeBadNonceException) when (badNonces < MaxBadNonceRetries)
+            {
+                badNonces++;
+            }
+            catch (Exception e) when (payload is null && failures < MaxReadRetries && IsTransient(e, out TimeSpan? wait))
+            {
+                await DelayBeforeRetryAsync(failures, wait, log, url, e, cancellationToken).ConfigureAwait(false);
+                failures++;
+            }
+        }
+    }
+
+    /// <summary>HEAD newNonce (RFC 8555 section 7.2), only when no response has left a nonce to use.</summary>
+    private async Task<string> TakeNonceAsync(IAcmeLog log, CancellationToken cancellationToken)
+    {
+        if (_nonces.TryPop(out string? nonce))
+        {
+            return nonce;
+        }
+
+        AcmeDirectory directory = await GetDirectoryAsync(log, cancellationToken).ConfigureAwait(false);
+        if (_nonces.TryPop(out nonce))
+        {
+            // Fetching the directory may itself have left a nonce.
+            return nonce;
+        }
+
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                AcmeResponse response = await SendAsync(HttpMethod.Head, directory.NewNonce, null, log, attempt, cancellationToken).ConfigureAwait(false);
+                if ((int)response.StatusCode >= 400)
+                {
+                    ThrowIfProblem(response);
+                }
+
+                // SendAsync pushed the Replay-Nonce; another thread may have taken it, so a HEAD
+                // answer without one only fails when the pool is still empty.
+                if (_nonces.TryPop(out nonce))
+                {
+                    return nonce;
+                }
+
+                throw new AcmeProtocolException($"HEAD {directory.NewNonce} answered without a Replay-Nonce header.");
+            }
+            catch (Exception e) when (attempt < MaxReadRetries && IsTransient(e, out TimeSpan? wait))
+            {
+                await DelayBeforeRetryAsync(attempt, wait, log, directory.NewNonce, e, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<AcmeResponse> SendAsync(HttpMethod method, Uri url, string? jws, IAcmeLog log, int retry,
+        CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (jws is not null)
+        {
+            request.Content = new StringContent(jws, Encoding.UTF8);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(JoseContentType);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
+        var stopwatch = Stopwatch.StartNew();
+        Interlocked.Increment(ref _requests);
+        Interlocked.Increment(ref s_totalRequests);
+        try
+        {
+            using HttpResponseMessage message = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token)
+                .ConfigureAwait(false);
+
+            // "The server MUST include a Replay-Nonce header field in every successful response to a
+            // POST request and SHOULD provide it in error responses as well" (RFC 8555 section 6.5).
+            if (message.Headers.TryGetValues("Replay-Nonce", out IEnumerable<string>? nonces))
+            {
+                foreach (string n in nonces)
+                {
+                    if (IsValidNonce(n))
+                    {
+                        _nonces.Push(n);
+                    }
+                }
+            }
+
+            byte[] body = await ReadBoundedAsync(message, url, timeout.Token).ConfigureAwait(false);
+            stopwatch.Stop();
+            string retryText = retry == 0 ? string.Empty : retry == 1 ? ", 1 retry" : $", {retry} retries";
+            log.Verbose($"{method.Method} {url.AbsoluteUri} -> {(int)message.StatusCode} {message.ReasonPhrase} ({stopwatch.ElapsedMilliseconds} ms{retryText})");
+
+            var response = new AcmeResponse(method.Method, url, message.StatusCode, message.Content?.Headers.ContentType?.MediaType, body,
+                message.Headers.Location is Uri location ? (location.IsAbsoluteUri ? location : new Uri(url, location)) : null,
+                AcmeHeaders.ParseRetryAfter(message.Headers.TryGetValues("Retry-After", out IEnumerable<string>? ra) ? ra.FirstOrDefault() : null, DateTimeOffset.UtcNow),
+                message.Headers.TryGetValues("Link", out IEnumerable<string>? links) ? AcmeHeaders.ParseLinks(links, url) : Array.Empty<KeyValuePair<string, Uri>>());
+            if (log.IsDebugEnabled && body.Length > 0)
+            {
+                log.Debug($"{method.Method} {url.AbsoluteUri} response ({response.ContentType}): {Redact(response.Text)}");
+            }
+
+            int status = (int)message.StatusCode;
+            if (status >= 300 && status < 400)
+            {
+                // A redirect is never followed: a signed request must reach the URL in its "url" header.
+                throw new AcmeProtocolException($"{method.Method} {url.AbsoluteUri} answered with a redirect ({status}) to " +
+                    $"{response.Location?.AbsoluteUri ?? "(no location)"}; ACME servers do not redirect, so it was not followed.");
+            }
+
+            return response;
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new AcmeTimeoutException($"{method.Method} {url.AbsoluteUri} did not answer within {RequestTimeout.TotalSeconds:0} seconds.", null, e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new AcmeConnectionException($"{method.Method} {url.AbsoluteUri} failed: {Flatten(e)}", e);
+        }
+        catch (IOException e)
+        {
+            throw new AcmeConnectionException($"{method.Method} {url.AbsoluteUri} failed while reading the answer: {Flatten(e)}", e);
+        }
+    }
+
+    private static async Task<byte[]> ReadBoundedAsync(HttpResponseMessage message, Uri url, CancellationToken cancellationToken)
+    {
+        if (message.Content is null)
+        {
+            return Array.Empty<byte>();
+        }
+
+        if (message.Content.Headers.ContentLength is long declared && declared > MaxResponseBytes)
+        {
+            throw new AcmeProtocolException($"{url.AbsoluteUri} answered with {declared} bytes, more than the {MaxResponseBytes} an ACME response may have.");
+        }
+
+        using Stream stream = await message.Content.ReadAsStreamAsync().ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[16 * 1024];
+        while (true)
+        {
+            int read = await stream.ReadAsync(chunk, 0, chunk.Length, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            if (buffer.Length + read > MaxResponseBytes)
+            {
+                throw new AcmeProtocolException($"{url.AbsoluteUri} answered with more than the {MaxResponseBytes} bytes an ACME response may have.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static void ThrowIfProblem(AcmeResponse response)
+    {
+        int status = (int)response.StatusCode;
+        if (status < 400)
+        {
+            return;
+        }
+
+        AcmeProblem problem;
+        JsonObject? json = null;
+        try
+        {
+            json = JsonCodec.Parse(response.Text) as JsonObject;
+        }
+        catch (FormatException)
+        {
+        }
+
+        if (json is not null && json.GetString("type") is not null)
+        {
+            problem = AcmeProblem.FromJson(json);
+        }
+        else
+        {
+            string text = response.Text;
+            problem = new AcmeProblem("about:blank",
+                $"HTTP {status} {response.StatusCode} without a problem document" + (text.Length == 0 ? "." : ": " + Shorten(text)));
+        }
+
+        problem.Status ??= status;
+        problem.RequestMethod = response.Method;
+        problem.RequestUri = response.RequestUri;
+        if (problem.Type == "about:blank" && status >= 500)
+        {
+            throw new AcmeServerException(problem, response.RetryAfter);
+        }
+
+        throw AcmeProblemException.Create(problem, response.RetryAfter);
+    }
+
+    private static bool IsTransient(Exception e, out TimeSpan? wait)
+    {
+        wait = null;
+        switch (e)
+        {
+            case AcmeServerException server:
+                wait = server.RetryAfter;
+                return true;
+            case AcmeProblemException p when p.Problem.Type == AcmeProblemTypes.ServerInternal || p.Problem.Status >= 500:
+                return true;
+            case AcmeConnectionException c:
+                // A TLS certificate that does not validate will not validate on a retry either.
+                for (Exception? inner = c.InnerException; inner is not null; inner = inner.InnerException)
+                {
+                    if (inner is AuthenticationException)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static async Task DelayBeforeRetryAsync(int attempt, TimeSpan? retryAfter, IAcmeLog log, Uri url, Exception e,
+        CancellationToken cancellationToken)
+    {
+        // Back off 0.5 s, 1 s, 2 s, or as the server asked, but never longer than 30 s for one retry.
+        TimeSpan delay = retryAfter ?? TimeSpan.FromMilliseconds(500 * Math.Pow(2, attempt));
+        if (delay > TimeSpan.FromSeconds(30))
+        {
+            delay = TimeSpan.FromSeconds(30);
+        }
+
+        log.Verbose($"Retrying {url.AbsoluteUri} in {delay.TotalSeconds:0.0} s after: {e.Message}");
+        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Replay-Nonce is base64url (RFC 8555 section 6.5.1); anything else is dropped, not echoed back.</summary>
+    private static bool IsValidNonce(string nonce) => nonce.Length > 0 && nonce.Length <= 512 && AcmeChallenge.IsValidToken(nonce);
+
+    /// <summary>Blanks JWS signatures and binding MACs in traced bodies; they are not secret, but they are noise.</summary>
+    internal static string Redact(string json)
+    {
+        var sb = new StringBuilder(json);
+        foreach (string field in new[] { "\"signature\":\"", "\"protected\":\"" })
+        {
+            int pos = 0;
+            string current = sb.ToString();
+            sb.Clear();
+            while (true)
+            {
+                int i = current.IndexOf(field, pos, StringComparison.Ordinal);
+                if (i < 0)
+                {
+                    sb.Append(current, pos, current.Length - pos);
+                    break;
+                }
+
+                int start = i + field.Length;
+                int end = current.IndexOf('"', start);
+                if (end < 0)
+                {
+                    sb.Append(current, pos, current.Length - pos);
+                    break;
+                }
+
+                sb.Append(current, pos, start - pos).Append("(redacted)");
+                pos = end;
+            }
+        }
+
+        string result = sb.ToString();
+        return result.Length > 4096 ? result.Substring(0, 4096) + "...(truncated)" : result;
+    }
+
+    private static string Shorten(string text)
+    {
+        string oneLine = text.Replace('\r', ' ').Replace('\n', ' ').Trim();
+        return oneLine.Length > 200 ? oneLine.Substring(0, 200) + "..." : oneLine;
+    }
+
+    private static string Flatten(Exception e)
+    {
+        var parts = new List<string>();
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (!parts.Contains(x.Message))
+            {
+                parts.Add(x.Message);
+            }
+        }
+
+        return string.Join(" ", parts);
+    }
+
+    private static HttpMessageHandler CreateHandler(AcmeServer server)
+    {
+        var handler = new HttpClientHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+        };
+
+        if (RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal))
+        {
+            // Windows PowerShell 5.1: .NET Framework may default to TLS 1.0; ACME CAs require 1.2.
+            handler.SslProtocols = SslProtocols.Tls12;
+        }
+
+        if (server.SkipCertificateCheck)
+        {
+            handler.ServerCertificateCustomValidationCallback = (_, _, _, _) => true;
+        }
+        else if (server.TrustedRoot is X509Certificate2 root)
+        {
+            handler.ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) =>
+                ServerTrust.Validate(certificate, chain, errors, root);
+        }
+
+        return handler;
+    }
+
+    private static string BuildUserAgent()
+    {
+        string version = typeof(AcmeConnection).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? typeof(AcmeConnection).Assembly.GetName().Version?.ToString() ?? "0";
+        int plus = version.IndexOf('+');
+        if (plus > 0)
+        {
+            version = version.Substring(0, plus);
+        }
+
+        return $"Acme-PowerShell/{version} ({RuntimeInformation.OSDescription.Trim().Replace('(', '[').Replace(')', ']')}; {RuntimeInformation.FrameworkDescription.Trim()})";
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>Trust for a private CA's directory: chains that end in the given root, and no other name or time error.</summary>
+internal static class ServerTrust
+{
+    public static bool Validate(X509Certificate2? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2 root)
+    {
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
+        chain.ChainPolicy.ExtraStore.Add(root);
+        if (presented is not null)
+        {
+            foreach (X509ChainElement element in presented.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        if (!chain.Build(certificate))
+        {
+            return false;
+        }
+
+        X509Certificate2 top = chain.ChainElements[chain.ChainElements.Count - 1].Certificate;
+        if (!string.Equals(top.Thumbprint, root.Thumbprint, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        foreach (X509ChainStatus status in chain.ChainStatus)
+        {
+            if (status.Status != X509ChainStatusFlags.UntrustedRoot && status.Status != X509ChainStatusFlags.NoError)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

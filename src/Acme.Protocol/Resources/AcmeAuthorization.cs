@@ -1,0 +1,60 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Acme.Protocol.Json;
+
+namespace Acme.Protocol;
+
+/// <summary>An authorization (RFC 8555 section 7.1.4): one identifier and the challenges that can prove it.</summary>
+public sealed class AcmeAuthorization
+{
+    internal AcmeAuthorization(Uri location, AcmeIdentifier identifier)
+    {
+        Location = location;
+        Identifier = identifier;
+    }
+
+    public Uri Location { get; }
+
+    /// <summary>The identifier as the order named it: a wildcard keeps its "*." here.</summary>
+    public AcmeIdentifier Identifier { get; }
+
+    public AcmeAuthorizationStatus Status { get; internal set; }
+
+    public DateTimeOffset? Expires { get; internal set; }
+
+    public bool Wildcard { get; internal set; }
+
+    public IReadOnlyList<AcmeChallenge> Challenges { get; internal set; } = Array.Empty<AcmeChallenge>();
+
+    /// <summary>The server's Retry-After on the last fetch of this authorization, if any.</summary>
+    public TimeSpan? RetryAfter { get; internal set; }
+
+    public AcmeChallenge? GetChallenge(string type) => Challenges.FirstOrDefault(c => c.Type == type);
+
+    internal static AcmeAuthorization FromJson(Uri location, JsonObject json, string accountThumbprint)
+    {
+        AcmeIdentifier raw = AcmeIdentifier.FromJson(json.GetObject("identifier")
+            ?? throw new AcmeProtocolException($"The authorization {location} has no identifier."));
+        bool wildcard = json.GetBoolean("wildcard") ?? false;
+
+        // RFC 8555 section 7.1.4: for a wildcard the identifier carries the base domain and
+        // "wildcard" is true; the object keeps the name as ordered so it matches the order.
+        AcmeIdentifier identifier = wildcard && !raw.IsWildcard ? new AcmeIdentifier(raw.Type, "*." + raw.Value) : raw;
+        var challenges = new List<AcmeChallenge>();
+        foreach (JsonObject c in json.GetArray("challenges")?.OfType<JsonObject>() ?? Enumerable.Empty<JsonObject>())
+        {
+            challenges.Add(AcmeChallenge.FromJson(identifier, c, accountThumbprint));
+        }
+
+        return new AcmeAuthorization(location, identifier)
+        {
+            Status = AcmeStatusParser.Parse<AcmeAuthorizationStatus>(json.GetString("status"), $"the authorization for {identifier.Value}"),
+            Expires = json.GetTimestamp("expires"),
+            Wildcard = wildcard,
+            Challenges = challenges,
+        };
+    }
+
+    public override string ToString() => $"{Identifier} ({Status})";
+}

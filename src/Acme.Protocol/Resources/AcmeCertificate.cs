@@ -1,0 +1,125 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Acme.Protocol.Crypto;
+
+namespace Acme.Protocol;
+
+/// <summary>
+/// An issued certificate with its chain and private key. The key is reachable for export but never
+/// shown: no property returns private material, and <see cref="AcmeKey.ToString"/> prints only the
+/// key type and public thumbprint.
+/// </summary>
+public sealed class AcmeCertificate
+{
+    public AcmeCertificate(X509Certificate2 certificate, IReadOnlyList<X509Certificate2> chain, string pem)
+    {
+        Certificate = certificate ?? throw new ArgumentNullException(nameof(certificate));
+        Chain = chain ?? throw new ArgumentNullException(nameof(chain));
+        Pem = pem ?? throw new ArgumentNullException(nameof(pem));
+        Names = ReadSubjectAlternativeNames(certificate);
+    }
+
+    /// <summary>The end-entity certificate.</summary>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>The issuer certificates that follow the end-entity certificate, nearest first.</summary>
+    public IReadOnlyList<X509Certificate2> Chain { get; }
+
+    /// <summary>The chain as the CA sent it: "application/pem-certificate-chain" (RFC 8555 section 9.1).</summary>
+    public string Pem { get; }
+
+    /// <summary>The certificate's private key, when this module made it or was given it.</summary>
+    public AcmeKey? Key { get; internal set; }
+
+    /// <summary>The certificate URL on the CA.</summary>
+    public Uri? Location { get; internal set; }
+
+    public AcmeOrder? Order { get; internal set; }
+
+    /// <summary>The DNS names and IP addresses in the subjectAltName extension.</summary>
+    public string[] Names { get; }
+
+    public DateTime NotBefore => Certificate.NotBefore;
+
+    public DateTime NotAfter => Certificate.NotAfter;
+
+    public string Thumbprint => Certificate.Thumbprint;
+
+    public string SerialNumber => Certificate.SerialNumber;
+
+    public string Subject => Certificate.Subject;
+
+    public string Issuer => Certificate.Issuer;
+
+    /// <summary>The issuer name of the topmost certificate in the chain, for preferred-chain choices.</summary>
+    public string? ChainIssuer => Chain.Count > 0 ? Chain[Chain.Count - 1].Issuer : null;
+
+    /// <summary>Parses an "application/pem-certificate-chain" body into an end-entity certificate and its chain.</summary>
+    public static AcmeCertificate FromPem(string pem)
+    {
+        IReadOnlyList<PemBlock> blocks;
+        try
+        {
+            blocks = Crypto.Pem.Decode(pem);
+        }
+        catch (FormatException e)
+        {
+            throw new AcmeProtocolException("The certificate chain is not valid PEM: " + e.Message, e);
+        }
+
+        X509Certificate2[] certificates;
+        try
+        {
+            certificates = blocks.Where(b => b.Label == "CERTIFICATE").Select(b => new X509Certificate2(b.Data)).ToArray();
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new AcmeProtocolException("The certificate chain holds a certificate that cannot be parsed.", e);
+        }
+
+        if (certificates.Length == 0)
+        {
+            throw new AcmeProtocolException("The certificate chain holds no certificate.");
+        }
+
+        return new AcmeCertificate(certificates[0], certificates.Skip(1).ToArray(), pem);
+    }
+
+    internal static string[] ReadSubjectAlternativeNames(X509Certificate2 certificate)
+    {
+        var parsed = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(certificate.RawData);
+        var names = new List<string>();
+        var sans = parsed.GetSubjectAlternativeNames();
+        if (sans is null)
+        {
+            return Array.Empty<string>();
+        }
+
+        foreach (IList<object> entry in sans)
+        {
+            int tag = (int)entry[0];
+            string? value = entry[1] as string;
+            if (value is null)
+            {
+                continue;
+            }
+
+            if (tag == Org.BouncyCastle.Asn1.X509.GeneralName.DnsName)
+            {
+                names.Add(value);
+            }
+            else if (tag == Org.BouncyCastle.Asn1.X509.GeneralName.IPAddress)
+            {
+                // BouncyCastle renders IPv4 as dotted text and IPv6 as hex pairs; normalise the latter.
+                names.Add(IPAddress.TryParse(value, out IPAddress? ip) ? ip.ToString() : value);
+            }
+        }
+
+        return names.ToArray();
+    }
+
+    public override string ToString() => $"{string.Join(", ", Names)} (until {NotAfter:u})";
+}

@@ -1,0 +1,77 @@
+using System;
+using System.Collections.Generic;
+using Acme.Protocol.Json;
+
+namespace Acme.Protocol;
+
+/// <summary>The directory object (RFC 8555 section 7.1.1) and its "meta" field.</summary>
+public sealed class AcmeDirectory
+{
+    public Uri Url { get; internal set; } = null!;
+
+    public Uri NewNonce { get; internal set; } = null!;
+
+    public Uri NewAccount { get; internal set; } = null!;
+
+    public Uri NewOrder { get; internal set; } = null!;
+
+    public Uri? NewAuthz { get; internal set; }
+
+    public Uri? RevokeCert { get; internal set; }
+
+    public Uri? KeyChange { get; internal set; }
+
+    /// <summary>RFC 9773 section 4: the renewalInfo resource, when the CA offers ARI.</summary>
+    public Uri? RenewalInfo { get; internal set; }
+
+    public Uri? TermsOfService { get; internal set; }
+
+    public Uri? Website { get; internal set; }
+
+    public string[] CaaIdentities { get; internal set; } = Array.Empty<string>();
+
+    public bool ExternalAccountRequired { get; internal set; }
+
+    /// <summary>Profiles draft: the names of the profiles the CA offers, each with its description.</summary>
+    public IReadOnlyDictionary<string, string> Profiles { get; internal set; } = new Dictionary<string, string>();
+
+    internal static AcmeDirectory FromJson(Uri url, JsonObject json)
+    {
+        Uri Required(string name) => json.GetUri(name)
+            ?? throw new AcmeProtocolException($"The directory at {url} has no '{name}' URL; is it an ACME (RFC 8555) directory?");
+
+        var directory = new AcmeDirectory
+        {
+            Url = url,
+            NewNonce = Required("newNonce"),
+            NewAccount = Required("newAccount"),
+            NewOrder = Required("newOrder"),
+            NewAuthz = json.GetUri("newAuthz"),
+            RevokeCert = json.GetUri("revokeCert"),
+            KeyChange = json.GetUri("keyChange"),
+            RenewalInfo = json.GetUri("renewalInfo"),
+        };
+
+        JsonObject? meta = json.GetObject("meta");
+        if (meta is not null)
+        {
+            directory.TermsOfService = meta.GetUri("termsOfService");
+            directory.Website = meta.GetUri("website");
+            directory.CaaIdentities = meta.GetStringArray("caaIdentities");
+            directory.ExternalAccountRequired = meta.GetBoolean("externalAccountRequired") ?? false;
+            JsonObject? profiles = meta.GetObject("profiles");
+            if (profiles is not null)
+            {
+                var map = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (KeyValuePair<string, object?> pair in profiles)
+                {
+                    map[pair.Key] = pair.Value as string ?? string.Empty;
+                }
+
+                directory.Profiles = map;
+            }
+        }
+
+        return directory;
+    }
+}

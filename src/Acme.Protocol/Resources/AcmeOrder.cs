@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Acme.Protocol.Json;
+
+namespace Acme.Protocol;
+
+/// <summary>
+/// An order (RFC 8555 section 7.1.3) with its authorizations, and the account that placed it, so
+/// every later step (answer, finalize, download) can be signed from the object alone.
+/// </summary>
+public sealed class AcmeOrder
+{
+    internal AcmeOrder(AcmeAccount account, Uri location)
+    {
+        Account = account;
+        Location = location;
+    }
+
+    public AcmeAccount Account { get; }
+
+    public Uri Location { get; }
+
+    public AcmeOrderStatus Status { get; internal set; }
+
+    public DateTimeOffset? Expires { get; internal set; }
+
+    public IReadOnlyList<AcmeIdentifier> Identifiers { get; internal set; } = Array.Empty<AcmeIdentifier>();
+
+    public DateTimeOffset? NotBefore { get; internal set; }
+
+    public DateTimeOffset? NotAfter { get; internal set; }
+
+    public AcmeProblem? Error { get; internal set; }
+
+    public IReadOnlyList<Uri> AuthorizationUrls { get; internal set; } = Array.Empty<Uri>();
+
+    /// <summary>The authorizations as last fetched, in the order of <see cref="AuthorizationUrls"/>.</summary>
+    public IReadOnlyList<AcmeAuthorization> Authorizations { get; internal set; } = Array.Empty<AcmeAuthorization>();
+
+    public Uri Finalize { get; internal set; } = null!;
+
+    public Uri? Certificate { get; internal set; }
+
+    /// <summary>Profiles draft: the profile the order asked for.</summary>
+    public string? Profile { get; internal set; }
+
+    /// <summary>RFC 9773 section 5: the certificate identifier this order replaces.</summary>
+    public string? Replaces { get; internal set; }
+
+    /// <summary>The server's Retry-After on the last fetch of this order, if any.</summary>
+    public TimeSpan? RetryAfter { get; internal set; }
+
+    /// <summary>The DNS names and IP addresses, as strings, for display.</summary>
+    public string[] Names => Identifiers.Select(i => i.Value).ToArray();
+
+    internal void Update(JsonObject json)
+    {
+        Status = AcmeStatusParser.Parse<AcmeOrderStatus>(json.GetString("status"), "an order");
+        Expires = json.GetTimestamp("expires");
+        NotBefore = json.GetTimestamp("notBefore");
+        NotAfter = json.GetTimestamp("notAfter");
+        Identifiers = json.GetArray("identifiers")?.OfType<JsonObject>().Select(AcmeIdentifier.FromJson).ToArray()
+            ?? throw new AcmeProtocolException($"The order {Location} has no identifiers.");
+        var urls = new List<Uri>();
+        foreach (string s in json.GetStringArray("authorizations"))
+        {
+            urls.Add(Uri.TryCreate(s, UriKind.Absolute, out Uri? u)
+                ? u
+                : throw new AcmeProtocolException($"The order {Location} lists an authorization that is not a URL."));
+        }
+
+        if (urls.Count == 0 && Status is AcmeOrderStatus.Pending)
+        {
+            throw new AcmeProtocolException($"The pending order {Location} lists no authorizations.");
+        }
+
+        AuthorizationUrls = urls;
+        Finalize = json.GetUri("finalize") ?? throw new AcmeProtocolException($"The order {Location} has no finalize URL.");
+        Certificate = json.GetUri("certificate");
+        Profile = json.GetString("profile") ?? Profile;
+        Replaces = json.GetString("replaces") ?? Replaces;
+        JsonObject? error = json.GetObject("error");
+        Error = error is null ? null : AcmeProblem.FromJson(error);
+    }
+
+    public override string ToString() => $"{string.Join(", ", Names)} ({Status})";
+}

@@ -1,0 +1,346 @@
+#Requires -Version 7.2
+<#
+    Test harness for Pebble 2.4 and pebble-challtestsrv (Debian's "pebble" package), modelled on
+    instant-acme's tests/pebble.rs: per-run ports on loopback, a fresh TLS certificate for Pebble's
+    API made here (the package ships none), processes stopped by Stop-TestPebble.
+
+    An already running Pebble (a container, or Windows and macOS users' own) is used instead when
+    ACME_TEST_DIRECTORY is set; see README.md for the variables.
+#>
+Set-StrictMode -Version Latest
+
+function Get-FreeTcpPort {
+    [OutputType([int])]
+    param()
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function Get-FreeUdpAndTcpPort {
+    [OutputType([int])]
+    param()
+    for ($i = 0; $i -lt 50; $i++) {
+        $port = Get-FreeTcpPort
+        $udp = $null
+        try {
+            $udp = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, $port))
+            return $port
+        } catch {
+            continue
+        } finally {
+            if ($udp) { $udp.Dispose() }
+        }
+    }
+    throw 'No free port for DNS was found.'
+}
+
+function Get-PwshCommand {
+    <# The command line that starts a child PowerShell like this one: pwsh, or 'dotnet pwsh.dll' for the dotnet tool. #>
+    [OutputType([string[]])]
+    param()
+    foreach ($name in 'pwsh', 'pwsh.exe') {
+        $exe = Join-Path $PSHOME $name
+        if ((Test-Path $exe -PathType Leaf) -and -not $exe.EndsWith('.dll')) { return , @($exe) }
+    }
+    $dll = Join-Path $PSHOME 'pwsh.dll'
+    if (Test-Path $dll) {
+        $dotnet = (Get-Command dotnet -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+        return , @($dotnet, $dll)
+    }
+    throw "Cannot find how to start PowerShell from $PSHOME."
+}
+
+function Install-TestPackage {
+    <#
+        Makes sure the Debian packages the tests use are installed; installs them with apt-get when
+        running as root on Debian, and otherwise says what to do.
+    #>
+    param([Parameter(Mandatory)][hashtable] $Commands)  # command name -> Debian package
+    $missing = @($Commands.Keys | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction Ignore) })
+    if ($missing.Count -eq 0) { return }
+    $packages = @($missing | ForEach-Object { $Commands[$_] } | Sort-Object -Unique)
+    $isRoot = $IsLinux -and ((& id -u) -eq '0')
+    if ($isRoot -and (Get-Command apt-get -ErrorAction Ignore)) {
+        Write-Host "Installing $($packages -join ', ') with apt-get..."
+        & apt-get update -qq 2>&1 | Out-Null
+        $env:DEBIAN_FRONTEND = 'noninteractive'
+        & apt-get install -y -qq @packages 2>&1 | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw "apt-get install $($packages -join ' ') failed (exit $LASTEXITCODE)." }
+        $still = @($missing | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction Ignore) })
+        if ($still.Count -gt 0) { throw "After installing $($packages -join ', '), $($still -join ', ') is still not on PATH." }
+        return
+    }
+    throw ("The tests need $($missing -join ', ') (Debian package: $($packages -join ', ')). Install it with " +
+        "'sudo apt-get install $($packages -join ' ')', or point the tests at a running Pebble with ACME_TEST_DIRECTORY (see README.md).")
+}
+
+function New-PebbleApiCertificate {
+    <# A throwaway CA and a localhost certificate for Pebble's own HTTPS API. Returns the CA certificate's path. #>
+    param([Parameter(Mandatory)][string] $Folder)
+    $caKey = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+    $caReq = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=Acme test Pebble API root', $caKey, 'SHA256')
+    $caReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
+    $caReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new('KeyCertSign, CrlSign', $true))
+    $now = [DateTimeOffset]::UtcNow
+    $ca = $caReq.CreateSelfSigned($now.AddMinutes(-5), $now.AddDays(7))
+
+    $leafKey = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+    $leafReq = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=localhost', $leafKey, 'SHA256')
+    $san = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+    $san.AddDnsName('localhost')
+    $san.AddIpAddress([System.Net.IPAddress]::Loopback)
+    $san.AddIpAddress([System.Net.IPAddress]::IPv6Loopback)
+    $leafReq.CertificateExtensions.Add($san.Build())
+    $eku = [System.Security.Cryptography.OidCollection]::new()
+    $null = $eku.Add([System.Security.Cryptography.Oid]::new('1.3.6.1.5.5.7.3.1'))
+    $leafReq.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension]::new($eku, $false))
+    $serial = [byte[]]::new(12); [System.Security.Cryptography.RandomNumberGenerator]::Fill($serial); $serial[0] = $serial[0] -band 0x7f
+    $leaf = $leafReq.Create($ca, $now.AddMinutes(-5), $now.AddDays(7), $serial)
+
+    $caPath = Join-Path $Folder 'api-root.pem'
+    Set-Content -LiteralPath $caPath -Value $ca.ExportCertificatePem() -NoNewline
+    Set-Content -LiteralPath (Join-Path $Folder 'api-cert.pem') -Value ($leaf.ExportCertificatePem() + "`n" + $ca.ExportCertificatePem()) -NoNewline
+    Set-Content -LiteralPath (Join-Path $Folder 'api-key.pem') -Value $leafKey.ExportPkcs8PrivateKeyPem() -NoNewline
+    $caPath
+}
+
+function Wait-TestEndpoint {
+    param([Parameter(Mandatory)][scriptblock] $Probe, [Parameter(Mandatory)][string] $What, [int] $TimeoutSec = 20,
+        [System.Diagnostics.Process[]] $Process = @())
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        foreach ($p in $Process) {
+            if ($p.HasExited) { throw "$What exited early with code $($p.ExitCode)." }
+        }
+        try { if (& $Probe) { return } } catch { }
+        Start-Sleep -Milliseconds 100
+    }
+    throw "$What did not answer within $TimeoutSec seconds."
+}
+
+function Start-TestProcess {
+    param([string] $FilePath, [string[]] $ArgumentList, [string] $LogPath, [hashtable] $Environment = @{})
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($a in $ArgumentList) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+    $process = [System.Diagnostics.Process]::new()
+    $process.StartInfo = $psi
+    $log = [System.IO.StreamWriter]::new($LogPath, $true)
+    $log.AutoFlush = $true
+    $sync = [System.IO.TextWriter]::Synchronized($log)
+    $handler = { if ($null -ne $EventArgs.Data) { $Event.MessageData.WriteLine($EventArgs.Data) } }
+    $null = Register-ObjectEvent -InputObject $process -EventName OutputDataReceived -Action $handler -MessageData $sync
+    $null = Register-ObjectEvent -InputObject $process -EventName ErrorDataReceived -Action $handler -MessageData $sync
+    $null = $process.Start()
+    $process.BeginOutputReadLine()
+    $process.BeginErrorReadLine()
+    [pscustomobject]@{ Process = $process; Log = $sync; LogPath = $LogPath }
+}
+
+function Start-TestPebble {
+    <#
+    .SYNOPSIS
+    Starts pebble-challtestsrv (DNS answering 127.0.0.1 for every name) and Pebble on free loopback
+    ports, and returns what a test needs to use them.
+    #>
+    [CmdletBinding()]
+    param(
+        [int] $NonceRejectPercent = 5,
+        [int] $AlternateRoots = 0,
+        [int] $ChainLength = 1,
+        [int] $AuthzReusePercent = 50,
+        [hashtable] $ExternalAccountMacKeys,
+        [switch] $ExternalAccountBindingRequired,
+        [string[]] $DomainBlocklist = @('blocked.test'),
+        [switch] $NoValidationSleep = $true
+    )
+
+    if ($env:ACME_TEST_DIRECTORY) {
+        return [pscustomobject]@{
+            PSTypeName       = 'AcmeTest.Pebble'
+            External         = $true
+            Directory        = $env:ACME_TEST_DIRECTORY
+            ManagementUrl    = $env:ACME_TEST_MANAGEMENT
+            ApiRootPath      = $env:ACME_TEST_CA_CERT
+            HttpPort         = [int]($env:ACME_TEST_HTTP_PORT ?? 5002)
+            TlsPort          = [int]($env:ACME_TEST_TLS_PORT ?? 5001)
+            DnsPort          = [int]($env:ACME_TEST_DNS_PORT ?? 8053)
+            ChallSrvUrl      = $env:ACME_TEST_CHALLTESTSRV ?? 'http://localhost:8055'
+            Processes        = @()
+            WorkDir          = $null
+            PebbleLog        = $null
+        }
+    }
+
+    Install-TestPackage @{ pebble = 'pebble'; 'pebble-challtestsrv' = 'pebble' }
+
+    $work = Join-Path ([System.IO.Path]::GetTempPath()) ("acme-pebble-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+    $null = New-Item -ItemType Directory -Path $work
+    $apiRoot = New-PebbleApiCertificate -Folder $work
+
+    $acmePort = Get-FreeTcpPort
+    $mgmtPort = Get-FreeTcpPort
+    $httpPort = Get-FreeTcpPort
+    $tlsPort = Get-FreeTcpPort
+    $dnsPort = Get-FreeUdpAndTcpPort
+    $challMgmtPort = Get-FreeTcpPort
+
+    $config = @{
+        pebble = [ordered]@{
+            listenAddress                  = "127.0.0.1:$acmePort"
+            managementListenAddress        = "127.0.0.1:$mgmtPort"
+            certificate                    = (Join-Path $work 'api-cert.pem')
+            privateKey                     = (Join-Path $work 'api-key.pem')
+            httpPort                       = $httpPort
+            tlsPort                        = $tlsPort
+            ocspResponderURL               = ''
+            externalAccountBindingRequired = [bool]$ExternalAccountBindingRequired
+            domainBlocklist                = $DomainBlocklist
+        }
+    }
+    if ($ExternalAccountMacKeys) { $config.pebble.externalAccountMACKeys = $ExternalAccountMacKeys }
+    $configPath = Join-Path $work 'pebble-config.json'
+    $config | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $configPath
+
+    $chall = Start-TestProcess -FilePath 'pebble-challtestsrv' -LogPath (Join-Path $work 'challtestsrv.log') -ArgumentList @(
+        '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
+        '-dns01', "127.0.0.1:$dnsPort", '-http01', '', '-https01', '', '-tlsalpn01', '',
+        '-management', "127.0.0.1:$challMgmtPort")
+    $pebbleEnv = @{
+        PEBBLE_VA_NOSLEEP      = if ($NoValidationSleep) { '1' } else { '0' }
+        PEBBLE_WFE_NONCEREJECT = "$NonceRejectPercent"
+        PEBBLE_AUTHZREUSE      = "$AuthzReusePercent"
+        PEBBLE_CHAIN_LENGTH    = "$ChainLength"
+    }
+    if ($AlternateRoots -gt 0) { $pebbleEnv.PEBBLE_ALTERNATE_ROOTS = "$AlternateRoots" }
+    $pebble = Start-TestProcess -FilePath 'pebble' -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList @(
+        '-config', $configPath, '-dnsserver', "127.0.0.1:$dnsPort")
+
+    $result = [pscustomobject]@{
+        PSTypeName    = 'AcmeTest.Pebble'
+        External      = $false
+        Directory     = "https://127.0.0.1:$acmePort/dir"
+        ManagementUrl = "https://127.0.0.1:$mgmtPort"
+        ApiRootPath   = $apiRoot
+        HttpPort      = $httpPort
+        TlsPort       = $tlsPort
+        DnsPort       = $dnsPort
+        ChallSrvUrl   = "http://127.0.0.1:$challMgmtPort"
+        Processes     = @($chall, $pebble)
+        WorkDir       = $work
+        PebbleLog     = $pebble.LogPath
+    }
+    try {
+        Wait-TestEndpoint -What 'pebble-challtestsrv' -Process $chall.Process -Probe {
+            $c = [System.Net.Sockets.TcpClient]::new(); try { $c.Connect('127.0.0.1', $challMgmtPort); $true } finally { $c.Dispose() }
+        }
+        Wait-TestEndpoint -What 'Pebble' -Process $pebble.Process -Probe {
+            $null = Invoke-RestMethod -Uri $result.Directory -SkipCertificateCheck -TimeoutSec 2; $true
+        }
+    } catch {
+        Stop-TestPebble $result
+        throw
+    }
+    $result
+}
+
+function Stop-TestPebble {
+    param([Parameter(Mandatory, ValueFromPipeline)] $Pebble)
+    process {
+        foreach ($p in $Pebble.Processes) {
+            try { if (-not $p.Process.HasExited) { $p.Process.Kill($true); $null = $p.Process.WaitForExit(5000) } } catch { }
+            try { $p.Log.Flush() } catch { }
+        }
+        Get-EventSubscriber -ErrorAction Ignore | Where-Object { $_.SourceObject -in @($Pebble.Processes.Process) } |
+            Unregister-Event -ErrorAction Ignore
+        if ($Pebble.WorkDir -and $env:ACME_TEST_KEEP_PEBBLE -ne '1') {
+            Remove-Item -LiteralPath $Pebble.WorkDir -Recurse -Force -ErrorAction Ignore
+        }
+    }
+}
+
+function Get-PebbleRootCertificate {
+    <# The root the Pebble instance issues under (management API /roots/<n>); it changes every start. #>
+    [OutputType([System.Security.Cryptography.X509Certificates.X509Certificate2])]
+    param([Parameter(Mandatory)] $Pebble, [int] $Index = 0)
+    $pem = Invoke-RestMethod -Uri "$($Pebble.ManagementUrl)/roots/$Index" -SkipCertificateCheck
+    [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem($pem)
+}
+
+function Test-CertificateChain {
+    <# True when the certificate, with the given intermediates, chains to exactly the given root. #>
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory)][System.Security.Cryptography.X509Certificates.X509Certificate2] $Certificate,
+        [System.Security.Cryptography.X509Certificates.X509Certificate2[]] $Intermediate = @(),
+        [Parameter(Mandatory)][System.Security.Cryptography.X509Certificates.X509Certificate2] $Root
+    )
+    $chain = [System.Security.Cryptography.X509Certificates.X509Chain]::new()
+    try {
+        $chain.ChainPolicy.TrustMode = 'CustomRootTrust'
+        $null = $chain.ChainPolicy.CustomTrustStore.Add($Root)
+        foreach ($i in $Intermediate) { $null = $chain.ChainPolicy.ExtraStore.Add($i) }
+        $chain.ChainPolicy.RevocationMode = 'NoCheck'
+        $ok = $chain.Build($Certificate)
+        $ok -and $chain.ChainElements[$chain.ChainElements.Count - 1].Certificate.Thumbprint -eq $Root.Thumbprint
+    } finally {
+        $chain.Dispose()
+    }
+}
+
+function Get-PebbleRequestCount {
+    <# Requests Pebble's ACME API logged so far (one line per request in Pebble 2.4's log). #>
+    [OutputType([int])]
+    param([Parameter(Mandatory)] $Pebble)
+    if (-not $Pebble.PebbleLog) { return -1 }
+    $Pebble.Processes[-1].Log.Flush()
+    @(Select-String -LiteralPath $Pebble.PebbleLog -Pattern '^\S+ \S+ (GET|HEAD|POST) ' -ErrorAction Ignore).Count
+}
+
+function New-TestAccount {
+    <# An account on the test Pebble, trusting its API certificate by parameter. #>
+    param([Parameter(Mandatory)] $Pebble, [string[]] $Contact = @(), [string] $KeyAlgorithm = 'EC256')
+    New-AcmeAccount -Server $Pebble.Directory -TrustedRootCertificate $Pebble.ApiRootPath -AcceptTermsOfService -Contact $Contact -KeyAlgorithm $KeyAlgorithm
+}
+
+function Start-TestFileServer {
+    <# A static file server (System.Net.HttpListener on a thread job) standing in for a user's web server. #>
+    param([Parameter(Mandatory)][string] $Root, [Parameter(Mandatory)][int] $Port)
+    $served = [System.Collections.Concurrent.ConcurrentBag[string]]::new()
+    $listener = [System.Net.HttpListener]::new()
+    $listener.Prefixes.Add("http://*:$Port/")
+    $listener.Start()
+    $job = Start-ThreadJob -ArgumentList $listener, $Root, $served -ScriptBlock {
+        param($listener, $root, $served)
+        while ($listener.IsListening) {
+            try { $context = $listener.GetContext() } catch { break }
+            $path = Join-Path $root ([Uri]::UnescapeDataString($context.Request.Url.AbsolutePath.TrimStart('/')))
+            $full = [System.IO.Path]::GetFullPath($path)
+            if ($full.StartsWith($root) -and (Test-Path -LiteralPath $full -PathType Leaf)) {
+                $bytes = [System.IO.File]::ReadAllBytes($full)
+                $served.Add($context.Request.Url.AbsolutePath)
+                $context.Response.StatusCode = 200
+                $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
+            } else {
+                $context.Response.StatusCode = 404
+            }
+            $context.Response.Close()
+        }
+    }
+    [pscustomobject]@{ Listener = $listener; Job = $job; Served = $served }
+}
+
+function Stop-TestFileServer {
+    param([Parameter(Mandatory)] $Server)
+    $Server.Listener.Stop()
+    $Server.Listener.Close()
+    $Server.Job | Wait-Job -Timeout 5 | Out-Null
+    $Server.Job | Remove-Job -Force
+}
+
+Export-ModuleMember -Function Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble,
+    Get-PebbleRootCertificate, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint
