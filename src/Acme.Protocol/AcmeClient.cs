@@ -179,7 +179,8 @@ public sealed class AcmeClient
         var authorizations = new AcmeAuthorization[order.AuthorizationUrls.Count];
         for (int i = 0; i < authorizations.Length; i++)
         {
-            authorizations[i] = await GetAuthorizationAsync(order.Account, order.AuthorizationUrls[i], cancellationToken).ConfigureAwait(false);
+            authorizations[i] = (await GetAuthorizationAsync(order.Account, order.AuthorizationUrls[i], cancellationToken).ConfigureAwait(false))
+                .Attach(order.Account, order);
         }
 
         order.Authorizations = authorizations;
@@ -192,7 +193,7 @@ public sealed class AcmeClient
         AcmeResponse response = await Connection.PostAsync(url, null, account.Key, account.Location, _log, cancellationToken).ConfigureAwait(false);
         AcmeAuthorization authorization = AcmeAuthorization.FromJson(url, response.Json, account.KeyThumbprint);
         authorization.RetryAfter = response.RetryAfter;
-        return authorization;
+        return authorization.Attach(account, null);
     }
 
     /// <summary>
@@ -205,7 +206,11 @@ public sealed class AcmeClient
         AcmeResponse response = await Connection.PostAsync(challenge.Url, new JsonObject(), account.Key, account.Location, _log, cancellationToken)
             .ConfigureAwait(false);
         _log.Verbose($"Told the CA the {challenge.Type} challenge for {challenge.Identifier.Value} is ready.");
-        return AcmeChallenge.FromJson(challenge.Identifier, response.Json, account.KeyThumbprint);
+        AcmeChallenge updated = AcmeChallenge.FromJson(challenge.Identifier, response.Json, account.KeyThumbprint);
+        updated.Account = account;
+        updated.Order = challenge.Order;
+        updated.Authorization = challenge.Authorization;
+        return updated;
     }
 
     /// <summary>finalize (RFC 8555 section 7.4): "csr (required, string): A CSR encoding the parameters ... base64url-encoded DER".</summary>

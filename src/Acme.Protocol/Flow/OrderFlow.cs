@@ -134,7 +134,7 @@ public static class OrderFlow
                     client.Log.Verbose($"Authorization for {refreshed.Identifier.Value} is now {AcmeStatusParser.ToWire(refreshed.Status)}.");
                 }
 
-                current[authorization.Location] = refreshed;
+                current[authorization.Location] = refreshed.Attach(order.Account, order);
                 if (refreshed.Status == AcmeAuthorizationStatus.Invalid)
                 {
                     break;

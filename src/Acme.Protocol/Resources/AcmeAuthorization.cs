@@ -16,6 +16,12 @@ public sealed class AcmeAuthorization
 
     public Uri Location { get; }
 
+    /// <summary>The account that can act on this authorization (sign its requests).</summary>
+    public AcmeAccount? Account { get; internal set; }
+
+    /// <summary>The order this authorization was fetched for, when there is one.</summary>
+    public AcmeOrder? Order { get; internal set; }
+
     /// <summary>The identifier as the order named it: a wildcard keeps its "*." here.</summary>
     public AcmeIdentifier Identifier { get; }
 
@@ -31,6 +37,21 @@ public sealed class AcmeAuthorization
     public TimeSpan? RetryAfter { get; internal set; }
 
     public AcmeChallenge? GetChallenge(string type) => Challenges.FirstOrDefault(c => c.Type == type);
+
+    /// <summary>Links the authorization and its challenges to the account (and order) they belong to.</summary>
+    internal AcmeAuthorization Attach(AcmeAccount account, AcmeOrder? order)
+    {
+        Account = account;
+        Order = order ?? Order;
+        foreach (AcmeChallenge challenge in Challenges)
+        {
+            challenge.Account = account;
+            challenge.Order = Order;
+            challenge.Authorization = this;
+        }
+
+        return this;
+    }
 
     internal static AcmeAuthorization FromJson(Uri location, JsonObject json, string accountThumbprint)
     {

@@ -27,6 +27,14 @@ public sealed class AcmeChallenge
 
     public AcmeIdentifier Identifier { get; }
 
+    /// <summary>The account whose key authorization this is, and that signs the response.</summary>
+    public AcmeAccount? Account { get; internal set; }
+
+    /// <summary>The order the challenge belongs to, when it was fetched through one.</summary>
+    public AcmeOrder? Order { get; internal set; }
+
+    public AcmeAuthorization? Authorization { get; internal set; }
+
     public string Type { get; }
 
     public Uri Url { get; }
