@@ -38,7 +38,10 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
             AcmeCertificate certificate = RunAsync(async context =>
             {
                 var client = new AcmeClient(Order.Account.Server, context);
-                AcmeKey? key = Order.Status is AcmeOrderStatus.Ready or AcmeOrderStatus.Pending ? AcmeKey.Generate(KeyAlgorithm) : null;
+                // A retry (after a failed download, say) reuses the key the first attempt made and the CA may have certified.
+                AcmeKey? key = Order.CertificateKey
+                    ?? (Order.Status is AcmeOrderStatus.Ready or AcmeOrderStatus.Pending ? AcmeKey.Generate(KeyAlgorithm) : null);
+                Order.CertificateKey = key;
                 IReadOnlyList<AcmeCertificate> chains = await OrderFlow.FinalizeAsync(client, Order, key, null, PolicyFor(TimeoutSec), context, StopToken)
                     .ConfigureAwait(false);
                 AcmeCertificate issued = chains[0];
