@@ -246,8 +246,7 @@ public sealed class FaultProxy : IDisposable
         FaultRule? rule;
         lock (_rules)
         {
-            rule = _rules.FirstOrDefault(r => r.Active && r.Matches(request.Method, request.Path, requestClass));
-            rule?.Hit();
+            rule = _rules.FirstOrDefault(r => r.Matches(request.Method, request.Path, requestClass) && r.TryHit());
         }
 
         var record = new ProxiedRequest(request.Method, request.Path, requestClass, rule?.Kind);
@@ -258,6 +257,25 @@ public sealed class FaultProxy : IDisposable
 
         CancellationToken token = _stop.Token;
         bool head = request.Method == "HEAD";
+        Answer? forwarded = null;
+        if (rule is not null && TampersWithAnswer(rule.Kind))
+        {
+            forwarded = await ForwardAsync(request, token).ConfigureAwait(false);
+            if (forwarded.Status >= 400)
+            {
+                // The CA refused this one itself (Pebble's random badNonce): pass it on untouched and keep
+                // the fault for the request the client sends next, so a test hits what it means to hit.
+                lock (_rules)
+                {
+                    rule.Undo();
+                }
+
+                record.Status = forwarded.Status;
+                await forwarded.WriteAsync(client, head, token).ConfigureAwait(false);
+                return true;
+            }
+        }
+
         switch (rule?.Kind)
         {
             case null:
@@ -292,7 +310,7 @@ public sealed class FaultProxy : IDisposable
 
             case FaultKind.ResetMidResponse:
             {
-                Answer answer = await ForwardAsync(request, token).ConfigureAwait(false);
+                Answer answer = forwarded!;
                 byte[] headBytes = answer.HeadBytes(answer.Body.Length);
                 await client.WriteAsync(headBytes, token).ConfigureAwait(false);
                 await client.WriteAsync(answer.Body.AsMemory(0, answer.Body.Length / 2), token).ConfigureAwait(false);
@@ -313,7 +331,7 @@ public sealed class FaultProxy : IDisposable
 
             case FaultKind.SlowBody:
             {
-                Answer answer = await ForwardAsync(request, token).ConfigureAwait(false);
+                Answer answer = forwarded!;
                 record.Status = answer.Status;
                 await client.WriteAsync(answer.HeadBytes(answer.Body.Length), token).ConfigureAwait(false);
                 foreach (byte b in answer.Body)
@@ -328,7 +346,7 @@ public sealed class FaultProxy : IDisposable
 
             case FaultKind.TruncateBody:
             {
-                Answer answer = await ForwardAsync(request, token).ConfigureAwait(false);
+                Answer answer = forwarded!;
                 answer.Body = answer.Body.Take(answer.Body.Length / 2).ToArray();
                 record.Status = answer.Status;
                 await answer.WriteAsync(client, head, token).ConfigureAwait(false);
@@ -336,9 +354,11 @@ public sealed class FaultProxy : IDisposable
             }
 
             case FaultKind.DropReplayNonce:
+            case FaultKind.DropHeader:
             {
-                Answer answer = await ForwardAsync(request, token).ConfigureAwait(false);
-                answer.Headers.RemoveAll(h => h.Name.Equals("Replay-Nonce", StringComparison.OrdinalIgnoreCase));
+                Answer answer = forwarded!;
+                string drop = rule.Kind == FaultKind.DropReplayNonce ? "Replay-Nonce" : rule.Header ?? string.Empty;
+                answer.Headers.RemoveAll(h => h.Name.Equals(drop, StringComparison.OrdinalIgnoreCase));
                 record.Status = answer.Status;
                 await answer.WriteAsync(client, head, token).ConfigureAwait(false);
                 return true;
@@ -346,7 +366,7 @@ public sealed class FaultProxy : IDisposable
 
             case FaultKind.WrongContentType:
             {
-                Answer answer = await ForwardAsync(request, token).ConfigureAwait(false);
+                Answer answer = forwarded!;
                 answer.Headers.RemoveAll(h => h.Name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase));
                 answer.Headers.Add(("Content-Type", rule.ContentType ?? "text/html"));
                 record.Status = answer.Status;
@@ -388,7 +408,7 @@ public sealed class FaultProxy : IDisposable
 
             case FaultKind.ReplaceBody:
             {
-                Answer answer = await ForwardAsync(request, token).ConfigureAwait(false);
+                Answer answer = forwarded!;
                 answer.Body = Encoding.UTF8.GetBytes(rule.Body ?? string.Empty);
                 if (rule.ContentType is not null)
                 {
@@ -403,7 +423,7 @@ public sealed class FaultProxy : IDisposable
 
             case FaultKind.EditJson:
             {
-                Answer answer = await ForwardAsync(request, token).ConfigureAwait(false);
+                Answer answer = forwarded!;
                 JsonObject json = JsonNode.Parse(answer.Body)!.AsObject();
                 if (rule.JsonValue is null)
                 {
@@ -430,6 +450,10 @@ public sealed class FaultProxy : IDisposable
                 throw new InvalidOperationException(rule.Kind.ToString());
         }
     }
+
+    /// <summary>Faults that change the CA's own answer, so the request is forwarded first.</summary>
+    private static bool TampersWithAnswer(FaultKind kind) => kind is FaultKind.ResetMidResponse or FaultKind.SlowBody or FaultKind.TruncateBody
+        or FaultKind.DropReplayNonce or FaultKind.DropHeader or FaultKind.WrongContentType or FaultKind.ReplaceBody or FaultKind.EditJson;
 
     private static RequestClass Classify(IncomingRequest request)
     {

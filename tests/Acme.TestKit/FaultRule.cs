@@ -4,7 +4,11 @@ using System.Threading;
 
 namespace Acme.TestKit;
 
-/// <summary>What the proxy does to a request a rule matches.</summary>
+/// <summary>
+/// What the proxy does to a request a rule matches. Faults that change the CA's answer (reset, slow
+/// body, truncate, drop a header, wrong type, replace, edit) apply only to answers the CA gave with
+/// success: an error it sent on its own (Pebble's random badNonce) passes untouched and does not count.
+/// </summary>
 public enum FaultKind
 {
     /// <summary>503 with Retry-After and an HTML body, as a load balancer in maintenance sends. Not forwarded.</summary>
@@ -27,6 +31,9 @@ public enum FaultKind
 
     /// <summary>Forwarded; the Replay-Nonce header is removed.</summary>
     DropReplayNonce,
+
+    /// <summary>Forwarded; the header named <see cref="FaultRule.Header"/> is removed.</summary>
+    DropHeader,
 
     /// <summary>Forwarded; the Content-Type is replaced by <see cref="FaultRule.ContentType"/> (text/html by default).</summary>
     WrongContentType,
@@ -76,6 +83,7 @@ public enum RequestClass
 public sealed class FaultRule
 {
     private int _hits;
+    private int _seen;
 
     public FaultKind Kind { get; set; }
 
@@ -89,6 +97,9 @@ public sealed class FaultRule
 
     /// <summary>How many matching requests the rule hits; 0 for every one.</summary>
     public int Times { get; set; } = 1;
+
+    /// <summary>How many matching requests pass untouched before the rule starts hitting.</summary>
+    public int After { get; set; }
 
     /// <summary>The Retry-After header value to send (seconds or an HTTP date); null for none.</summary>
     public string? RetryAfter { get; set; }
@@ -107,12 +118,13 @@ public sealed class FaultRule
 
     public string? Location { get; set; }
 
+    /// <summary>The response header <see cref="FaultKind.DropHeader"/> removes.</summary>
+    public string? Header { get; set; }
+
     public int BodyBytes { get; set; } = 10 * 1024 * 1024;
 
     /// <summary>How many requests the rule has hit so far.</summary>
     public int Hits => Volatile.Read(ref _hits);
-
-    internal bool Active => Times <= 0 || Hits < Times;
 
     internal bool Matches(string method, string path, RequestClass requestClass)
     {
@@ -134,7 +146,24 @@ public sealed class FaultRule
         };
     }
 
-    internal void Hit() => Interlocked.Increment(ref _hits);
+    /// <summary>Counts a matching request; true when the rule applies to it (called under the proxy's lock).</summary>
+    internal bool TryHit()
+    {
+        if (++_seen <= After || (Times > 0 && _hits >= Times))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _hits);
+        return true;
+    }
+
+    /// <summary>Takes back a hit whose request turned out not to qualify (called under the proxy's lock).</summary>
+    internal void Undo()
+    {
+        _seen--;
+        Interlocked.Decrement(ref _hits);
+    }
 
     public override string ToString() => $"{Kind} on {Method ?? "any"} {Path ?? "*"} ({Class}), {Hits} hit(s)";
 }

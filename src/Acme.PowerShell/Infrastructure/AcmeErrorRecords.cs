@@ -156,6 +156,7 @@ public static class AcmeErrorRecords
         "AcmeListenerAccessDenied" => ErrorCategory.PermissionDenied,
         "AcmeWebRootNotWritable" => ErrorCategory.WriteError,
         "AcmeSelfCheckFailed" => ErrorCategory.ConnectionError,
+        "AcmeListenerFailed" => ErrorCategory.ResourceUnavailable,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -350,6 +350,11 @@ public sealed class Http01Responder : IDisposable
             throw new AcmeLocalException("AcmeListenerPortInUse",
                 $"Port {port} is already in use, so the http-01 listener cannot start. Stop what holds it, choose another -Port, or use -WebRoot.", e);
         }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            throw new AcmeArgumentException("AcmeListenerAddressNotAvailable",
+                $"The address {address} is not one of this machine's, so the http-01 listener cannot listen on it. Give a local address to -ListenAddress, or leave it out to listen on all.", e);
+        }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
             throw new AcmeLocalException("AcmeListenerAccessDenied",

@@ -267,6 +267,13 @@ public sealed class AcmeConnection : IDisposable
     private async Task<AcmeResponse> SendAsync(HttpMethod method, Uri url, string? jws, IAcmeLog log, int retry,
         CancellationToken cancellationToken)
     {
+        if (url.Scheme != Uri.UriSchemeHttps)
+        {
+            // A URL from the server (directory, order, Location) that is not https is never requested:
+            // "Each ACME function is accomplished by the client sending a sequence of HTTPS requests" (RFC 8555 section 6.1).
+            throw new AcmeProtocolException($"The server pointed to {url.AbsoluteUri}, which is not an https URL; ACME is spoken over HTTPS only, so it was not requested.");
+        }
+
         using var request = new HttpRequestMessage(method, url);
         if (jws is not null)
         {
