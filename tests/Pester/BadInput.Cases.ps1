@@ -7,7 +7,8 @@
     A row:
       Area       identifier | parameter | file | server: what is bad
       Name       what the input is (shown as the test name)
-      Run        a script block that feeds the input to a cmdlet. It sees $account, $order (pending),
+      Run        a script block that feeds the input to a cmdlet. It runs later than this file, so it
+                 sees only what the runner provides, not this file's variables: $account, $order (pending),
                  $certificate (issued, with its key), $work (an empty folder for this row), $port (the
                  http-01 port), $Value (the row's Value) and Invoke-ProxyPipeline (the whole pipeline on
                  a fresh connection through the fault proxy)
@@ -227,10 +228,10 @@ $cases = @(
         Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem([System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP521).ExportPkcs8PrivateKeyPem(), $null) } }
     $key + @{ Name = 'a certificate where a key belongs'; ErrorId = 'AcmeInvalidKey'
         Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($certificate.Certificate.ExportCertificatePem(), $null) } }
-    $key + @{ Name = 'an encrypted key without its passphrase'; ErrorId = 'AcmeKeyPasswordRequired'
-        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($encryptedKey, $null) } }
-    @{ Area = 'file'; NoRequest = $true; Name = 'an encrypted key with the wrong passphrase'; ErrorId = 'AcmeKeyPasswordIncorrect'; Category = 'AuthenticationError'
-        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($encryptedKey, 'wrong'.ToCharArray()) } }
+    $key + @{ Name = 'an encrypted key without its passphrase'; ErrorId = 'AcmeKeyPasswordRequired'; Value = $encryptedKey
+        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($Value, $null) } }
+    @{ Area = 'file'; NoRequest = $true; Name = 'an encrypted key with the wrong passphrase'; ErrorId = 'AcmeKeyPasswordIncorrect'; Category = 'AuthenticationError'; Value = $encryptedKey
+        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($Value, 'wrong'.ToCharArray()) } }
 
     # ---- server answers (through the fault proxy) ----------------------------------------------------
     $violation = @{ Area = 'server'; ErrorId = 'AcmeProtocolViolation'; Category = 'ProtocolError'; Run = { Invoke-ProxyPipeline } }
