@@ -365,6 +365,27 @@ function Start-TestFaultProxy {
     [Acme.TestKit.FaultProxy]::Start($Pebble.Directory)
 }
 
+function New-ProxyConnection {
+    <#
+        A directory URL on the fault proxy that nothing else uses (Pebble ignores the query), so the
+        client opens a fresh connection for it: a cold directory cache, an empty nonce pool, and the
+        request timeout given here.
+    #>
+    param([Parameter(Mandatory)] $Proxy, [int] $TimeoutSec = 30)
+    $directory = "$($Proxy.Directory)?connection=$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+    $server = [Acme.Protocol.AcmeServer]::new([uri]$directory, $Proxy.RootCertificate, $false)
+    [Acme.Protocol.Http.AcmeConnection]::Get($server).RequestTimeout = [TimeSpan]::FromSeconds($TimeoutSec)
+    $directory
+}
+
+function Invoke-TestPipeline {
+    <# The whole pipeline for one name, from a new account to the certificate, against the given directory. #>
+    param([Parameter(Mandatory)][string] $Directory, [Parameter(Mandatory)] $TrustedRoot, [Parameter(Mandatory)][int] $HttpPort,
+        [Parameter(Mandatory)][string] $Name)
+    New-AcmeAccount -Server $Directory -TrustedRootCertificate $TrustedRoot -AcceptTermsOfService |
+        New-AcmeOrder -DnsName $Name | Start-AcmeHttpChallenge -Port $HttpPort -TimeoutSec 30 | Complete-AcmeOrder -TimeoutSec 30
+}
+
 function Test-TcpPortFree {
     <# True when nothing listens on the port (a listener can bind it on every address). #>
     [OutputType([bool])]
@@ -396,5 +417,5 @@ function Invoke-Captured {
     }
 }
 
-Export-ModuleMember -Function Invoke-Captured, Import-TestKit, Start-TestFaultProxy, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble,
+Export-ModuleMember -Function Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble,
     Get-PebbleRootCertificate, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint

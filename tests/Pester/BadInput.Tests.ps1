@@ -20,12 +20,10 @@ BeforeAll {
     $script:certificate = $account | New-AcmeOrder -DnsName badinput-issued.test | Start-AcmeHttpChallenge -Port $port | Complete-AcmeOrder
     $script:run = 0
 
-    # The whole pipeline on a fresh connection (its own directory URL), so directory faults hit a cold cache.
+    # The whole pipeline on a fresh connection, so directory faults hit a cold cache.
     function Invoke-ProxyPipeline {
         $script:run++
-        $directory = "$($proxy.Directory)?badinput=$script:run"
-        New-AcmeAccount -Server $directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService |
-            New-AcmeOrder -DnsName "badinput$script:run.test" | Start-AcmeHttpChallenge -Port $port -TimeoutSec 30 | Complete-AcmeOrder -TimeoutSec 30
+        Invoke-TestPipeline (New-ProxyConnection $proxy) $proxy.RootCertificate $port "badinput$script:run.test"
     }
 
     # Core calls (key files) throw; map their exception the way a cmdlet would.

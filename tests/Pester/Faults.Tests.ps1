@@ -4,7 +4,7 @@
     against Pebble through a real HTTPS proxy (tests/Acme.TestKit/FaultProxy.cs) that injects one fault
     per case. Each case ends either in success after a bounded retry, or in one clear error with the
     right ErrorId and category within a bounded time; then the same pipeline, run again with the fault
-    gone, completes the order. Every case uses a fresh connection (its own directory URL), so directory
+    gone, completes the order. Every case uses a fresh connection (New-ProxyConnection), so directory
     and nonce faults hit a cold cache, and a 3-second request timeout, so the slow faults stay quick.
 
     Pebble paths: /dir, /nonce-plz (newNonce), /sign-me-up (newAccount), /order-plz (newOrder),
@@ -91,22 +91,6 @@ BeforeAll {
     $script:pebble = Start-TestPebble
     $script:proxy = Start-TestFaultProxy $pebble
     $script:case = 0
-
-    # One fresh connection per run: its own directory URL (Pebble ignores the query), a 3-second timeout.
-    function New-FaultConnection {
-        $script:case++
-        $dir = "$($proxy.Directory)?case=$script:case"
-        $server = [Acme.Protocol.AcmeServer]::new([uri]$dir, $proxy.RootCertificate, $false)
-        [Acme.Protocol.Http.AcmeConnection]::Get($server).RequestTimeout = [TimeSpan]::FromSeconds(3)
-        $dir
-    }
-
-    function Invoke-FaultPipeline([string] $Directory, [string] $Name) {
-        Invoke-Captured {
-            New-AcmeAccount -Server $Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService |
-                New-AcmeOrder -DnsName $Name | Start-AcmeHttpChallenge -Port $pebble.HttpPort -TimeoutSec 30 | Complete-AcmeOrder -TimeoutSec 30
-        }
-    }
 }
 
 AfterAll {
@@ -118,12 +102,12 @@ Describe 'Faults between the client and the CA' {
     AfterEach { $proxy.Clear() }
 
     It '<Name>' -ForEach $faults {
-        $name = "fault$($script:case + 1).test"
-        $directory = New-FaultConnection
+        $name = "fault$(++$script:case).test"
+        $directory = New-ProxyConnection $proxy -TimeoutSec 3
         $proxy.ResetLog()
         $rule = $proxy.Add([Acme.TestKit.FaultRule]$Rule)
 
-        $run = Invoke-FaultPipeline $directory $name
+        $run = Invoke-Captured { Invoke-TestPipeline $directory $proxy.RootCertificate $pebble.HttpPort $name }
 
         $rule.Hits | Should -BeGreaterThan 0 -Because 'the fault must have been injected'
         $run.Seconds | Should -BeLessThan 30 -Because 'a fault ends in a bounded time, never a hang'
@@ -149,13 +133,13 @@ Describe 'Faults between the client and the CA' {
 
         # The fault is gone: the same pipeline, run again, completes the order.
         $proxy.Clear()
-        $again = Invoke-FaultPipeline $directory $name
+        $again = Invoke-Captured { Invoke-TestPipeline $directory $proxy.RootCertificate $pebble.HttpPort $name }
         $again.Errors | Should -BeNullOrEmpty
         $again.Output.Names | Should -Be @($name)
     }
 
     It 'resumes a failed certificate download from the same order object, with its key, without finalizing again' {
-        $directory = New-FaultConnection
+        $directory = New-ProxyConnection $proxy -TimeoutSec 3
         $account = New-AcmeAccount -Server $directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService
         $order = $account | New-AcmeOrder -DnsName resume.test | Start-AcmeHttpChallenge -Port $pebble.HttpPort
         $null = $proxy.Add(@{ Kind = 'ResetMidResponse'; Path = '^/certZ/'; Times = 0 })
@@ -176,7 +160,7 @@ Describe 'Faults between the client and the CA' {
     }
 
     It 'shares one nonce pool: a 429 answer''s nonce is used for the retry, with no HEAD newNonce' {
-        $directory = New-FaultConnection
+        $directory = New-ProxyConnection $proxy -TimeoutSec 3
         $account = New-AcmeAccount -Server $directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService
         $proxy.ResetLog()
         $null = $proxy.Add(@{ Kind = 'RateLimited'; Path = '^/order-plz$'; Times = 1; RetryAfter = '0' })
