@@ -1,15 +1,9 @@
 <#
 .SYNOPSIS
-    Accounts: with a contact, with an RSA key, and on the server named by $env:ACME_SERVER.
-.NOTES
-    See examples/README.md: pages embed the snippets, the tests run them against Pebble.
+    Accounts: with a contact, with an RSA key, and on the server named by $env:ACME_SERVER. (examples/README.md)
 #>
-param(
-    [string] $Server = 'LetsEncryptStaging',
-    [string] $TrustedRootCertificate
-)
+param([string] $Server = 'LetsEncryptStaging')
 $ErrorActionPreference = 'Stop'
-if ($TrustedRootCertificate) { $PSDefaultParameterValues = @{ 'New-AcmeAccount:TrustedRootCertificate' = $TrustedRootCertificate } }
 
 # example: Contact
 $account = New-AcmeAccount -Server $Server -Contact admin@example.com -AcceptTermsOfService

@@ -1,9 +1,7 @@
 <#
 .SYNOPSIS
-    A certificate from a private ACME CA (step-ca, Smallstep, an internal Boulder or Pebble) whose root
-    the system does not trust: the root is trusted for this CA's connection only, by parameter.
-.NOTES
-    See examples/README.md: pages embed the snippet, the tests run it against Pebble.
+    A certificate from a private ACME CA (step-ca, an internal Boulder or Pebble) whose root the system
+    does not trust: the root is trusted for this CA's connections only, by parameter. (examples/README.md)
 #>
 param(
     [string] $Server = 'https://ca.internal.example/acme/directory',

@@ -1,18 +1,11 @@
 <#
 .SYNOPSIS
     Quick start: an account, an order for two names, the http-01 answer from the built-in listener, the
-    certificate, and its PEM files in ./cert.
-.NOTES
-    As written it asks Let's Encrypt's staging CA, so this machine must be reachable on port 80 under
-    the names it orders. See examples/README.md: pages embed the snippet, the tests run it against Pebble.
+    certificate, and its PEM files in ./cert. As written it uses Let's Encrypt's staging CA, so this
+    machine must be reachable on port 80 under the names it orders. (examples/README.md)
 #>
-param(
-    [string] $Server = 'LetsEncryptStaging',
-    [string] $TrustedRootCertificate,
-    [int] $HttpPort = 80
-)
+param([string] $Server = 'LetsEncryptStaging', [int] $HttpPort = 80)
 $ErrorActionPreference = 'Stop'
-if ($TrustedRootCertificate) { $PSDefaultParameterValues = @{ 'New-AcmeAccount:TrustedRootCertificate' = $TrustedRootCertificate } }
 
 # example: QuickStart
 New-AcmeAccount -Server $Server -Contact admin@example.com -AcceptTermsOfService |

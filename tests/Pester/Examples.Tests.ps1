@@ -28,19 +28,19 @@ BeforeAll {
 
     # What each script must produce. A script with snippets but no entry here fails its test.
     $expectations = @{
-        QuickStart    = @{ Check = {
+        QuickStart = @{ Check = {
                 param($Output, $Folder)
                 @($Output.Name | Sort-Object) | Should -Be @('cert.pem', 'chain.pem', 'fullchain.pem', 'key.pem')
                 Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
             }
         }
-        PrivateCa     = @{ Check = {
+        PrivateCa  = @{ Check = {
                 param($Output, $Folder)
                 @($Output | Where-Object { $_ -is [System.IO.FileInfo] }).Count | Should -Be 4
                 Assert-PemFolder (Join-Path $Folder 'cert') 'intranet.internal.example'
             }
         }
-        NewAccount    = @{ Check = {
+        NewAccount = @{ Check = {
                 param($Output)
                 $Output.Count | Should -Be 3
                 $Output | ForEach-Object { $_ | Should -BeOfType ([Acme.Protocol.AcmeAccount]); $_.Status | Should -Be 'Valid' }
@@ -49,23 +49,49 @@ BeforeAll {
                 $Output[2].Server.DirectoryUrl.AbsoluteUri | Should -Be $pebble.Directory -Because 'the server came from $env:ACME_SERVER'
             }
         }
-        NewOrder      = @{ Check = {
-                param($Output)
+        NewOrder   = @{
+            Parameters = @{ RefusedName = 'blocked.test' }  # on the test Pebble's block list
+            Check      = {
+                param($Output, $Folder)
                 $authorizations = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeAuthorization] })
                 @($authorizations.Identifier.Value | Sort-Object) | Should -Be @('example.com', 'www.example.com')
                 $authorizations | ForEach-Object { $_.Challenges.Type | Should -Contain 'http-01' }
                 $order = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
                 $order.Count | Should -Be 1
                 @($order[0].Identifiers | ForEach-Object { "$($_.Type):$($_.Value)" } | Sort-Object) | Should -Be @('ip:192.0.2.10', 'ip:2001:db8::10')
+                Join-Path $Folder 'acme-trace.log' | Should -Exist
+                $text = @($Output | Where-Object { $_ -is [string] })
+                @($text -match "^POST $([regex]::Escape($pebble.Directory -replace '/dir$'))/\S+ -> 201 Created \(\d+ ms").Count | Should -Be 1 -Because 'the log holds the newOrder request'
+                $text | Should -Contain 'AcmeRejectedIdentifier,Acme.PowerShell.Commands.NewAcmeOrderCommand'
+                $Output | Where-Object { $_ -is [System.Management.Automation.ErrorCategory] } | Should -Be 'PermissionDenied'
+                @($text -like '*forbidden by policy*blocked.test*').Count | Should -Be 1 -Because 'the CA''s detail is shown'
             }
         }
-        HttpChallenge = @{ Check = {
-                param($Output)
-                @($Output.Names) | Should -Be @('example.com', 'app.example.com')
-                $Output | ForEach-Object { $_.Status | Should -Be 'Ready' }
+        Issue      = @{
+            # The PFX example reads its password with Read-Host; the test answers it.
+            Setup    = { function global:Read-Host { ConvertTo-SecureString 'example-pfx-password' -AsPlainText -Force } }
+            Teardown = { Remove-Item -LiteralPath function:Read-Host }
+            Check    = {
+                param($Output, $Folder)
+                $orders = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
+                @($orders.Names) | Should -Be @('example.com', 'app.example.com')
+                $orders | ForEach-Object { $_.Status | Should -Be 'Ready' }
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificates.Count | Should -Be 2
+                @($certificates[0].Names | Sort-Object) | Should -Be @('example.com', 'www.example.com')
+                $certificates[0].Key.Name | Should -Be 'EC256'
+                $certificates[1].Key.Name | Should -Be 'RSA2048'
+                $rsa = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPublicKey($certificates[1].Certificate)
+                $rsa.ExportParameters($false).Modulus.Length * 8 | Should -Be 2048 -Because 'the certificate is for the RSA key'
+                foreach ($c in $certificates) { Test-CertificateChain -Certificate $c.Certificate -Intermediate $c.Chain -Root $pebbleRoot | Should -BeTrue }
+                @(($Output | Where-Object { $_ -is [System.IO.FileInfo] }).Name) | Should -Be @('cert.pem', 'chain.pem', 'fullchain.pem', 'key.pem', 'example.pfx')
+                Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
+                $pfx = [System.Security.Cryptography.X509Certificates.X509Certificate2Collection]::new()
+                $pfx.Import((Join-Path $Folder 'example.pfx'), 'example-pfx-password', 'EphemeralKeySet')
+                @($pfx | Where-Object HasPrivateKey).Count | Should -Be 1
             }
         }
-        WebRoot       = @{
+        WebRoot    = @{
             Setup    = {
                 param($Folder, $Parameters)
                 $Parameters.WebRoot = Join-Path $Folder 'www'
@@ -79,45 +105,6 @@ BeforeAll {
                 $Output.Status | Should -Be 'Ready'
                 @($State.Served | Sort-Object -Unique).Count | Should -Be 2 -Because 'the CA fetched each name''s answer from the web root'
                 Get-ChildItem -Recurse -Force (Join-Path $Folder 'www') | Should -BeNullOrEmpty
-            }
-        }
-        Certificate   = @{ Check = {
-                param($Output)
-                $Output.Count | Should -Be 2
-                @($Output[0].Names | Sort-Object) | Should -Be @('example.com', 'www.example.com')
-                $Output[0].Key.Name | Should -Be 'EC256'
-                $Output[1].Key.Name | Should -Be 'RSA2048'
-                $rsa = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPublicKey($Output[1].Certificate)
-                $rsa.ExportParameters($false).Modulus.Length * 8 | Should -Be 2048 -Because 'the certificate is for the RSA key'
-                foreach ($c in $Output) { Test-CertificateChain -Certificate $c.Certificate -Intermediate $c.Chain -Root $pebbleRoot | Should -BeTrue }
-            }
-        }
-        Export        = @{
-            # The PFX example reads its password with Read-Host; the test answers it.
-            Setup    = { function global:Read-Host { ConvertTo-SecureString 'example-pfx-password' -AsPlainText -Force } }
-            Teardown = { Remove-Item -LiteralPath function:Read-Host }
-            Check    = {
-                param($Output, $Folder)
-                @($Output.Name) | Should -Be @('cert.pem', 'chain.pem', 'fullchain.pem', 'key.pem', 'example.pfx')
-                Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
-                $pfx = [System.Security.Cryptography.X509Certificates.X509Certificate2Collection]::new()
-                $pfx.Import((Join-Path $Folder 'example.pfx'), 'example-pfx-password', 'EphemeralKeySet')
-                @($pfx | Where-Object HasPrivateKey).Count | Should -Be 1
-            }
-        }
-        Tracing       = @{ Check = {
-                param($Output, $Folder)
-                Join-Path $Folder 'acme-trace.log' | Should -Exist
-                @($Output -match "^POST $([regex]::Escape($pebble.Directory -replace '/dir$'))/\S+ -> 201 Created \(\d+ ms").Count | Should -Be 1 -Because 'the log holds the newOrder request'
-            }
-        }
-        Errors        = @{
-            Parameters = @{ RefusedName = 'blocked.test' }  # on the test Pebble's block list
-            Check      = {
-                param($Output)
-                $Output[0] | Should -Be 'AcmeRejectedIdentifier,Acme.PowerShell.Commands.NewAcmeOrderCommand'
-                "$($Output[1])" | Should -Be 'PermissionDenied'
-                $Output[2] | Should -BeLike '*forbidden by policy*blocked.test*'
             }
         }
     }
@@ -141,11 +128,14 @@ Describe 'Example script <Name>' -ForEach $scripts {
         if ($expectation.Parameters) { $parameters += $expectation.Parameters }
         $state = if ($expectation.Setup) { & $expectation.Setup $folder $parameters }
         $savedServer = $env:ACME_SERVER
+        # Scripts that do not show -TrustedRootCertificate get Pebble's root this way.
+        $global:PSDefaultParameterValues['New-AcmeAccount:TrustedRootCertificate'] = $pebble.ApiRootPath
         Push-Location $folder
         try {
             $output = @(& $Path @parameters)
         } finally {
             Pop-Location
+            $global:PSDefaultParameterValues.Remove('New-AcmeAccount:TrustedRootCertificate')
             $env:ACME_SERVER = $savedServer
             if ($expectation.Teardown) { & $expectation.Teardown $state }
         }
