@@ -24,7 +24,7 @@ $script:RequiredYamlKeys = @('Type', 'Parameter Sets', 'Aliases', 'Required', 'P
 $script:PipelineInputValues = @('False', 'True (ByValue)', 'True (ByPropertyName)', 'True (ByPropertyName, ByValue)', 'True (ByValue, ByPropertyName)')
 
 function Get-HelpPageLine {
-    <# The file's lines with line endings normalised; a UTF-8 BOM is dropped by Get-Content. #>
+    <# The file's lines, line endings normalised (ReadAllText drops a UTF-8 BOM). #>
     param([Parameter(Mandatory)][string] $Path)
     $text = [System.IO.File]::ReadAllText($Path)
     , ($text -replace "`r`n?", "`n").Split("`n")
@@ -598,13 +598,11 @@ function Format-WrappedText {
     param([string] $Text, [int] $Indent, [int] $HangingIndent = $Indent, [int] $Width = 80)
     $words = $Text -split '\s+' | Where-Object { $_ }
     $line = ' ' * $Indent
-    $first = $true
     $started = $false
     foreach ($word in $words) {
         if ($started -and $line.Length + 1 + $word.Length -gt $Width) {
             $line
             $line = (' ' * $HangingIndent) + $word
-            $first = $false
         } else {
             $line = if ($started) { "$line $word" } else { "$line$word" }
         }
