@@ -38,7 +38,7 @@ internal sealed class ScriptBlockDnsPublisher : IDnsRecordPublisher
             _context.Verbose($"-AddRecord: {record} for {record.Identifier.Value}.");
             try
             {
-                await _context.InvokeOnPipelineThreadAsync(() => ScriptBlockRunner.Invoke(_add, _context.IsStopping, record.Name, record.Value, record.Identifier.Value))
+                await _context.InvokeOnPipelineThreadAsync(() => ScriptBlockRunner.Invoke(_add, _context.IsStopping, false, record.Name, record.Value, record.Identifier.Value))
                     .ConfigureAwait(false);
             }
             catch (Exception e) when (e is RuntimeException && e is not PipelineStoppedException)
@@ -56,7 +56,7 @@ internal sealed class ScriptBlockDnsPublisher : IDnsRecordPublisher
             _context.Verbose($"-RemoveRecord: {record} for {record.Identifier.Value}.");
             try
             {
-                await _context.InvokeOnPipelineThreadAsync(() => ScriptBlockRunner.Invoke(_remove, _context.IsStopping, record.Name, record.Value, record.Identifier.Value))
+                await _context.InvokeOnPipelineThreadAsync(() => ScriptBlockRunner.Invoke(_remove, _context.IsStopping, true, record.Name, record.Value, record.Identifier.Value))
                     .ConfigureAwait(false);
                 _started.Remove(record);
             }

@@ -17,7 +17,11 @@ internal static class ScriptBlockRunner
     /// a nested pipeline of the same runspace instead: that pipeline is not the stopping one, and the
     /// block keeps its session state, so the variables and functions it uses still resolve.
     /// </summary>
-    public static Collection<PSObject> Invoke(ScriptBlock block, bool pipelineStopping, params object?[] arguments)
+    /// <param name="mustFinish">
+    /// Cleanup: when Ctrl+C interrupts the block on the pipeline, run it again in a nested pipeline.
+    /// Otherwise the interruption stands (an -AddRecord is not run twice).
+    /// </param>
+    public static Collection<PSObject> Invoke(ScriptBlock block, bool pipelineStopping, bool mustFinish, params object?[] arguments)
     {
         if (!pipelineStopping)
         {
@@ -26,9 +30,8 @@ internal static class ScriptBlockRunner
                 var variables = new List<PSVariable> { new("ErrorActionPreference", ActionPreference.Stop) };
                 return block.InvokeWithContext((Dictionary<string, ScriptBlock>?)null, variables, arguments);
             }
-            catch (PipelineStoppedException)
+            catch (PipelineStoppedException) when (mustFinish)
             {
-                // Stopped between the check and the call: fall through to the nested pipeline.
             }
         }
 
