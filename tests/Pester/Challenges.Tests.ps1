@@ -268,6 +268,42 @@ Describe 'Start-AcmeDnsChallenge against Pebble and challtestsrv' {
             $requests | Should -Be 0
         }
 
+        It 'prints the records in a terminal, waits for Enter, then checks propagation and issues (tmux)' {
+            Install-TestPackage @{ tmux = 'tmux' }
+            $name = New-TestName 'manual'
+            $done = Join-Path $TestDrive 'manual-done.txt'
+            $script = Join-Path $TestDrive 'manual.ps1'
+            Set-Content -LiteralPath $script -Value @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$env:ACME_TEST_MODULE'
+`$cert = New-AcmeAccount -Server '$($pebble.Directory)' -TrustedRootCertificate '$($pebble.ApiRootPath)' -AcceptTermsOfService |
+    New-AcmeOrder -DnsName '$name', '*.$name' | Start-AcmeDnsChallenge -Manual -DnsServer '$dnsServer' | Complete-AcmeOrder
+Set-Content -LiteralPath '$done' -Value (`$cert.Names -join ',')
+Read-Host 'finished'
+"@
+            $pwsh = (Get-PwshCommand) -join ' '
+            $session = "acme-manual-$PID"
+            & tmux new-session -d -s $session -x 220 -y 50 "$pwsh -NoProfile -File '$script'"
+            try {
+                Wait-Until { ((& tmux capture-pane -p -t $session) -join "`n") -like '*Press Enter*' }
+                $screen = (& tmux capture-pane -p -t $session) -join "`n"
+                $records = [regex]::Matches($screen, '(?m)^\s+(\S+)\s+TXT\s+"([^"]+)"')
+                $records.Count | Should -Be 2
+                (Test-Path $done) | Should -BeFalse -Because 'it waits for Enter'
+                foreach ($r in $records) {
+                    $body = @{ host = "$($r.Groups[1].Value)."; value = $r.Groups[2].Value } | ConvertTo-Json
+                    Invoke-RestMethod -Method Post -Uri "$($pebble.ChallSrvUrl)/set-txt" -Body $body | Out-Null
+                }
+                & tmux send-keys -t $session Enter
+                Wait-Until { Test-Path $done } -TimeoutSec 60
+                (Get-Content $done) | Should -Be "$name,*.$name"
+                ((& tmux capture-pane -p -t $session) -join "`n") | Should -BeLike '*can be deleted now*'
+            } finally {
+                & tmux kill-session -t $session 2>$null
+                Invoke-RestMethod -Method Post -Uri "$($pebble.ChallSrvUrl)/clear-txt" -Body (@{ host = "_acme-challenge.$name." } | ConvertTo-Json) | Out-Null
+            }
+        }
+
         It 'refuses at once in pwsh -NonInteractive' {
             $pwsh = Get-PwshCommand
             $script = "Import-Module '$env:ACME_TEST_MODULE'; try { @() | Start-AcmeDnsChallenge -Manual -ErrorAction Stop; 'no error' } catch { `$_.FullyQualifiedErrorId }"
