@@ -6,7 +6,6 @@ using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
-using System.Threading.Tasks;
 using Acme.Protocol.Crypto;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Security;
@@ -30,26 +29,21 @@ public sealed class TlsAlpnResponder : IDisposable
 
     private const int MaxConcurrentConnections = 512;
 
-    private readonly TcpListener _listener;
+    private readonly TcpAcceptLoop _accept;
     private readonly IAcmeLog _log;
     private readonly AsymmetricCipherKeyPair _key = TlsAlpnCertificate.GenerateKey();
     private readonly BcTlsCrypto _crypto = new(new SecureRandom());
     private readonly ConcurrentDictionary<string, TlsCertificate> _certificates = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
-    private int _connections;
     private long _answered;
     private long _refused;
 
-    private TlsAlpnResponder(TcpListener listener, IAcmeLog log)
+    private TlsAlpnResponder(int port, IPAddress? address, IAcmeLog log)
     {
-        _listener = listener;
         _log = log;
-        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _accept = TcpAcceptLoop.Start(port, address, "tls-alpn-01", MaxConcurrentConnections, Handle);
     }
 
-    public int Port { get; }
+    public int Port => _accept.Port;
 
     /// <summary>How long a client may take to complete its handshake.</summary>
     public static TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -63,36 +57,8 @@ public sealed class TlsAlpnResponder : IDisposable
     public int Count => _certificates.Count;
 
     /// <summary>Starts listening on every IPv6 and IPv4 address (or only <paramref name="address"/>).</summary>
-    public static TlsAlpnResponder Start(int port, IPAddress? address = null, IAcmeLog? log = null)
-    {
-        TcpListener listener = address is null ? new TcpListener(IPAddress.IPv6Any, port) : new TcpListener(address, port);
-        try
-        {
-            if (address is null)
-            {
-                listener.Server.DualMode = true;
-            }
-
-            listener.Start(128);
-        }
-        catch (SocketException e) when (address is null && e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.ProtocolNotSupported)
-        {
-            return Start(port, IPAddress.Any, log);
-        }
-        catch (SocketException e)
-        {
-            throw e.SocketErrorCode switch
-            {
-                SocketError.AddressAlreadyInUse => new AcmeLocalException("AcmeListenerPortInUse",
-                    $"Port {port} is already in use, so the tls-alpn-01 listener cannot start. Stop what holds it (often the web server on 443) or choose another -Port.", e),
-                SocketError.AccessDenied => new AcmeLocalException("AcmeListenerAccessDenied",
-                    $"Listening on port {port} is not permitted for this user (ports below 1024 need elevated rights).", e),
-                _ => new AcmeLocalException("AcmeListenerFailed", $"The tls-alpn-01 listener could not start on port {port}: {e.Message}", e),
-            };
-        }
-
-        return new TlsAlpnResponder(listener, log ?? NullAcmeLog.Instance);
-    }
+    public static TlsAlpnResponder Start(int port, IPAddress? address = null, IAcmeLog? log = null) =>
+        new(port, address, log ?? NullAcmeLog.Instance);
 
     /// <summary>
     /// The SNI name a CA sends for an identifier: the name itself, or for an IP address its reverse
@@ -129,88 +95,33 @@ public sealed class TlsAlpnResponder : IDisposable
 
     public void Remove(AcmeIdentifier identifier) => _certificates.TryRemove(ServerNameFor(identifier), out _);
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (_stop.IsCancellationRequested || e is ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-
-            if (Interlocked.Increment(ref _connections) > MaxConcurrentConnections)
-            {
-                Interlocked.Decrement(ref _connections);
-                client.Dispose();
-                continue;
-            }
-
-            _ = Task.Run(() => Handle(client));
-        }
-    }
-
     private void Handle(TcpClient client)
     {
         string peer = client.Client.RemoteEndPoint?.ToString() ?? "?";
         var server = new ChallengeServer(this);
         try
         {
-            using (client)
-            using (_stop.Token.Register(client.Dispose))
-            {
-                // BouncyCastle's blocking protocol reads on this thread; the socket timeouts bound a stalled peer.
-                int timeout = (int)HandshakeTimeout.TotalMilliseconds;
-                client.ReceiveTimeout = timeout;
-                client.SendTimeout = timeout;
-                var protocol = new TlsServerProtocol(client.GetStream());
-                protocol.Accept(server);
-                Interlocked.Increment(ref _answered);
-                _log.Verbose($"Answered a tls-alpn-01 handshake for {server.ServerName} from {peer}.");
-                protocol.Close();
-            }
+            // BouncyCastle's blocking protocol reads on this thread; the socket timeouts bound a stalled peer.
+            int timeout = (int)HandshakeTimeout.TotalMilliseconds;
+            client.ReceiveTimeout = timeout;
+            client.SendTimeout = timeout;
+            var protocol = new TlsServerProtocol(client.GetStream());
+            protocol.Accept(server);
+            Interlocked.Increment(ref _answered);
+            _log.Verbose($"Answered a tls-alpn-01 handshake for {server.ServerName} from {peer}.");
+            protocol.Close();
         }
         catch (Exception e) when (e is IOException || e is SocketException || e is ObjectDisposedException || e is TlsException)
         {
             Interlocked.Increment(ref _refused);
-            if (!_stop.IsCancellationRequested)
+            if (_accept is null || !_accept.Stopping.IsCancellationRequested)
             {
                 _log.Verbose($"Refused a TLS handshake from {peer}{(server.ServerName is null ? string.Empty : " for " + server.ServerName)}: {e.Message}");
             }
         }
-        finally
-        {
-            Interlocked.Decrement(ref _connections);
-        }
     }
 
-    public void Dispose()
-    {
-        if (_stop.IsCancellationRequested)
-        {
-            return;
-        }
-
-        _stop.Cancel();
-        _listener.Stop();
-        try
-        {
-            _acceptLoop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-
-        _stop.Dispose();
-    }
+    public void Dispose() => _accept.Dispose();
 
     /// <summary>One handshake: ALPN must offer acme-tls/1 and SNI must name a held identifier.</summary>
     private sealed class ChallengeServer : DefaultTlsServer
