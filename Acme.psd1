@@ -13,9 +13,15 @@
     CmdletsToExport        = @(
         'Complete-AcmeOrder'
         'Export-AcmeCertificate'
+        'Get-AcmeAuthorization'
+        'Get-AcmeChallenge'
         'New-AcmeAccount'
         'New-AcmeOrder'
+        'Start-AcmeDnsChallenge'
         'Start-AcmeHttpChallenge'
+        'Start-AcmeTlsAlpnChallenge'
+        'Submit-AcmeChallenge'
+        'Wait-AcmeOrder'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
