@@ -743,18 +743,29 @@ function Get-ExampleSnippet {
     foreach ($use in $uses) {
         $parameter = $use.VariablePath.UserPath
         $default = $defaults[$parameter]
+        if ($default -is [System.Management.Automation.Language.ParenExpressionAst]) { $default = $default.Pipeline.GetPureExpression() }  # ('a', 'b')
         $key = $Override.Keys | Where-Object { $_ -eq $parameter } | Select-Object -First 1
-        if ($key) {
-            $value = [string]$Override[$key]; $isNumber = $value -match '^\d+$'
-        } elseif ($default -is [System.Management.Automation.Language.StringConstantExpressionAst]) {
-            $value = $default.Value; $isNumber = $false
+        # The value(s) to show: an override, or the default's constants (a list such as 'a', 'b' too).
+        $values = if ($key) {
+            , @([string]$Override[$key] -split ',')
         } elseif ($default -is [System.Management.Automation.Language.ConstantExpressionAst]) {
-            $value = [string]$default.Value; $isNumber = $true
+            , @($default)
+        } elseif ($default -is [System.Management.Automation.Language.ArrayLiteralAst] -and
+            -not @($default.Elements | Where-Object { $_ -isnot [System.Management.Automation.Language.ConstantExpressionAst] })) {
+            , @($default.Elements)
         } else {
             throw "$ScriptPath uses `$$parameter in example '$Name', but the parameter has no constant default to show in its place."
         }
         $isArgument = $use.Parent -is [System.Management.Automation.Language.CommandAst]
-        $rendered = if ($isNumber -or ($isArgument -and $value -match '^[\w./:@\\-]+$' -and $value -notmatch '^-')) { $value } else { "'" + $value.Replace("'", "''") + "'" }
+        $inString = $use.Parent -is [System.Management.Automation.Language.ExpandableStringExpressionAst]
+        $parts = foreach ($v in $values) {
+            $isNumber = if ($v -is [System.Management.Automation.Language.Ast]) { $v -isnot [System.Management.Automation.Language.StringConstantExpressionAst] } else { $v -match '^\d+$' }
+            $value = if ($v -is [System.Management.Automation.Language.Ast]) { [string]$v.Value } else { $v }
+            if ($inString) { $value -replace '([`$"])', '`$1' }
+            elseif ($isNumber -or ($isArgument -and $value -match '^[\w./:@\\-]+$' -and $value -notmatch '^-')) { $value }
+            else { "'" + $value.Replace("'", "''") + "'" }
+        }
+        $rendered = @($parts) -join ', '
         $start = $use.Extent.StartOffset - $from
         $snippet = $snippet.Substring(0, $start) + $rendered + $snippet.Substring($start + $use.Extent.Text.Length)
     }

@@ -216,7 +216,7 @@ function Update-Page([System.Management.Automation.CommandInfo] $Command, [strin
     $commonAt = & $find '^### CommonParameters\s*$' $paramStart
     if ($paramStart -lt 0 -or $commonAt -lt 0) { throw "$Path has no ## PARAMETERS section ending with ### CommonParameters." }
     $wanted = @(Get-ParameterOrder $Command)
-    $existing = @{}
+    $existing = [ordered]@{}
     $i = $paramStart + 1
     while ($i -lt $commonAt) {
         if ($lines[$i] -match '^### -(\w+)\s*$') {
@@ -227,7 +227,10 @@ function Update-Page([System.Management.Automation.CommandInfo] $Command, [strin
             $i = $next
         } else { $i++ }
     }
-    $sections = foreach ($p in $wanted) {
+    # Keep the page's order; parameters new to the cmdlet go last, before CommonParameters.
+    $kept = @($existing.Keys | Where-Object { $_ -in $wanted })
+    $order = @($kept) + @($wanted | Where-Object { $_ -notin $kept })
+    $sections = foreach ($p in $order) {
         $match = $existing.Keys | Where-Object { $_ -eq $p } | Select-Object -First 1
         if (-not $match) { Get-ParameterSection $Command $p; Write-Host "  added -$p to $Path"; continue }
         $old = $existing[$match]

@@ -26,6 +26,17 @@ BeforeAll {
         Test-CertificateChain -Certificate $cert -Intermediate $chain -Root $pebbleRoot | Should -BeTrue
     }
 
+    # Record scripts for pebble-challtestsrv's DNS server, which Pebble validates dns-01 with.
+    $challSrv = $pebble.ChallSrvUrl
+    $addRecord = { param($RecordName, $Value) Invoke-RestMethod -Method Post -Uri "$challSrv/set-txt" -Body (@{ host = "$RecordName."; value = $Value } | ConvertTo-Json) | Out-Null }.GetNewClosure()
+    $removeRecord = { param($RecordName) Invoke-RestMethod -Method Post -Uri "$challSrv/clear-txt" -Body (@{ host = "$RecordName." } | ConvertTo-Json) | Out-Null }.GetNewClosure()
+    # What differs between a reader's machine and this one, for the examples that do not show it.
+    $environmentDefaults = @{
+        'New-AcmeAccount:TrustedRootCertificate' = $pebble.ApiRootPath
+        'Start-AcmeDnsChallenge:DnsServer'       = "127.0.0.1:$($pebble.DnsPort)"
+        'Start-AcmeTlsAlpnChallenge:Port'        = $pebble.TlsPort
+    }
+
     # What each script must produce. A script with snippets but no entry here fails its test.
     $expectations = @{
         QuickStart = @{ Check = {
@@ -91,6 +102,56 @@ BeforeAll {
                 @($pfx | Where-Object HasPrivateKey).Count | Should -Be 1
             }
         }
+        DnsChallenge   = @{ Check = {
+                param($Output)
+                $certificate = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificate.Count | Should -Be 1
+                @($certificate[0].Names | Sort-Object) | Should -Be @('*.example.com', 'example.com')
+                Test-CertificateChain -Certificate $certificate[0].Certificate -Intermediate $certificate[0].Chain -Root $pebbleRoot | Should -BeTrue
+                $order = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
+                $order.Names | Should -Be @('www.example.com')
+                $order.Status | Should -Be 'Ready'
+            }
+        }
+        DnsAlias       = @{
+            # The CNAME a reader creates in their zone once.
+            Setup    = { Invoke-RestMethod -Method Post -Uri "$challSrv/set-cname" -Body (@{ host = '_acme-challenge.example.com.'; target = 'example-com.acme.example.net.' } | ConvertTo-Json) | Out-Null }
+            Teardown = { Invoke-RestMethod -Method Post -Uri "$challSrv/clear-cname" -Body (@{ host = '_acme-challenge.example.com.' } | ConvertTo-Json) | Out-Null }
+            Check    = {
+                param($Output)
+                $Output.Names | Should -Be @('example.com')
+                $Output.Status | Should -Be 'Ready' -Because 'Pebble followed the CNAME to the record published at the alias'
+            }
+        }
+        TlsAlpn        = @{ Check = {
+                param($Output)
+                $Output.Names | Should -Be @('mail.example.com')
+                Test-CertificateChain -Certificate $Output[0].Certificate -Intermediate $Output[0].Chain -Root $pebbleRoot | Should -BeTrue
+            }
+        }
+        BuildingBlocks = @{
+            Setup    = {
+                param($Folder, $Parameters)
+                # The share every web server serves: here a folder behind a static file server on Pebble's http-01 port.
+                $Parameters.Share = Join-Path $Folder 'share'
+                $null = New-Item -ItemType Directory (Join-Path $Parameters.Share '.well-known/acme-challenge')
+                Start-TestFileServer -Root $Parameters.Share -Port $pebble.HttpPort
+            }
+            Teardown = { param($State) Stop-TestFileServer $State }
+            Check    = {
+                param($Output, $Folder, $State)
+                $pending = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeAuthorization] })
+                @($pending.Identifier.Value | Sort-Object) | Should -Be @('example.com', 'www.example.com')
+                $pending | ForEach-Object { $_.Status | Should -Be 'Pending' }
+                $table = $Output | Where-Object { $_.GetType().FullName -like 'Microsoft.PowerShell.Commands.Internal.Format.*' } | Out-String -Width 300
+                $table | Should -Match '_acme-challenge\.example\.com\s+\S{43}'
+                $table | Should -Match '_acme-challenge\.www\.example\.com\s+\S{43}'
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                @($certificates | ForEach-Object { ($_.Names | Sort-Object) -join ',' }) | Should -Be @('example.com,www.example.com', 'api.example.com', 'cdn.example.com')
+                foreach ($c in $certificates) { Test-CertificateChain -Certificate $c.Certificate -Intermediate $c.Chain -Root $pebbleRoot | Should -BeTrue }
+                @($State.Served | Sort-Object -Unique).Count | Should -Be 4 -Because 'the CA fetched each answer from the share'
+            }
+        }
         WebRoot    = @{
             Setup    = {
                 param($Folder, $Parameters)
@@ -125,17 +186,18 @@ Describe 'Example script <Name>' -ForEach $scripts {
         if ($declared.ContainsKey('Server')) { $parameters.Server = $pebble.Directory }
         if ($declared.ContainsKey('TrustedRootCertificate')) { $parameters.TrustedRootCertificate = $pebble.ApiRootPath }
         if ($declared.ContainsKey('HttpPort')) { $parameters.HttpPort = $pebble.HttpPort }
+        if ($declared.ContainsKey('DnsServer')) { $parameters.DnsServer = "127.0.0.1:$($pebble.DnsPort)" }
+        if ($declared.ContainsKey('AddRecord')) { $parameters.AddRecord = $addRecord; $parameters.RemoveRecord = $removeRecord }
         if ($expectation.Parameters) { $parameters += $expectation.Parameters }
         $state = if ($expectation.Setup) { & $expectation.Setup $folder $parameters }
         $savedServer = $env:ACME_SERVER
-        # Scripts that do not show -TrustedRootCertificate get Pebble's root this way.
-        $global:PSDefaultParameterValues['New-AcmeAccount:TrustedRootCertificate'] = $pebble.ApiRootPath
+        foreach ($d in $environmentDefaults.GetEnumerator()) { $global:PSDefaultParameterValues[$d.Key] = $d.Value }
         Push-Location $folder
         try {
             $output = @(& $Path @parameters)
         } finally {
             Pop-Location
-            $global:PSDefaultParameterValues.Remove('New-AcmeAccount:TrustedRootCertificate')
+            foreach ($key in $environmentDefaults.Keys) { $global:PSDefaultParameterValues.Remove($key) }
             $env:ACME_SERVER = $savedServer
             if ($expectation.Teardown) { & $expectation.Teardown $state }
         }

@@ -17,6 +17,31 @@ BeforeAll {
     $docs = Join-Path $repository 'docs/en-US'
     $common = [System.Management.Automation.Cmdlet]::CommonParameters
 
+    $accelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')::Get
+
+    function Get-SyntaxToken([string] $Syntax) {
+        <#
+            A syntax line as a sorted list of its parameter groups ("[-Port <Int32>]"), with type names as
+            PlatyPS writes them (Int32 for PowerShell's int), so the order of the groups and the spelling of
+            a type do not matter, but every parameter, its type and whether it is optional or positional do.
+        #>
+        $tokens = [System.Collections.Generic.List[string]]::new()
+        $depth = 0; $current = ''
+        foreach ($ch in ($Syntax -replace '\s+', ' ').Trim().ToCharArray()) {
+            if ($ch -eq ' ' -and $depth -eq 0) { if ($current) { $tokens.Add($current) }; $current = ''; continue }
+            if ($ch -in '[', '{', '<') { $depth++ } elseif ($ch -in ']', '}', '>') { $depth-- }
+            $current += $ch
+        }
+        if ($current) { $tokens.Add($current) }
+        $tokens | Select-Object -Skip 1 | ForEach-Object {
+            [regex]::Replace($_, '<([\w.]+)(\[\])?>', {
+                    param($m)
+                    $type = $accelerators[$m.Groups[1].Value]
+                    "<$(if ($type) { $type.Name } else { $m.Groups[1].Value })$($m.Groups[2].Value)>"
+                }).ToLowerInvariant()
+        } | Sort-Object
+    }
+
     function Get-HelpText($Node) {
         # Get-Help objects hold paragraphs as objects with a Text property.
         (@($Node) | ForEach-Object { if ($_ -is [string]) { $_ } elseif ($_.PSObject.Properties['Text']) { $_.Text } }) -join "`n"
@@ -117,8 +142,9 @@ Describe 'Help for <Name>' -ForEach $cmdlets {
         $expected = @($command.ParameterSets | ForEach-Object { "$($_.Name)$(if ($_.IsDefault) { ' (Default)' })" } | Sort-Object)
         @($page.ParameterSets | ForEach-Object { "$($_.Name)$(if ($_.IsDefault) { ' (Default)' })" } | Sort-Object) | Should -Be $expected
         foreach ($set in $command.ParameterSets) {
-            $shown = ($page.ParameterSets | Where-Object Name -EQ $set.Name).Syntax -replace '\s+', ' '
-            $shown | Should -Be ("$Name $set" -replace '\s+', ' ') -Because "the syntax of '$($set.Name)' (build/New-HelpPage.ps1 -Update rewrites it)"
+            $shown = ($page.ParameterSets | Where-Object Name -EQ $set.Name).Syntax
+            $shown | Should -BeLike "$Name *" -Because "the syntax of '$($set.Name)' starts with the cmdlet's name"
+            Get-SyntaxToken $shown | Should -Be (Get-SyntaxToken "$Name $set") -Because "the syntax of '$($set.Name)' (build/New-HelpPage.ps1 -Update rewrites it)"
         }
     }
 
@@ -198,15 +224,18 @@ Describe 'Example snippets' {
     It 'renders parameters as their defaults, bare as arguments and quoted in expressions, and honours overrides' {
         $script = Join-Path $TestDrive 'Sample.ps1'
         @'
-param([string] $Server = 'LetsEncryptStaging', [int] $HttpPort = 80, [string] $Folder = 'my folder')
+param([string] $Server = 'LetsEncryptStaging', [int] $HttpPort = 80, [string] $Folder = 'my folder',
+    [string[]] $DnsServer = ('10.0.0.53', 'ns2.example.com:5353'), [string] $Share = '\\web\share')
 $x = 1
 # example: Demo
-    New-Thing -Server $Server -Port $HttpPort -Path $Folder
+    New-Thing -Server $Server -Port $HttpPort -Path $Folder -DnsServer $DnsServer
     $env:ACME_SERVER = $Server
+    Set-Content -Path "$Share$($c.HttpPath)"
 # end example
 '@ | Set-Content $script
         Get-ExampleSnippet -ScriptPath $script -Name Demo | Should -BeExactly (
-            "New-Thing -Server LetsEncryptStaging -Port 80 -Path 'my folder'`n`$env:ACME_SERVER = 'LetsEncryptStaging'")
+            "New-Thing -Server LetsEncryptStaging -Port 80 -Path 'my folder' -DnsServer 10.0.0.53, ns2.example.com:5353`n" +
+            "`$env:ACME_SERVER = 'LetsEncryptStaging'`nSet-Content -Path `"\\web\share`$(`$c.HttpPath)`"")
         Get-ExampleSnippet -ScriptPath $script -Name Demo -Override @{ Server = 'LetsEncrypt'; HttpPort = '8080' } |
             Should -BeLike 'New-Thing -Server LetsEncrypt -Port 8080 *'
         { Get-ExampleSnippet -ScriptPath $script -Name Missing } | Should -Throw -ExpectedMessage "*# example: Missing*"
