@@ -18,6 +18,7 @@ public sealed class NewAcmeAccountCommand : AcmeCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("DirectoryUrl")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ServerCompleter))]
     public string Server { get; set; } = Environment.GetEnvironmentVariable("ACME_SERVER") is { Length: > 0 } env ? env : "LetsEncrypt";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
