@@ -16,6 +16,16 @@
         'New-AcmeAccount'
         'New-AcmeOrder'
         'Start-AcmeHttpChallenge'
+        'Disable-AcmeAccount'
+        'Disable-AcmeAuthorization'
+        'Export-AcmeAccountKey'
+        'Get-AcmeAccount'
+        'Get-AcmeDirectory'
+        'Get-AcmeOrder'
+        'Get-AcmeRenewalInfo'
+        'Revoke-AcmeCertificate'
+        'Set-AcmeAccount'
+        'Update-AcmeAccountKey'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
