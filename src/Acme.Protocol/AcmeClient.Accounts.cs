@@ -77,6 +77,14 @@ public sealed partial class AcmeClient
         Uri keyChange = directory.KeyChange ?? throw new AcmeArgumentException("AcmeKeyChangeUnsupported",
             $"{Connection.Server} does not offer account key changes (its directory has no keyChange URL).");
 
+        // A key that already controls an account cannot take over another. Servers should answer 409
+        // (below), but some (Pebble 2.4) fail with a 500; asking first gives one clear answer everywhere.
+        AcmeAccount? holder = await TryFindAccountAsync(newKey, cancellationToken).ConfigureAwait(false);
+        if (holder is not null)
+        {
+            throw KeyInUse(account, holder.Location, null);
+        }
+
         // "The inner JWS MUST omit the 'nonce' header parameter" and "MUST have the same 'url' header
         // parameter as the outer JWS"; its payload is {"account": <account URL>, "oldKey": <old JWK>}.
         var innerPayload = new JsonObject { ["account"] = account.Location.AbsoluteUri, ["oldKey"] = new RawJson(account.Key.CanonicalJwk) };
@@ -89,11 +97,26 @@ public sealed partial class AcmeClient
         {
             // "If there is an existing account registered with the newKey, then the server SHOULD use
             // status code 409 (Conflict) and provide the URL of that account in the Location header field."
-            throw new AcmeArgumentException("AcmeAccountKeyInUse",
-                $"The new key already belongs to another account on {Connection.Server}; the key of {account.Location} was not changed.", e);
+            throw KeyInUse(account, null, e);
         }
 
         _log.Verbose($"Account {account.Location.AbsoluteUri} now uses the key {newKey}.");
         return account.WithKey(newKey);
     }
+
+    private async Task<AcmeAccount?> TryFindAccountAsync(AcmeKey key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await FindAccountAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AcmeProblemException e) when (e.Problem.Type == AcmeProblemTypes.AccountDoesNotExist)
+        {
+            return null;
+        }
+    }
+
+    private AcmeArgumentException KeyInUse(AcmeAccount account, Uri? holder, Exception? inner) =>
+        new("AcmeAccountKeyInUse", $"The new key already belongs to {(holder is null ? "another account" : "the account " + holder)} on " +
+            $"{Connection.Server}; the key of {account.Location} was not changed.", inner);
 }

@@ -80,6 +80,7 @@ public class AccountLifecycleTests
     public async Task KeyChangeNestsAJwsSignedByTheNewKeyInOneSignedByTheOld()
     {
         var (fake, client, account) = Setup();
+        fake.Route("POST", "/account", _ => FakeAcmeServer.Problem(400, "accountDoesNotExist", "No account for this key."));
         fake.Route("POST", "/key-change", _ => new HttpResponseMessage(HttpStatusCode.OK));
         AcmeKey newKey = AcmeKey.Generate(AcmeKeyAlgorithm.EC256);
 
@@ -115,9 +116,32 @@ public class AccountLifecycleTests
     }
 
     [Fact]
-    public async Task KeyChangeToAKeyAnotherAccountHoldsIsNamed()
+    public async Task KeyChangeAsksFirstWhetherTheNewKeyAlreadyHasAnAccount()
     {
         var (fake, client, account) = Setup();
+        fake.Route("POST", "/account", _ =>
+        {
+            var existing = FakeAcmeServer.Json(200, AccountJson("valid"));
+            existing.Headers.Location = new Uri(FakeAcmeServer.Base + "/acct/2");
+            return existing;
+        });
+        AcmeKey newKey = AcmeKey.Generate(AcmeKeyAlgorithm.EC256);
+
+        var e = await Assert.ThrowsAsync<AcmeArgumentException>(() => client.ChangeAccountKeyAsync(account, newKey));
+
+        Assert.Equal("AcmeAccountKeyInUse", e.ErrorId);
+        Assert.Contains(FakeAcmeServer.Base + "/acct/2", e.Message);
+        var lookup = fake.Requests.Single(r => r.Path == "/account");
+        Assert.Equal(true, (bool?)lookup.Payload!["onlyReturnExisting"]);
+        Assert.Equal(newKey.Thumbprint, AcmeKey.ComputeThumbprint(lookup.Protected!["jwk"]!.ToJsonString()));
+        Assert.Equal(0, fake.Count("POST", "/key-change"));
+    }
+
+    [Fact]
+    public async Task KeyChangeAnswered409IsNamed()
+    {
+        var (fake, client, account) = Setup();
+        fake.Route("POST", "/account", _ => FakeAcmeServer.Problem(400, "accountDoesNotExist", "No account for this key."));
         fake.Route("POST", "/key-change", _ =>
         {
             var conflict = new HttpResponseMessage(HttpStatusCode.Conflict);

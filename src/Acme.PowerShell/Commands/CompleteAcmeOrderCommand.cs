@@ -28,7 +28,6 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
 
     /// <summary>Reuses a key for the certificate: an AcmeKey (an earlier certificate's Key) or an unencrypted PEM key file.</summary>
     [Parameter(Mandatory = true, ParameterSetName = KeySet)]
-    [Parameter(ParameterSetName = CsrSet)]
     [AcmeKeyTransformation]
     [ValidateNotNull]
     public AcmeKey? CertificateKey { get; set; }
@@ -58,10 +57,6 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
             {
                 csr = AcmeFiles.ReadCertificateSigningRequest(CertificateSigningRequest, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
                 csrKeyBits = AcmeKey.PublicKeyBits(CsrBuilder.EnsureMatchesOrder(csr, Order.Identifiers));
-                if (CertificateKey is not null && !csrKeyBits.SequenceEqual(AcmeKey.PublicKeyBits(CertificateKey.GetSubjectPublicKeyInfo())))
-                {
-                    throw new AcmeArgumentException("AcmeCertificateKeyMismatch", $"The CSR was not made with the key {CertificateKey}.");
-                }
             }
         }
         catch (Exception e) when (e is AcmeException || e is IOException)
@@ -82,13 +77,14 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
             {
                 var client = new AcmeClient(Order.Account.Server, context);
                 bool finalizes = Order.Status is AcmeOrderStatus.Ready or AcmeOrderStatus.Pending;
+                // With a CSR of your own the private key stays yours: the certificate carries none.
                 AcmeKey? key = CertificateKey ?? (csr is null && finalizes ? AcmeKey.Generate(KeyAlgorithm) : null);
                 IReadOnlyList<AcmeCertificate> chains = await OrderFlow.FinalizeAsync(client, Order, key, csr, PolicyFor(TimeoutSec), context, StopToken)
                     .ConfigureAwait(false);
                 X509Certificate2 leaf = chains[0].Certificate;
                 if (key is not null && !key.MatchesCertificate(leaf))
                 {
-                    throw finalizes && csr is null
+                    throw finalizes
                         ? new AcmeProtocolException("The CA issued a certificate for a different public key than the one in the request.")
                         : new AcmeArgumentException("AcmeCertificateKeyMismatch", $"The order's certificate was not issued for the key {key}.");
                 }
