@@ -12,21 +12,9 @@ namespace Acme.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "AcmeRenewalInfo", DefaultParameterSetName = CertificateSet)]
 [OutputType(typeof(AcmeRenewalInfo))]
-public sealed class GetAcmeRenewalInfoCommand : AcmeServerCmdlet
+public sealed class GetAcmeRenewalInfoCommand : AcmeCertificateCmdlet
 {
-    private const string CertificateSet = "Certificate";
-    private const string PathSet = "Path";
     private const string IdSet = "CertificateId";
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = CertificateSet)]
-    [ValidateNotNull]
-    public AcmeCertificate Certificate { get; set; } = null!;
-
-    /// <summary>A PEM (a full chain is fine) or DER certificate file.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
-    [Alias("FullName")]
-    [ValidateNotNullOrEmpty]
-    public string CertificatePath { get; set; } = null!;
 
     /// <summary>The ARI certificate identifier itself (RFC 9773 section 4.1).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]
@@ -37,38 +25,20 @@ public sealed class GetAcmeRenewalInfoCommand : AcmeServerCmdlet
     [Parameter]
     public AcmeAccount? Account { get; set; }
 
-    /// <summary>The CA, when neither -Account nor the certificate says which it is.</summary>
-    [Parameter]
-    [AcmeServerTransformation]
-    public override string? Server { get; set; }
-
     protected override void ProcessRecord()
     {
-        AcmeCertificate? certificate = null;
+        AcmeCertificate? certificate;
         string id;
         AcmeServer server;
         try
         {
-            switch (ParameterSetName)
-            {
-                case PathSet:
-                    certificate = AcmeFiles.ReadCertificate(ResolvePath(CertificatePath));
-                    id = AcmeRenewalInfo.GetCertificateId(certificate.Certificate);
-                    break;
-                case IdSet:
-                    id = CertificateId.Trim();
-                    break;
-                default:
-                    certificate = Certificate;
-                    id = AcmeRenewalInfo.GetCertificateId(certificate.Certificate);
-                    break;
-            }
-
+            certificate = InputCertificate();
+            id = certificate is null ? CertificateId.Trim() : AcmeRenewalInfo.GetCertificateId(certificate.Certificate);
             server = ServerFor(Account, certificate);
         }
         catch (Exception e) when (e is AcmeException || e is IOException)
         {
-            WriteAcmeError(e, (object?)CertificatePath ?? (object?)CertificateId ?? Certificate);
+            WriteAcmeError(e, ParameterSetName == IdSet ? CertificateId : InputTarget);
             return;
         }
 

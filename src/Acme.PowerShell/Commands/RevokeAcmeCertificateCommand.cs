@@ -13,21 +13,8 @@ namespace Acme.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsSecurity.Revoke, "AcmeCertificate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = CertificateSet)]
 [OutputType(typeof(AcmeCertificate))]
-public sealed class RevokeAcmeCertificateCommand : AcmeServerCmdlet
+public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
 {
-    private const string CertificateSet = "Certificate";
-    private const string PathSet = "Path";
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = CertificateSet)]
-    [ValidateNotNull]
-    public AcmeCertificate Certificate { get; set; } = null!;
-
-    /// <summary>A PEM (a full chain is fine) or DER certificate file.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
-    [Alias("FullName")]
-    [ValidateNotNullOrEmpty]
-    public string CertificatePath { get; set; } = null!;
-
     /// <summary>The RFC 5280 reason; without it the CA records "unspecified".</summary>
     [Parameter]
     public AcmeRevocationReason? Reason { get; set; }
@@ -45,11 +32,6 @@ public sealed class RevokeAcmeCertificateCommand : AcmeServerCmdlet
     [AcmeKeyTransformation]
     public AcmeKey? CertificateKey { get; set; }
 
-    /// <summary>The CA, when neither -Account nor the certificate says which it is.</summary>
-    [Parameter]
-    [AcmeServerTransformation]
-    public override string? Server { get; set; }
-
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -61,7 +43,7 @@ public sealed class RevokeAcmeCertificateCommand : AcmeServerCmdlet
         AcmeAccount? account;
         try
         {
-            certificate = ParameterSetName == PathSet ? AcmeFiles.ReadCertificate(ResolvePath(CertificatePath)) : Certificate;
+            certificate = InputCertificate()!;
             signingKey = CertificateKey ?? (UseCertificateKey ? certificate.Key ?? throw new AcmeArgumentException("AcmeCertificateKeyUnavailable",
                 "The certificate carries no private key in this session; give it with -CertificateKey.") : null);
             account = signingKey is null ? Account ?? certificate.Order?.Account : Account;
@@ -75,7 +57,7 @@ public sealed class RevokeAcmeCertificateCommand : AcmeServerCmdlet
         }
         catch (Exception e) when (e is AcmeException || e is IOException)
         {
-            WriteAcmeError(e, (object?)CertificatePath ?? Certificate);
+            WriteAcmeError(e, InputTarget);
             return;
         }
 

@@ -11,27 +11,18 @@ namespace Acme.PowerShell.Infrastructure;
 /// unencrypted PEM key file, or PEM text, so `-CertificateKey ./key.pem` reuses a key.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
-public sealed class AcmeKeyTransformationAttribute : ArgumentTransformationAttribute
+public sealed class AcmeKeyTransformationAttribute : AcmeTransformationAttribute
 {
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    protected override object Convert(EngineIntrinsics engineIntrinsics, object value) => value switch
     {
-        object value = inputData is PSObject ps ? ps.BaseObject : inputData;
-        try
-        {
-            return value switch
-            {
-                AcmeKey key => key,
-                FileInfo file => AcmeFiles.ReadKey(file.FullName, null),
-                string text when text.Contains("PRIVATE KEY-----") => AcmeKey.ImportPem(text),
-                string path => AcmeFiles.ReadKey(engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path), null),
-                _ => throw new ArgumentTransformationMetadataException("Give an AcmeKey, or the path of an unencrypted PEM private key file."),
-            };
-        }
-        catch (AcmeArgumentException e)
-        {
-            throw new ArgumentTransformationMetadataException(e.ErrorId == "AcmeKeyPasswordRequired"
-                ? "The key file is encrypted; decrypt it first (openssl pkcs8 -in key.pem -out plain.pem) or pass the AcmeKey object."
-                : e.Message, e);
-        }
-    }
+        AcmeKey key => key,
+        FileInfo file => AcmeFiles.ReadKey(file.FullName, null),
+        string text when text.Contains("PRIVATE KEY-----") => AcmeKey.ImportPem(text),
+        string path => AcmeFiles.ReadKey(engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path), null),
+        _ => throw new ArgumentTransformationMetadataException("Give an AcmeKey, or the path of an unencrypted PEM private key file."),
+    };
+
+    protected override string Describe(AcmeArgumentException e) => e.ErrorId == "AcmeKeyPasswordRequired"
+        ? "The key file is encrypted; decrypt it first (openssl pkcs8 -in key.pem -out plain.pem) or pass the AcmeKey object."
+        : e.Message;
 }

@@ -10,25 +10,14 @@ namespace Acme.PowerShell.Infrastructure;
 /// the AcmeCertificate or X509Certificate2 it identifies, whose identifier is then computed.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
-public sealed class CertificateIdTransformationAttribute : ArgumentTransformationAttribute
+public sealed class CertificateIdTransformationAttribute : AcmeTransformationAttribute
 {
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    protected override object Convert(EngineIntrinsics engineIntrinsics, object value) => value switch
     {
-        object value = inputData is PSObject ps ? ps.BaseObject : inputData;
-        try
-        {
-            return value switch
-            {
-                AcmeCertificate certificate => AcmeRenewalInfo.GetCertificateId(certificate.Certificate),
-                X509Certificate2 certificate => AcmeRenewalInfo.GetCertificateId(certificate),
-                string id when AcmeRenewalInfo.IsCertificateId(id.Trim()) => id.Trim(),
-                _ => throw new ArgumentTransformationMetadataException(
-                    "Give an ARI certificate identifier (two base64url parts joined by a period), or the AcmeCertificate it replaces."),
-            };
-        }
-        catch (AcmeArgumentException e)
-        {
-            throw new ArgumentTransformationMetadataException(e.Message, e);
-        }
-    }
+        AcmeCertificate certificate => AcmeRenewalInfo.GetCertificateId(certificate.Certificate),
+        X509Certificate2 certificate => AcmeRenewalInfo.GetCertificateId(certificate),
+        string id when AcmeRenewalInfo.IsCertificateId(id.Trim()) => id.Trim(),
+        _ => throw new ArgumentTransformationMetadataException(
+            "Give an ARI certificate identifier (two base64url parts joined by a period), or the AcmeCertificate it replaces."),
+    };
 }
