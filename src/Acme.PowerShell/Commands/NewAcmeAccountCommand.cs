@@ -156,7 +156,15 @@ public sealed class NewAcmeAccountCommand : AcmeServerCmdlet
             throw new AcmeArgumentException("AcmeKeyFileNotFound", $"The HMAC key file '{path}' does not exist.");
         }
 
-        return CreateBinding(ExternalAccountKeyId, Encoding.UTF8.GetString(File.ReadAllBytes(path)).ToCharArray());
+        byte[] raw = File.ReadAllBytes(path);
+        try
+        {
+            return CreateBinding(ExternalAccountKeyId, Encoding.UTF8.GetChars(raw));
+        }
+        finally
+        {
+            Array.Clear(raw, 0, raw.Length);
+        }
     }
 
     private ExternalAccountBinding CreateBinding(string keyId, char[] hmacText)

@@ -13,6 +13,8 @@ namespace Acme.PowerShell.Infrastructure;
 /// </summary>
 public abstract class AcmeServerCmdlet : AcmeCmdlet
 {
+    private bool _warned;
+
     /// <summary>ACME_SERVER when set, otherwise Let's Encrypt.</summary>
     protected static string DefaultServerName =>
         Environment.GetEnvironmentVariable("ACME_SERVER") is { Length: > 0 } env ? env : "LetsEncrypt";
@@ -28,8 +30,6 @@ public abstract class AcmeServerCmdlet : AcmeCmdlet
     /// <summary>For throwaway test CAs only: the directory's TLS certificate is not checked.</summary>
     [Parameter]
     public SwitchParameter InsecureSkipCertificateCheck { get; set; }
-
-    private bool _warned;
 
     /// <summary>The server -Server names, with the trust parameters. Throws AcmeArgumentException for a bad name or URL.</summary>
     protected AcmeServer ResolveServer(string nameOrUrl)
