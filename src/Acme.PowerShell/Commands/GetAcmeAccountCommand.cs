@@ -34,6 +34,16 @@ public sealed class GetAcmeAccountCommand : AcmeServerCmdlet
 
     protected override void ProcessRecord()
     {
+        switch (ParameterSetName)
+        {
+            case ByKeySet:
+                FindByKey();
+                break;
+        }
+    }
+
+    private void FindByKey()
+    {
         AcmeServer server;
         AcmeKey key;
         try
