@@ -160,6 +160,7 @@ public static class AcmeErrorRecords
     {
         "AcmeOrderNotReady" or "AcmeOrderNotValid" => ErrorCategory.InvalidOperation,
         "AcmeChallengeTypeUnavailable" => ErrorCategory.InvalidOperation,
+        "AcmeChallengeAlreadySubmitted" => ErrorCategory.InvalidOperation,
         "AcmeWebRootNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeKeyPasswordIncorrect" => ErrorCategory.AuthenticationError,
         "AcmeExternalAccountRequired" => ErrorCategory.AuthenticationError,
@@ -177,6 +178,10 @@ public static class AcmeErrorRecords
         "AcmeListenerAccessDenied" => ErrorCategory.PermissionDenied,
         "AcmeWebRootNotWritable" => ErrorCategory.WriteError,
         "AcmeSelfCheckFailed" => ErrorCategory.ConnectionError,
+        "AcmeDnsPropagationTimeout" => ErrorCategory.OperationTimeout,
+        "AcmeDnsZoneNotFound" => ErrorCategory.ObjectNotFound,
+        "AcmeDnsRecordAddFailed" or "AcmeDnsRecordRemoveFailed" => ErrorCategory.WriteError,
+        "AcmeManualNotInteractive" => ErrorCategory.InvalidOperation,
         _ => ErrorCategory.NotSpecified,
     };
 }
