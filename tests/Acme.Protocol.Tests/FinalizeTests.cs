@@ -157,6 +157,12 @@ public class FinalizeTests
     {
         var (fake, client, order) = Setup("ready");
         fake.Route("POST", "/order/1/finalize", _ => Order("invalid"));
+        fake.Route("POST", "/authz/1", _ => FakeAcmeServer.Json(200, new JsonObject
+        {
+            ["status"] = "valid",
+            ["identifier"] = new JsonObject { ["type"] = "dns", ["value"] = "a.test" },
+            ["challenges"] = new JsonArray(),
+        }));
         using AcmeKey key = AcmeKey.Generate(AcmeKeyAlgorithm.EC256);
         byte[] other = CsrBuilder.Build(key, new[] { new AcmeIdentifier("dns", "b.test") });
         var e = await Assert.ThrowsAsync<AcmeArgumentException>(() => OrderFlow.FinalizeAsync(client, order, null, other, s_fast));
