@@ -22,6 +22,16 @@
         'Start-AcmeTlsAlpnChallenge'
         'Submit-AcmeChallenge'
         'Wait-AcmeOrder'
+        'Disable-AcmeAccount'
+        'Disable-AcmeAuthorization'
+        'Export-AcmeAccountKey'
+        'Get-AcmeAccount'
+        'Get-AcmeDirectory'
+        'Get-AcmeOrder'
+        'Get-AcmeRenewalInfo'
+        'Revoke-AcmeCertificate'
+        'Set-AcmeAccount'
+        'Update-AcmeAccountKey'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

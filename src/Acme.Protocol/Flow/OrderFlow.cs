@@ -242,6 +242,11 @@ public static class OrderFlow
             case AcmeOrderStatus.Invalid:
                 throw OrderFailure(order);
             case AcmeOrderStatus.Ready:
+                if (csr is not null)
+                {
+                    CsrBuilder.EnsureMatchesOrder(csr, order.Identifiers);
+                }
+
                 byte[] request = csr ?? CsrBuilder.Build(key ?? throw new ArgumentNullException(nameof(key)), order.Identifiers);
                 progress?.Report(new AcmeProgress("Finalizing the order", "Sending the certificate request"));
                 try
