@@ -9,19 +9,24 @@
       Name       what the input is (shown as the test name)
       Run        a script block that feeds the input to a cmdlet. It runs later than this file, so it
                  sees only what the runner provides, not this file's variables: $account, $order (pending),
-                 $certificate (issued, with its key), $work (an empty folder for this row), $port (the
-                 http-01 port), $Value (the row's Value) and Invoke-ProxyPipeline (the whole pipeline on
-                 a fresh connection through the fault proxy)
+                 $certificate (issued, with its key), $proxy, $work (an empty folder for this row), $port
+                 (the http-01 port), the row's own keys ($Value, $Password...) and Invoke-ProxyPipeline
+                 (the whole pipeline on a fresh connection through the fault proxy)
       ErrorId    the ErrorId expected (the part of FullyQualifiedErrorId before the comma)
       Category   the ErrorCategory expected
       NoRequest  $true when the input must be refused before any request is sent
       Fault      (server rows) a FaultRule, as a hashtable, armed on the proxy for this row only
       Message    optional wildcard the error's text must match
 
-    Key files: no cmdlet takes a key file yet (issue 3 adds them); the 'file' rows below import keys
-    through the core (Acme.Protocol.Crypto.AcmeKey) and map the error with the cmdlet layer's mapper,
-    so they become cmdlet rows by swapping Run when those parameters land.
+    Not here yet: a wrong PFX password (no cmdlet reads a PFX), and the state folder (issue 5).
 #>
+
+# A row made of a base and its own keys; the row's keys win.
+function Join-Row([hashtable] $Base, [hashtable] $Row) {
+    $joined = $Base.Clone()
+    foreach ($key in $Row.Keys) { $joined[$key] = $Row[$key] }
+    $joined
+}
 
 # A certificate for a key nobody asked for, to hand back where the CA's certificate belongs.
 $foreignKey = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
@@ -31,6 +36,17 @@ $foreignPem = [System.Security.Cryptography.X509Certificates.CertificateRequest]
 # An encrypted PKCS#8 key (passphrase 'right'), with few PBKDF2 rounds so the rows stay quick.
 $encryptedKey = [System.Security.Cryptography.ECDsa]::Create().ExportEncryptedPkcs8PrivateKeyPem('right',
     [System.Security.Cryptography.PbeParameters]::new('Aes256Cbc', 'SHA256', 1000))
+
+# Key material for the file rows, made once.
+$ecKey = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256).ExportPkcs8PrivateKeyPem()
+$rsa1024Key = [System.Security.Cryptography.RSA]::Create(1024).ExportPkcs8PrivateKeyPem()
+$p521Key = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP521).ExportPkcs8PrivateKeyPem()
+# A CSR for a name the orders in the runner never contain.
+$otherRequest = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=other.test', $foreignKey, 'SHA256')
+$otherNames = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+$otherNames.AddDnsName('other.test')
+$otherRequest.CertificateExtensions.Add($otherNames.Build())
+$otherCsr = $otherRequest.CreateSigningRequestPem()
 
 $invalidName = @{ ErrorId = 'AcmeInvalidIdentifier'; Category = 'InvalidArgument'; NoRequest = $true }
 $names = [ordered]@{
@@ -83,17 +99,17 @@ $names = [ordered]@{
 
 $cases = @(
     foreach ($entry in $names.GetEnumerator()) {
-        $invalidName + @{ Area = 'identifier'; Name = "-DnsName: $($entry.Key)"; Value = $entry.Value; Run = { $account | New-AcmeOrder -DnsName $Value } }
+        Join-Row $invalidName @{ Area = 'identifier'; Name = "-DnsName: $($entry.Key)"; Value = $entry.Value; Run = { $account | New-AcmeOrder -DnsName $Value } }
     }
 
     $invalidIp = @{ Area = 'identifier'; Run = { $account | New-AcmeOrder -IPAddress $Value } }
-    $invalidIp + $invalidName + @{ Name = '-IPAddress: an IPv6 zone id'; Value = 'fe80::1%25eth0' }
-    $invalidIp + $invalidName + @{ Name = '-IPAddress: not hexadecimal'; Value = '2001:db8::g' }
-    $invalidIp + $invalidName + @{ Name = '-IPAddress: three octets'; Value = '10.0.0' }
-    $invalidIp + $invalidName + @{ Name = '-IPAddress: a host name'; Value = 'www.example.test' }
-    $invalidIp + $invalidName + @{ Name = '-IPAddress: an unclosed bracket'; Value = '[::1' }
-    $invalidIp + $invalidName + @{ Name = '-IPAddress: empty'; Value = '' }
-    $invalidIp + $invalidName + @{ Name = '-IPAddress: a CIDR range'; Value = '192.0.2.0/24' }
+    Join-Row ($invalidIp + $invalidName) @{ Name = '-IPAddress: an IPv6 zone id'; Value = 'fe80::1%25eth0' }
+    Join-Row ($invalidIp + $invalidName) @{ Name = '-IPAddress: not hexadecimal'; Value = '2001:db8::g' }
+    Join-Row ($invalidIp + $invalidName) @{ Name = '-IPAddress: three octets'; Value = '10.0.0' }
+    Join-Row ($invalidIp + $invalidName) @{ Name = '-IPAddress: a host name'; Value = 'www.example.test' }
+    Join-Row ($invalidIp + $invalidName) @{ Name = '-IPAddress: an unclosed bracket'; Value = '[::1' }
+    Join-Row ($invalidIp + $invalidName) @{ Name = '-IPAddress: empty'; Value = '' }
+    Join-Row ($invalidIp + $invalidName) @{ Name = '-IPAddress: a CIDR range'; Value = '192.0.2.0/24' }
     @{ Area = 'identifier'; Name = 'no -DnsName and no -IPAddress'; Run = { $account | New-AcmeOrder }
         ErrorId = 'AcmeNoIdentifier'; Category = 'InvalidArgument'; NoRequest = $true }
     @{ Area = 'identifier'; Name = '-DnsName $null'; Run = { $account | New-AcmeOrder -DnsName $null }
@@ -104,70 +120,70 @@ $cases = @(
     # ---- parameters -------------------------------------------------------------------------------
     $server = @{ Area = 'parameter'; ErrorId = 'AcmeInvalidServer'; Category = 'InvalidArgument'; NoRequest = $true
         Run = { New-AcmeAccount -Server $Value -AcceptTermsOfService } }
-    $server + @{ Name = '-Server: an http:// directory URL'; Value = 'http://ca.example.test/directory'; Message = '*not https*' }
-    $server + @{ Name = '-Server: an ftp:// URL'; Value = 'ftp://ca.example.test/directory' }
-    $server + @{ Name = '-Server: a file:// URL'; Value = 'file:///etc/passwd' }
-    $server + @{ Name = '-Server: an unknown shortcut'; Value = 'NoSuchCA' }
-    $server + @{ Name = '-Server: "https://" with no host'; Value = 'https://' }
-    $server + @{ Name = '-Server: white space'; Value = '   ' }
-    $server + @{ Name = '-Server: a host without a scheme'; Value = 'acme-v02.api.letsencrypt.org/directory' }
+    Join-Row $server @{ Name = '-Server: an http:// directory URL'; Value = 'http://ca.example.test/directory'; Message = '*not https*' }
+    Join-Row $server @{ Name = '-Server: an ftp:// URL'; Value = 'ftp://ca.example.test/directory' }
+    Join-Row $server @{ Name = '-Server: a file:// URL'; Value = 'file:///etc/passwd' }
+    Join-Row $server @{ Name = '-Server: an unknown shortcut'; Value = 'NoSuchCA' }
+    Join-Row $server @{ Name = '-Server: "https://" with no host'; Value = 'https://' }
+    Join-Row $server @{ Name = '-Server: white space'; Value = '   ' }
+    Join-Row $server @{ Name = '-Server: a host without a scheme'; Value = 'acme-v02.api.letsencrypt.org/directory' }
     @{ Area = 'parameter'; Name = '-Server: empty'; Run = { New-AcmeAccount -Server '' -AcceptTermsOfService }
         ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'; NoRequest = $true }
 
     $contact = @{ Area = 'parameter'; ErrorId = 'AcmeInvalidContact'; Category = 'InvalidArgument'; NoRequest = $true
         Run = { New-AcmeAccount -Server LetsEncryptStaging -Contact $Value -AcceptTermsOfService } }
-    $contact + @{ Name = '-Contact: not an address'; Value = 'not an address' }
-    $contact + @{ Name = '-Contact: no domain'; Value = 'admin@' }
-    $contact + @{ Name = '-Contact: no local part'; Value = '@example.test' }
-    $contact + @{ Name = '-Contact: a domain without a dot'; Value = 'admin@localhost' }
-    $contact + @{ Name = '-Contact: two @'; Value = 'admin@@example.test' }
-    $contact + @{ Name = '-Contact: mailto: alone'; Value = 'mailto:' }
-    $contact + @{ Name = '-Contact: a space'; Value = 'ad min@example.test' }
-    $contact + @{ Name = '-Contact: two addresses in one'; Value = 'a@example.test,b@example.test' }
-    $contact + @{ Name = '-Contact: angle brackets'; Value = '<admin@example.test>' }
-    $contact + @{ Name = '-Contact: a mailto with headers'; Value = 'mailto:admin@example.test?subject=hi' }
-    $contact + @{ Name = '-Contact: empty'; Value = '' }
+    Join-Row $contact @{ Name = '-Contact: not an address'; Value = 'not an address' }
+    Join-Row $contact @{ Name = '-Contact: no domain'; Value = 'admin@' }
+    Join-Row $contact @{ Name = '-Contact: no local part'; Value = '@example.test' }
+    Join-Row $contact @{ Name = '-Contact: a domain without a dot'; Value = 'admin@localhost' }
+    Join-Row $contact @{ Name = '-Contact: two @'; Value = 'admin@@example.test' }
+    Join-Row $contact @{ Name = '-Contact: mailto: alone'; Value = 'mailto:' }
+    Join-Row $contact @{ Name = '-Contact: a space'; Value = 'ad min@example.test' }
+    Join-Row $contact @{ Name = '-Contact: two addresses in one'; Value = 'a@example.test,b@example.test' }
+    Join-Row $contact @{ Name = '-Contact: angle brackets'; Value = '<admin@example.test>' }
+    Join-Row $contact @{ Name = '-Contact: a mailto with headers'; Value = 'mailto:admin@example.test?subject=hi' }
+    Join-Row $contact @{ Name = '-Contact: empty'; Value = '' }
 
     $binding = @{ Area = 'parameter'; Category = 'InvalidData'; NoRequest = $true }
     $unconvertible = @{ Area = 'parameter'; Category = 'InvalidArgument'; NoRequest = $true; ErrorId = 'CannotConvertArgumentNoMessage' }
-    $unconvertible + @{ Name = '-KeyAlgorithm RSA1024 (too weak)'
+    Join-Row $unconvertible @{ Name = '-KeyAlgorithm RSA1024 (too weak)'
         Run = { New-AcmeAccount -Server LetsEncryptStaging -KeyAlgorithm RSA1024 -AcceptTermsOfService } }
-    $unconvertible + @{ Name = '-KeyAlgorithm EC521 (not offered)'
+    Join-Row $unconvertible @{ Name = '-KeyAlgorithm EC521 (not offered)'
         Run = { $order | Complete-AcmeOrder -KeyAlgorithm EC521 } }
-    $binding + @{ Name = '-TrustedRootCertificate: a file that does not exist'; ErrorId = 'ParameterArgumentTransformationError'
+    Join-Row $binding @{ Name = '-TrustedRootCertificate: a file that does not exist'; ErrorId = 'ParameterArgumentTransformationError'
         Run = { New-AcmeAccount -Server LetsEncryptStaging -TrustedRootCertificate (Join-Path $work 'missing.pem') -AcceptTermsOfService } }
-    $binding + @{ Name = '-TrustedRootCertificate: an empty file'; ErrorId = 'ParameterArgumentTransformationError'
+    Join-Row $binding @{ Name = '-TrustedRootCertificate: an empty file'; ErrorId = 'ParameterArgumentTransformationError'
         Run = { $f = Join-Path $work 'empty.pem'; Set-Content $f -Value '' -NoNewline
             New-AcmeAccount -Server LetsEncryptStaging -TrustedRootCertificate $f -AcceptTermsOfService } }
-    $binding + @{ Name = '-TrustedRootCertificate: text that is neither PEM nor DER'; ErrorId = 'ParameterArgumentTransformationError'
+    Join-Row $binding @{ Name = '-TrustedRootCertificate: text that is neither PEM nor DER'; ErrorId = 'ParameterArgumentTransformationError'
         Run = { $f = Join-Path $work 'notes.txt'; Set-Content $f -Value 'hello, I am not a certificate'
             New-AcmeAccount -Server LetsEncryptStaging -TrustedRootCertificate $f -AcceptTermsOfService } }
-    $binding + @{ Name = '-TrustedRootCertificate: a PEM file holding only a private key'; ErrorId = 'ParameterArgumentTransformationError'
+    Join-Row $binding @{ Name = '-TrustedRootCertificate: a PEM file holding only a private key'; ErrorId = 'ParameterArgumentTransformationError'
         Run = { $f = Join-Path $work 'key.pem'; Set-Content $f -Value ([System.Security.Cryptography.ECDsa]::Create().ExportPkcs8PrivateKeyPem())
             New-AcmeAccount -Server LetsEncryptStaging -TrustedRootCertificate $f -AcceptTermsOfService } }
-    $binding + @{ Name = '-TrustedRootCertificate: a truncated PEM certificate'; ErrorId = 'ParameterArgumentTransformationError'
+    Join-Row $binding @{ Name = '-TrustedRootCertificate: a truncated PEM certificate'; ErrorId = 'ParameterArgumentTransformationError'
         Run = { $pem = $certificate.Certificate.ExportCertificatePem(); $f = Join-Path $work 'cut.pem'
             Set-Content $f -Value $pem.Substring(0, $pem.Length / 2)
             New-AcmeAccount -Server LetsEncryptStaging -TrustedRootCertificate $f -AcceptTermsOfService } }
-    $binding + @{ Name = '-TrustedRootCertificate: PEM armour around bad base64'; ErrorId = 'ParameterArgumentTransformationError'
+    Join-Row $binding @{ Name = '-TrustedRootCertificate: PEM armour around bad base64'; ErrorId = 'ParameterArgumentTransformationError'
         Run = { New-AcmeAccount -Server LetsEncryptStaging -TrustedRootCertificate "-----BEGIN CERTIFICATE-----`n!!not base64!!`n-----END CERTIFICATE-----" -AcceptTermsOfService } }
-    $binding + @{ Name = '-TrustedRootCertificate: PEM armour around base64 that is not a certificate'; ErrorId = 'ParameterArgumentTransformationError'
+    Join-Row $binding @{ Name = '-TrustedRootCertificate: PEM armour around base64 that is not a certificate'; ErrorId = 'ParameterArgumentTransformationError'
         Run = { New-AcmeAccount -Server LetsEncryptStaging -TrustedRootCertificate "-----BEGIN CERTIFICATE-----`naGVsbG8gd29ybGQ=`n-----END CERTIFICATE-----" -AcceptTermsOfService } }
-    $binding + @{ Name = '-TrustedRootCertificate: a folder'; ErrorId = 'ParameterArgumentTransformationError'
+    Join-Row $binding @{ Name = '-TrustedRootCertificate: a folder'; ErrorId = 'ParameterArgumentTransformationError'
         Run = { New-AcmeAccount -Server LetsEncryptStaging -TrustedRootCertificate $work -AcceptTermsOfService } }
-    $binding + @{ Name = '-TrustedRootCertificate: a number'; ErrorId = 'ParameterArgumentTransformationError'
+    Join-Row $binding @{ Name = '-TrustedRootCertificate: a number'; ErrorId = 'ParameterArgumentTransformationError'
         Run = { New-AcmeAccount -Server LetsEncryptStaging -TrustedRootCertificate 12345 -AcceptTermsOfService } }
 
     foreach ($p in 0, -1, 65536, 70000) {
-        $binding + @{ Name = "-Port $p"; ErrorId = 'ParameterArgumentValidationError'; Value = $p; Run = { $order | Start-AcmeHttpChallenge -Port $Value } }
+        Join-Row $binding @{ Name = "-Port $p"; ErrorId = 'ParameterArgumentValidationError'; Value = $p; Run = { $order | Start-AcmeHttpChallenge -Port $Value } }
     }
     foreach ($t in 0, -5, 86401) {
-        $binding + @{ Name = "Start-AcmeHttpChallenge -TimeoutSec $t"; ErrorId = 'ParameterArgumentValidationError'; Value = $t
+        Join-Row $binding @{ Name = "Start-AcmeHttpChallenge -TimeoutSec $t"; ErrorId = 'ParameterArgumentValidationError'; Value = $t
             Run = { $order | Start-AcmeHttpChallenge -Port $port -TimeoutSec $Value } }
-        $binding + @{ Name = "Complete-AcmeOrder -TimeoutSec $t"; ErrorId = 'ParameterArgumentValidationError'; Value = $t
+        Join-Row $binding @{ Name = "Complete-AcmeOrder -TimeoutSec $t"; ErrorId = 'ParameterArgumentValidationError'; Value = $t
             Run = { $order | Complete-AcmeOrder -TimeoutSec $Value } }
     }
-    $unconvertible + @{ Name = '-ListenAddress: not an address'
+    Join-Row $unconvertible @{ Name = '-ListenAddress: not an address'
         Run = { $order | Start-AcmeHttpChallenge -Port $port -ListenAddress 'not-an-ip' } }
     @{ Area = 'parameter'; Name = '-ListenAddress: an address this machine does not have'; ErrorId = 'AcmeListenerAddressNotAvailable'
         Category = 'InvalidArgument'; NoRequest = $true; Run = { $order | Start-AcmeHttpChallenge -Port $port -ListenAddress 192.0.2.77 } }
@@ -180,13 +196,13 @@ $cases = @(
         Run = { $order | Start-AcmeHttpChallenge -WebRoot (Join-Path $work 'no-such-folder') } }
     @{ Area = 'parameter'; Name = '-WebRoot: a file, not a folder'; ErrorId = 'AcmeWebRootNotFound'; Category = 'ObjectNotFound'; NoRequest = $true
         Run = { $f = Join-Path $work 'index.html'; Set-Content $f -Value 'hi'; $order | Start-AcmeHttpChallenge -WebRoot $f } }
-    $binding + @{ Name = '-WebRoot: empty'; ErrorId = 'ParameterArgumentValidationError'; Run = { $order | Start-AcmeHttpChallenge -WebRoot '' } }
+    Join-Row $binding @{ Name = '-WebRoot: empty'; ErrorId = 'ParameterArgumentValidationError'; Run = { $order | Start-AcmeHttpChallenge -WebRoot '' } }
     @{ Area = 'parameter'; Name = '-Port and -WebRoot together'; ErrorId = 'AmbiguousParameterSet'; Category = 'InvalidArgument'; NoRequest = $true
         Run = { $order | Start-AcmeHttpChallenge -Port $port -WebRoot $work } }
-    $binding + @{ Name = 'New-AcmeOrder -Account $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { New-AcmeOrder -Account $null -DnsName a.test } }
-    $binding + @{ Name = 'Start-AcmeHttpChallenge -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Start-AcmeHttpChallenge -Order $null -Port $port } }
-    $binding + @{ Name = 'Complete-AcmeOrder -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Complete-AcmeOrder -Order $null } }
-    $binding + @{ Name = 'Export-AcmeCertificate -Certificate $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Export-AcmeCertificate -Certificate $null -Path $work } }
+    Join-Row $binding @{ Name = 'New-AcmeOrder -Account $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { New-AcmeOrder -Account $null -DnsName a.test } }
+    Join-Row $binding @{ Name = 'Start-AcmeHttpChallenge -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Start-AcmeHttpChallenge -Order $null -Port $port } }
+    Join-Row $binding @{ Name = 'Complete-AcmeOrder -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Complete-AcmeOrder -Order $null } }
+    Join-Row $binding @{ Name = 'Export-AcmeCertificate -Certificate $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Export-AcmeCertificate -Certificate $null -Path $work } }
     @{ Area = 'parameter'; Name = 'a string piped to New-AcmeOrder'; ErrorId = 'InputObjectNotBound'; Category = 'InvalidArgument'; NoRequest = $true
         Run = { 'https://acme.example.test/acct/1' | New-AcmeOrder -DnsName a.test } }
     @{ Area = 'parameter'; Name = 'an account piped to Complete-AcmeOrder'; ErrorId = 'InputObjectNotBound'; Category = 'InvalidArgument'; NoRequest = $true
@@ -194,94 +210,184 @@ $cases = @(
     @{ Area = 'parameter'; Name = 'Complete-AcmeOrder on an order whose challenges were not answered'; ErrorId = 'AcmeOrderNotReady'; Category = 'InvalidOperation'
         Run = { $order | Complete-AcmeOrder } }
 
+    @{ Area = 'parameter'; NoRequest = $true; Name = 'Get-AcmeDirectory -Server: an http:// URL'; ErrorId = 'AcmeInvalidServer'; Category = 'InvalidArgument'
+        Run = { Get-AcmeDirectory -Server 'http://ca.example.test/directory' } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = 'Set-AcmeAccount -Contact: not an address'; ErrorId = 'AcmeInvalidContact'; Category = 'InvalidArgument'
+        Run = { $account | Set-AcmeAccount -Contact 'not an address' } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = 'New-AcmeOrder -NotAfter before -NotBefore'; ErrorId = 'AcmeInvalidValidity'; Category = 'InvalidArgument'
+        Run = { $account | New-AcmeOrder -DnsName a.test -NotBefore (Get-Date).AddDays(2) -NotAfter (Get-Date).AddDays(1) } }
+    Join-Row $binding @{ Name = 'New-AcmeOrder -Profile empty'; ErrorId = 'ParameterArgumentValidationError'; Run = { $account | New-AcmeOrder -DnsName a.test -Profile '' } }
+    Join-Row $binding @{ Name = 'New-AcmeOrder -Replaces: not a certificate identifier'; ErrorId = 'ParameterArgumentTransformationError'; Run = { $account | New-AcmeOrder -DnsName a.test -Replaces 'garbage' } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = 'Get-AcmeOrder -Url: an http:// URL'; ErrorId = 'AcmeInvalidOrderUrl'; Category = 'InvalidArgument'
+        Run = { Get-AcmeOrder -Account $account -Url 'http://127.0.0.1/my-order/x' } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = 'Get-AcmeOrder -Url: not a URL'; ErrorId = 'AcmeInvalidOrderUrl'; Category = 'InvalidArgument'
+        Run = { Get-AcmeOrder -Account $account -Url 'not a url' } }
+    @{ Area = 'parameter'; Name = 'Get-AcmeOrder -Url: an order the CA does not know'; ErrorId = 'AcmeOrderNotFound'; Category = 'ObjectNotFound'
+        Run = { Get-AcmeOrder -Account $account -Url ($order.Location.AbsoluteUri + 'x') } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = 'Get-AcmeRenewalInfo -CertificateId: not an identifier'; ErrorId = 'AcmeInvalidCertificateId'; Category = 'InvalidArgument'
+        Run = { Get-AcmeRenewalInfo -Account $account -CertificateId 'garbage' } }
+    Join-Row $unconvertible @{ Name = 'Revoke-AcmeCertificate -Reason 99'; Run = { Revoke-AcmeCertificate -Account $account -Certificate $certificate -Reason 99 -Confirm:$false } }
+    foreach ($p in 0, 70000) {
+        Join-Row $binding @{ Name = "Start-AcmeTlsAlpnChallenge -Port $p"; ErrorId = 'ParameterArgumentValidationError'; Value = $p; Run = { $order | Start-AcmeTlsAlpnChallenge -Port $Value } }
+    }
+    Join-Row $binding @{ Name = 'Start-AcmeDnsChallenge -PropagationTimeoutSec -1'; ErrorId = 'ParameterArgumentValidationError'; Run = { $order | Start-AcmeDnsChallenge -Manual -PropagationTimeoutSec -1 } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = 'Start-AcmeDnsChallenge -DnsAlias: not a DNS name'; ErrorId = 'AcmeInvalidDnsAlias'; Category = 'InvalidArgument'
+        Run = { $order | Start-AcmeDnsChallenge -AddRecord { } -RemoveRecord { } -DnsAlias @{ 'badinput-pending.test' = 'bad name!' } } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = 'Start-AcmeDnsChallenge -Manual in a session nobody can answer'; ErrorId = 'AcmeManualNotInteractive'; Category = 'InvalidOperation'
+        Run = { $order | Start-AcmeDnsChallenge -Manual } }
+    Join-Row $binding @{ Name = 'Wait-AcmeOrder -TimeoutSec 0'; ErrorId = 'ParameterArgumentValidationError'; Run = { $order | Wait-AcmeOrder -TimeoutSec 0 } }
+    Join-Row $binding @{ Name = 'Submit-AcmeChallenge -Challenge $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Submit-AcmeChallenge -Challenge $null } }
+
+    $accountKey = @{ Area = 'parameter'; NoRequest = $true }
+    Join-Row $accountKey @{ Name = 'Export-AcmeAccountKey -Path: an existing file without -Force'; ErrorId = 'AcmeFileExists'; Category = 'ResourceExists'
+        Run = { $f = Join-Path $work 'taken.key'; Set-Content $f 'keep me'; $account | Export-AcmeAccountKey -Path $f } }
+    Join-Row $accountKey @{ Name = 'Export-AcmeAccountKey -Password: empty'; ErrorId = 'AcmeInvalidPassword'; Category = 'InvalidArgument'
+        Run = { $account | Export-AcmeAccountKey -Path (Join-Path $work 'a.key') -Password ([securestring]::new()) } }
+    Join-Row $accountKey @{ Name = 'Export-AcmeAccountKey -Path: a folder'; ErrorId = 'AcmeExportPathIsFolder'; Category = 'InvalidArgument'
+        Run = { $account | Export-AcmeAccountKey -Path $work -Force } }
+    Join-Row $accountKey @{ Name = 'Export-AcmeAccountKey -Path: below a file'; ErrorId = 'AcmeFileError'; Category = 'WriteError'
+        Run = { $f = Join-Path $work 'file'; Set-Content $f 'x'; $account | Export-AcmeAccountKey -Path (Join-Path $f 'a.key') } }
+
     $export = @{ Area = 'parameter'; NoRequest = $true }
-    $export + @{ Name = 'Export-AcmeCertificate with neither -Path nor -PfxPath'; ErrorId = 'AcmeNoExportTarget'; Category = 'InvalidArgument'
+    Join-Row $export @{ Name = 'Export-AcmeCertificate with neither -Path nor -PfxPath'; ErrorId = 'AcmeNoExportTarget'; Category = 'InvalidArgument'
         Run = { $certificate | Export-AcmeCertificate } }
-    $export + @{ Name = '-PfxPath without -Password'; ErrorId = 'AcmePfxPasswordRequired'; Category = 'InvalidArgument'
+    Join-Row $export @{ Name = '-PfxPath without -Password'; ErrorId = 'AcmePfxPasswordRequired'; Category = 'InvalidArgument'
         Run = { $certificate | Export-AcmeCertificate -PfxPath (Join-Path $work 'c.pfx') } }
-    $export + @{ Name = '-PfxPath with an empty password'; ErrorId = 'AcmePfxPasswordRequired'; Category = 'InvalidArgument'
+    Join-Row $export @{ Name = '-PfxPath with an empty password'; ErrorId = 'AcmePfxPasswordRequired'; Category = 'InvalidArgument'
         Run = { $certificate | Export-AcmeCertificate -PfxPath (Join-Path $work 'c.pfx') -Password ([securestring]::new()) } }
-    $unconvertible + @{ Name = '-Password as plain text'
+    Join-Row $unconvertible @{ Name = '-Password as plain text'
         Run = { $certificate | Export-AcmeCertificate -PfxPath (Join-Path $work 'c.pfx') -Password 'plain-text-password' } }
-    $export + @{ Name = '-Path: an existing file'; ErrorId = 'AcmeExportPathIsFile'; Category = 'InvalidArgument'
+    Join-Row $export @{ Name = '-Path: an existing file'; ErrorId = 'AcmeExportPathIsFile'; Category = 'InvalidArgument'
         Run = { $f = Join-Path $work 'taken'; Set-Content $f -Value 'keep me'; $certificate | Export-AcmeCertificate -Path $f } }
-    $export + @{ Name = '-Path: a folder below a file'; ErrorId = 'AcmeFileError'; Category = 'WriteError'
+    Join-Row $export @{ Name = '-Path: a folder below a file'; ErrorId = 'AcmeFileError'; Category = 'WriteError'
         Run = { $f = Join-Path $work 'file'; Set-Content $f -Value 'x'; $certificate | Export-AcmeCertificate -Path (Join-Path $f 'sub') } }
-    $export + @{ Name = '-PfxPath: an existing folder'; ErrorId = 'AcmeFileError'; Category = 'WriteError'
+    Join-Row $export @{ Name = '-PfxPath: an existing folder'; ErrorId = 'AcmeFileError'; Category = 'WriteError'
         Run = { $null = New-Item -ItemType Directory (Join-Path $work 'c.pfx'); $certificate | Export-AcmeCertificate -PfxPath (Join-Path $work 'c.pfx') -Password (ConvertTo-SecureString 'pw' -AsPlainText -Force) } }
-    $export + @{ Name = '-PfxPath: below a file'; ErrorId = 'AcmeFileError'; Category = 'WriteError'
+    Join-Row $export @{ Name = '-PfxPath: below a file'; ErrorId = 'AcmeFileError'; Category = 'WriteError'
         Run = { $f = Join-Path $work 'file'; Set-Content $f -Value 'x'; $certificate | Export-AcmeCertificate -PfxPath (Join-Path $f 'c.pfx') -Password (ConvertTo-SecureString 'pw' -AsPlainText -Force) } }
-    $export + @{ Name = '-Path: empty'; ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'
+    Join-Row $export @{ Name = '-Path: empty'; ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'
         Run = { $certificate | Export-AcmeCertificate -Path '' } }
 
-    # ---- files: private keys (through the core until a cmdlet takes a key file) ---------------------
-    $key = @{ Area = 'file'; NoRequest = $true; Category = 'InvalidArgument' }
-    $key + @{ Name = 'a key file that is not PEM'; ErrorId = 'AcmeInvalidKey'; Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem('just some text', $null) } }
-    $key + @{ Name = 'an empty key file'; ErrorId = 'AcmeInvalidKey'; Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem('', $null) } }
-    $key + @{ Name = 'a truncated key'; ErrorId = 'AcmeInvalidKey'
-        Run = { $pem = [System.Security.Cryptography.ECDsa]::Create().ExportPkcs8PrivateKeyPem(); [Acme.Protocol.Crypto.AcmeKey]::ImportPem($pem.Substring(0, 120) + "`n-----END PRIVATE KEY-----", $null) } }
-    $key + @{ Name = 'a key whose base64 is damaged'; ErrorId = 'AcmeInvalidKey'
-        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem("-----BEGIN PRIVATE KEY-----`nMIGHAgEAMBMGByqGSM49AgEG!!!`n-----END PRIVATE KEY-----", $null) } }
-    $key + @{ Name = 'an RSA key of 1024 bits'; ErrorId = 'AcmeUnsupportedKey'; Message = '*1024 bits*'
-        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem([System.Security.Cryptography.RSA]::Create(1024).ExportPkcs8PrivateKeyPem(), $null) } }
-    $key + @{ Name = 'an EC key on P-521'; ErrorId = 'AcmeUnsupportedKey'
-        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem([System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP521).ExportPkcs8PrivateKeyPem(), $null) } }
-    $key + @{ Name = 'a certificate where a key belongs'; ErrorId = 'AcmeInvalidKey'
-        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($certificate.Certificate.ExportCertificatePem(), $null) } }
-    $key + @{ Name = 'an encrypted key without its passphrase'; ErrorId = 'AcmeKeyPasswordRequired'; Value = $encryptedKey
-        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($Value, $null) } }
-    @{ Area = 'file'; NoRequest = $true; Name = 'an encrypted key with the wrong passphrase'; ErrorId = 'AcmeKeyPasswordIncorrect'; Category = 'AuthenticationError'; Value = $encryptedKey
-        Run = { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($Value, 'wrong'.ToCharArray()) } }
+    # ---- files ---------------------------------------------------------------------------------------
+    # A key file for New-AcmeAccount -KeyPath: Value is its text ($null: no file at all), Password its passphrase.
+    $keyFile = @{ Area = 'file'; NoRequest = $true; Category = 'InvalidArgument'
+        Run = {
+            $f = Join-Path $work 'account.key'
+            if ($null -ne $Value) { Set-Content -LiteralPath $f -Value $Value -NoNewline }
+            $passphrase = if ($Password) { @{ KeyPassword = (ConvertTo-SecureString $Password -AsPlainText -Force) } } else { @{} }
+            New-AcmeAccount -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -KeyPath $f @passphrase
+        } }
+    Join-Row $keyFile @{ Name = '-KeyPath: a file that does not exist'; Value = $null; ErrorId = 'AcmeKeyFileNotFound'; Category = 'ObjectNotFound' }
+    Join-Row $keyFile @{ Name = '-KeyPath: text that is not PEM'; Value = 'just some text'; ErrorId = 'AcmeInvalidKey' }
+    Join-Row $keyFile @{ Name = '-KeyPath: an empty file'; Value = ''; ErrorId = 'AcmeInvalidKey' }
+    Join-Row $keyFile @{ Name = '-KeyPath: a truncated key'; Value = $ecKey.Substring(0, 120) + "`n-----END PRIVATE KEY-----"; ErrorId = 'AcmeInvalidKey' }
+    Join-Row $keyFile @{ Name = '-KeyPath: damaged base64'; Value = "-----BEGIN PRIVATE KEY-----`nMIGHAgEAMBMGByqGSM49AgEG!!!`n-----END PRIVATE KEY-----"; ErrorId = 'AcmeInvalidKey' }
+    Join-Row $keyFile @{ Name = '-KeyPath: an RSA key of 1024 bits'; Value = $rsa1024Key; ErrorId = 'AcmeUnsupportedKey'; Message = '*1024 bits*' }
+    Join-Row $keyFile @{ Name = '-KeyPath: an EC key on P-521'; Value = $p521Key; ErrorId = 'AcmeUnsupportedKey' }
+    Join-Row $keyFile @{ Name = '-KeyPath: a certificate where the key belongs'; Value = $foreignPem; ErrorId = 'AcmeInvalidKey' }
+    Join-Row $keyFile @{ Name = '-KeyPath: an encrypted key without -KeyPassword'; Value = $encryptedKey; ErrorId = 'AcmeKeyPasswordRequired' }
+    @{ Area = 'file'; NoRequest = $true; Name = '-KeyPath: an encrypted key with the wrong -KeyPassword'; Value = $encryptedKey; Password = 'wrong'
+        ErrorId = 'AcmeKeyPasswordIncorrect'; Category = 'AuthenticationError'; Run = $keyFile.Run }
+    @{ Area = 'file'; NoRequest = $true; Name = '-KeyPath: a folder'; ErrorId = 'AcmeKeyFileNotFound'; Category = 'ObjectNotFound'
+        Run = { New-AcmeAccount -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -KeyPath $work } }
+    @{ Area = 'file'; NoRequest = $true; Name = 'Get-AcmeAccount -KeyPath: a file that does not exist'; ErrorId = 'AcmeKeyFileNotFound'; Category = 'ObjectNotFound'
+        Run = { Get-AcmeAccount -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -KeyPath (Join-Path $work 'none.key') } }
+    @{ Area = 'file'; NoRequest = $true; Name = 'Update-AcmeAccountKey -NewKeyPath: an RSA key of 1024 bits'; ErrorId = 'AcmeUnsupportedKey'; Category = 'InvalidArgument'; Value = $rsa1024Key
+        Run = { $f = Join-Path $work 'new.key'; Set-Content $f $Value; $account | Update-AcmeAccountKey -NewKeyPath $f -Confirm:$false } }
+    $certKey = @{ Area = 'file'; NoRequest = $true; ErrorId = 'ParameterArgumentTransformationError'; Category = 'InvalidData'
+        Run = { $f = Join-Path $work 'cert.key'; if ($null -ne $Value) { Set-Content $f $Value }; $order | Complete-AcmeOrder -CertificateKey $f } }
+    Join-Row $certKey @{ Name = 'Complete-AcmeOrder -CertificateKey: an RSA key of 1024 bits'; Value = $rsa1024Key; Message = '*1024 bits*' }
+    Join-Row $certKey @{ Name = 'Complete-AcmeOrder -CertificateKey: a file that does not exist'; Value = $null }
+    Join-Row $certKey @{ Name = 'Complete-AcmeOrder -CertificateKey: a truncated key'; Value = $ecKey.Substring(0, 120) }
 
+    # A CSR for Complete-AcmeOrder -CertificateSigningRequest: Value is the file's text ($null: no file).
+    $csr = @{ Area = 'file'; NoRequest = $true; Category = 'InvalidArgument'
+        Run = { $f = Join-Path $work 'request.csr'; if ($null -ne $Value) { Set-Content $f $Value -NoNewline }; $order | Complete-AcmeOrder -CertificateSigningRequest $f } }
+    Join-Row $csr @{ Name = 'a CSR whose names differ from the order'; Value = $otherCsr; ErrorId = 'AcmeCsrMismatch'; Category = 'InvalidData'; Message = '*badinput-pending.test*' }
+    Join-Row $csr @{ Name = 'a CSR file that is not a CSR'; Value = 'hello'; ErrorId = 'AcmeInvalidCsr' }
+    Join-Row $csr @{ Name = 'an empty CSR file'; Value = ''; ErrorId = 'AcmeInvalidCsr' }
+    Join-Row $csr @{ Name = 'a certificate given as the CSR'; Value = $foreignPem; ErrorId = 'AcmeInvalidCsr' }
+    Join-Row $csr @{ Name = 'a CSR file that does not exist'; Value = $null; ErrorId = 'AcmeCsrFileNotFound'; Category = 'ObjectNotFound' }
+
+    # External account binding: the key id with an HMAC key file (Value) or a credential.
+    $eab = @{ Area = 'file'; NoRequest = $true; ErrorId = 'AcmeInvalidBinding'; Category = 'InvalidArgument'
+        Run = {
+            $f = Join-Path $work 'hmac.key'
+            if ($null -ne $Value) { Set-Content $f $Value -NoNewline }
+            New-AcmeAccount -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -ExternalAccountKeyId kid-1 -ExternalAccountKeyPath $f
+        } }
+    Join-Row $eab @{ Name = 'an HMAC key file that is not base64url'; Value = 'not base64url!!' }
+    Join-Row $eab @{ Name = 'an empty HMAC key file'; Value = '' }
+    Join-Row $eab @{ Name = 'an HMAC key file that does not exist'; Value = $null; ErrorId = 'AcmeKeyFileNotFound'; Category = 'ObjectNotFound' }
+    @{ Area = 'parameter'; NoRequest = $true; Name = '-ExternalAccountKeyId without -ExternalAccountKeyPath'; ErrorId = 'AcmeInvalidBinding'; Category = 'InvalidArgument'
+        Run = { New-AcmeAccount -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -ExternalAccountKeyId kid-1 } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = '-ExternalAccountBinding with an HMAC key that is not base64url'; ErrorId = 'AcmeInvalidBinding'; Category = 'InvalidArgument'
+        Run = { New-AcmeAccount -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService `
+                -ExternalAccountBinding ([pscredential]::new('kid-1', (ConvertTo-SecureString '!!!' -AsPlainText -Force))) } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = '-ExternalAccountBinding and -ExternalAccountKeyId together'; ErrorId = 'AcmeInvalidBinding'; Category = 'InvalidArgument'
+        Run = { Set-Content (Join-Path $work 'hmac.key') 'abcd'
+            New-AcmeAccount -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService `
+                -ExternalAccountBinding ([pscredential]::new('kid-1', (ConvertTo-SecureString 'abcd' -AsPlainText -Force))) -ExternalAccountKeyId kid-1 -ExternalAccountKeyPath (Join-Path $work 'hmac.key') } }
+    Join-Row $binding @{ Name = '-ExternalAccountAlgorithm HS1'; ErrorId = 'ParameterArgumentValidationError'
+        Run = { New-AcmeAccount -Server LetsEncryptStaging -AcceptTermsOfService -ExternalAccountKeyId kid-1 -ExternalAccountKeyPath (Join-Path $work 'x') -ExternalAccountAlgorithm HS1 } }
+
+    # Certificates given as files.
+    $certFile = @{ Area = 'file'; NoRequest = $true; Category = 'InvalidArgument'; ErrorId = 'AcmeInvalidCertificate'
+        Run = { $f = Join-Path $work 'cert.pem'; if ($null -ne $Value) { Set-Content $f $Value }; Revoke-AcmeCertificate -Account $account -CertificatePath $f -Confirm:$false } }
+    Join-Row $certFile @{ Name = 'Revoke-AcmeCertificate -CertificatePath: a file that does not exist'; Value = $null; ErrorId = 'AcmeCertificateFileNotFound'; Category = 'ObjectNotFound' }
+    Join-Row $certFile @{ Name = 'Revoke-AcmeCertificate -CertificatePath: text that is not a certificate'; Value = 'hello' }
+    Join-Row $certFile @{ Name = 'Revoke-AcmeCertificate -CertificatePath: a private key'; Value = $ecKey }
+    @{ Area = 'file'; NoRequest = $true; Name = 'Get-AcmeRenewalInfo -CertificatePath: text that is not a certificate'; ErrorId = 'AcmeInvalidCertificate'; Category = 'InvalidArgument'
+        Run = { $f = Join-Path $work 'cert.pem'; Set-Content $f 'hello'; Get-AcmeRenewalInfo -Account $account -CertificatePath $f } }
     # ---- server answers (through the fault proxy) ----------------------------------------------------
     $violation = @{ Area = 'server'; ErrorId = 'AcmeProtocolViolation'; Category = 'ProtocolError'; Run = { Invoke-ProxyPipeline } }
-    $violation + @{ Name = 'directory: invalid JSON'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/dir$'; Body = '{"newNonce": ' } }
-    $violation + @{ Name = 'directory: a JSON array'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/dir$'; Body = '[]' } }
-    $violation + @{ Name = 'directory: JSON null'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/dir$'; Body = 'null' } }
-    $violation + @{ Name = 'directory: no newOrder'; Fault = @{ Kind = 'EditJson'; Path = '^/dir$'; JsonField = 'newOrder' }; Message = "*no 'newOrder' URL*" }
-    $violation + @{ Name = 'directory: newAccount is not a URL'; Fault = @{ Kind = 'EditJson'; Path = '^/dir$'; JsonField = 'newAccount'; JsonValue = '"sign me up"' } }
-    $violation + @{ Name = 'directory: newAccount over plain http'; Message = '*not an https URL*'
+    Join-Row $violation @{ Name = 'directory: invalid JSON'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/dir$'; Body = '{"newNonce": ' } }
+    Join-Row $violation @{ Name = 'directory: a JSON array'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/dir$'; Body = '[]' } }
+    Join-Row $violation @{ Name = 'directory: JSON null'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/dir$'; Body = 'null' } }
+    Join-Row $violation @{ Name = 'directory: no newOrder'; Fault = @{ Kind = 'EditJson'; Path = '^/dir$'; JsonField = 'newOrder' }; Message = "*no 'newOrder' URL*" }
+    Join-Row $violation @{ Name = 'directory: newAccount is not a URL'; Fault = @{ Kind = 'EditJson'; Path = '^/dir$'; JsonField = 'newAccount'; JsonValue = '"sign me up"' } }
+    Join-Row $violation @{ Name = 'directory: newAccount over plain http'; Message = '*not an https URL*'
         Fault = @{ Kind = 'EditJson'; Path = '^/dir$'; JsonField = 'newAccount'; JsonValue = '"http://127.0.0.1:9/sign-me-up"' } }
-    $violation + @{ Name = 'directory: newNonce is a file:// URL'; Message = '*not an https URL*'
+    Join-Row $violation @{ Name = 'directory: newNonce is a file:// URL'; Message = '*not an https URL*'
         Fault = @{ Kind = 'EditJson'; Path = '^/dir$'; JsonField = 'newNonce'; JsonValue = '"file:///etc/passwd"' } }
-    $violation + @{ Name = 'account: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/sign-me-up$'; JsonField = 'status'; JsonValue = '"sleeping"' }; Message = "*unknown status 'sleeping'*" }
-    $violation + @{ Name = 'account: a status in the wrong case'; Fault = @{ Kind = 'EditJson'; Path = '^/sign-me-up$'; JsonField = 'status'; JsonValue = '"Valid"' } }
-    $violation + @{ Name = 'account: no status'; Fault = @{ Kind = 'EditJson'; Path = '^/sign-me-up$'; JsonField = 'status' } }
-    $violation + @{ Name = 'account: no Location header'; Fault = @{ Kind = 'DropHeader'; Path = '^/sign-me-up$'; Header = 'Location' }; Message = '*Location*' }
-    $violation + @{ Name = 'account: an empty body'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/sign-me-up$'; Body = '' } }
-    $violation + @{ Name = 'order: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'status'; JsonValue = '"bogus"' } }
-    $violation + @{ Name = 'order: a status that is a number'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'status'; JsonValue = '42' } }
-    $violation + @{ Name = 'order: no identifiers'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'identifiers' } }
-    $violation + @{ Name = 'order: no finalize URL'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'finalize' } }
-    $violation + @{ Name = 'order: pending without authorizations'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'authorizations'; JsonValue = '[]' }; Message = '*lists no authorizations*' }
-    $violation + @{ Name = 'order: authorizations is not an array'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'authorizations'; JsonValue = '"x"' } }
-    $violation + @{ Name = 'order: an authorization that is not a URL'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'authorizations'; JsonValue = '["authz number one"]' } }
-    $violation + @{ Name = 'order: no Location header'; Fault = @{ Kind = 'DropHeader'; Path = '^/order-plz$'; Header = 'Location' } }
-    $violation + @{ Name = 'order: a JSON string'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/order-plz$'; Body = '"just a string"' } }
+    Join-Row $violation @{ Name = 'account: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/sign-me-up$'; JsonField = 'status'; JsonValue = '"sleeping"' }; Message = "*unknown status 'sleeping'*" }
+    Join-Row $violation @{ Name = 'account: a status in the wrong case'; Fault = @{ Kind = 'EditJson'; Path = '^/sign-me-up$'; JsonField = 'status'; JsonValue = '"Valid"' } }
+    Join-Row $violation @{ Name = 'account: no status'; Fault = @{ Kind = 'EditJson'; Path = '^/sign-me-up$'; JsonField = 'status' } }
+    Join-Row $violation @{ Name = 'account: no Location header'; Fault = @{ Kind = 'DropHeader'; Path = '^/sign-me-up$'; Header = 'Location' }; Message = '*Location*' }
+    Join-Row $violation @{ Name = 'account: an empty body'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/sign-me-up$'; Body = '' } }
+    Join-Row $violation @{ Name = 'order: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'status'; JsonValue = '"bogus"' } }
+    Join-Row $violation @{ Name = 'order: a status that is a number'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'status'; JsonValue = '42' } }
+    Join-Row $violation @{ Name = 'order: no identifiers'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'identifiers' } }
+    Join-Row $violation @{ Name = 'order: no finalize URL'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'finalize' } }
+    Join-Row $violation @{ Name = 'order: pending without authorizations'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'authorizations'; JsonValue = '[]' }; Message = '*lists no authorizations*' }
+    Join-Row $violation @{ Name = 'order: authorizations is not an array'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'authorizations'; JsonValue = '"x"' } }
+    Join-Row $violation @{ Name = 'order: an authorization that is not a URL'; Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'authorizations'; JsonValue = '["authz number one"]' } }
+    Join-Row $violation @{ Name = 'order: no Location header'; Fault = @{ Kind = 'DropHeader'; Path = '^/order-plz$'; Header = 'Location' } }
+    Join-Row $violation @{ Name = 'order: a JSON string'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/order-plz$'; Body = '"just a string"' } }
     @{ Area = 'server'; Name = 'order: an authorization URL where nothing listens'; ErrorId = 'AcmeConnectionFailed'; Category = 'ConnectionError'; Run = { Invoke-ProxyPipeline }
         Fault = @{ Kind = 'EditJson'; Path = '^/order-plz$'; JsonField = 'authorizations'; JsonValue = '["https://127.0.0.1:9/authZ/nothing-here"]' } }
-    $violation + @{ Name = 'authorization: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; JsonField = 'status'; JsonValue = '"maybe"' } }
-    $violation + @{ Name = 'authorization: no identifier'; Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; JsonField = 'identifier' } }
-    $violation + @{ Name = 'authorization: a token with path traversal'; Message = '*base64url*'
+    Join-Row $violation @{ Name = 'authorization: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; JsonField = 'status'; JsonValue = '"maybe"' } }
+    Join-Row $violation @{ Name = 'authorization: no identifier'; Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; JsonField = 'identifier' } }
+    Join-Row $violation @{ Name = 'authorization: a token with path traversal'; Message = '*base64url*'
         Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; JsonField = 'challenges'; JsonValue = '[{"type":"http-01","url":"https://127.0.0.1:9/chalZ/x","token":"../../etc/passwd","status":"pending"}]' } }
-    $violation + @{ Name = 'authorization: a challenge without a URL'
+    Join-Row $violation @{ Name = 'authorization: a challenge without a URL'
         Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; JsonField = 'challenges'; JsonValue = '[{"type":"http-01","token":"abc","status":"pending"}]' } }
-    $violation + @{ Name = 'authorization: a challenge with an unknown status'
+    Join-Row $violation @{ Name = 'authorization: a challenge with an unknown status'
         Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; JsonField = 'challenges'; JsonValue = '[{"type":"http-01","url":"https://127.0.0.1:9/chalZ/x","token":"abc","status":"soon"}]' } }
     @{ Area = 'server'; Name = 'authorization: no challenges at all'; ErrorId = 'AcmeChallengeTypeUnavailable'; Category = 'InvalidOperation'; Run = { Invoke-ProxyPipeline }
         Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; JsonField = 'challenges'; JsonValue = '[]' } }
     @{ Area = 'server'; Name = 'authorization: only a challenge type nobody knows'; ErrorId = 'AcmeChallengeTypeUnavailable'; Category = 'InvalidOperation'; Run = { Invoke-ProxyPipeline }
         Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; JsonField = 'challenges'; JsonValue = '[{"type":"carrier-pigeon-01","url":"https://127.0.0.1:9/chalZ/x","token":"abc","status":"pending"}]' } }
-    $violation + @{ Name = 'authorization poll: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; After = 1; JsonField = 'status'; JsonValue = '"whatever"' } }
-    $violation + @{ Name = 'challenge answer: invalid JSON'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/chalZ/'; Body = '{"type":' } }
-    $violation + @{ Name = 'order poll: no finalize URL'; Fault = @{ Kind = 'EditJson'; Path = '^/my-order/'; JsonField = 'finalize' } }
-    $violation + @{ Name = 'finalize answer: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/finalize-order/'; JsonField = 'status'; JsonValue = '"done"' } }
-    $violation + @{ Name = 'certificate: text that is not PEM'; Message = '*no certificate*'
+    Join-Row $violation @{ Name = 'authorization poll: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/authZ/'; After = 1; JsonField = 'status'; JsonValue = '"whatever"' } }
+    Join-Row $violation @{ Name = 'challenge answer: invalid JSON'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/chalZ/'; Body = '{"type":' } }
+    Join-Row $violation @{ Name = 'order poll: no finalize URL'; Fault = @{ Kind = 'EditJson'; Path = '^/my-order/'; JsonField = 'finalize' } }
+    Join-Row $violation @{ Name = 'finalize answer: an unknown status'; Fault = @{ Kind = 'EditJson'; Path = '^/finalize-order/'; JsonField = 'status'; JsonValue = '"done"' } }
+    Join-Row $violation @{ Name = 'certificate: text that is not PEM'; Message = '*no certificate*'
         Fault = @{ Kind = 'ReplaceBody'; Path = '^/certZ/'; Body = 'hello'; ContentType = 'application/pem-certificate-chain' } }
-    $violation + @{ Name = 'certificate: PEM armour around junk'
+    Join-Row $violation @{ Name = 'certificate: PEM armour around junk'
         Fault = @{ Kind = 'ReplaceBody'; Path = '^/certZ/'; Body = "-----BEGIN CERTIFICATE-----`n!!!!`n-----END CERTIFICATE-----`n"; ContentType = 'application/pem-certificate-chain' } }
-    $violation + @{ Name = 'certificate: an empty body'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/certZ/'; Body = ''; ContentType = 'application/pem-certificate-chain' } }
-    $violation + @{ Name = 'certificate: a certificate for another key'; Message = '*different public key*'
+    Join-Row $violation @{ Name = 'certificate: an empty body'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/certZ/'; Body = ''; ContentType = 'application/pem-certificate-chain' } }
+    Join-Row $violation @{ Name = 'certificate: a certificate for another key'; Message = '*different public key*'
         Fault = @{ Kind = 'ReplaceBody'; Path = '^/certZ/'; Body = $foreignPem; ContentType = 'application/pem-certificate-chain' } }
     @{ Area = 'server'; Name = 'problem: HTTP 400 with a body that is not JSON'; ErrorId = 'AcmeServerError'; Category = 'InvalidOperation'; Run = { Invoke-ProxyPipeline }
         Fault = @{ Kind = 'Status'; Path = '^/order-plz$'; StatusCode = 400; Body = 'oops'; ContentType = 'text/plain' }; Message = '*oops*' }

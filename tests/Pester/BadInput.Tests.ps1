@@ -25,15 +25,6 @@ BeforeAll {
         $script:run++
         Invoke-TestPipeline (New-ProxyConnection $proxy) $proxy.RootCertificate $port "badinput$script:run.test"
     }
-
-    # Core calls (key files) throw; map their exception the way a cmdlet would.
-    function ConvertTo-CmdletRecord([System.Management.Automation.ErrorRecord] $Record) {
-        $inner = $Record.Exception.InnerException
-        if ($Record.Exception -is [System.Management.Automation.MethodInvocationException] -and $inner -is [Acme.Protocol.AcmeException]) {
-            return [Acme.PowerShell.Infrastructure.AcmeErrorRecords]::Create($inner, $null)
-        }
-        $Record
-    }
 }
 
 AfterAll {
@@ -59,7 +50,7 @@ Describe 'Bad input' {
 
         $result.Output | Should -BeNullOrEmpty
         $result.Errors.Count | Should -Be 1 -Because ($result.Errors | Out-String)
-        $record = ConvertTo-CmdletRecord $result.Errors[0]
+        $record = $result.Errors[0]
         $record.FullyQualifiedErrorId | Should -BeLike "$ErrorId*"
         $record.CategoryInfo.Category | Should -Be $Category
         $text = "$($record.Exception.Message) $($record.ErrorDetails.Message)"

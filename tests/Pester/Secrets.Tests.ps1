@@ -1,13 +1,11 @@
 #Requires -Version 7.2
 <#
-    No secret leaves through a stream: a full issuance with -Verbose -Debug on every cmdlet, a PFX
-    password, and failures on purpose, run in its own PowerShell so every stream is captured (output,
-    error, warning, verbose, debug, information and progress), plus every error's full exception text
-    and every non-key file written. None may hold a private key, the PFX password or an EAB HMAC key.
-
-    EAB: New-AcmeAccount does not take external account binding yet (issue 3). Until it does, the
-    binding goes through the core (AcmeClient.NewAccountAsync) with a log that captures its verbose and
-    debug text; when the cmdlet parameter lands, move it into $issuance below with -Verbose -Debug.
+    No secret leaves through a stream: a full issuance with -Verbose -Debug on every cmdlet, an account
+    bound with EAB, its key exported with a passphrase and rolled over, a PFX password, and failures on
+    purpose (a wrong HMAC key among them), run in its own PowerShell so every stream is captured
+    (output, error, warning, verbose, debug, information and progress), plus every error's full
+    exception text and every file written but key.pem. None may hold a private key, a password or
+    passphrase, or an HMAC key. The state folder (issue 5) joins the files scanned when it lands.
 #>
 BeforeAll {
     Import-Module $env:ACME_TEST_MODULE -Force
@@ -55,19 +53,27 @@ AfterAll {
 }
 
 Describe 'Secrets' {
-    It 'appear in no stream, error or non-key file of a full issuance with -Verbose -Debug and a PFX password' {
+    It 'appear in no stream, error or file but key.pem of an issuance with EAB, key export and rollover, a PFX, -Verbose and -Debug' {
         $password = 'pfx-' + [guid]::NewGuid().ToString('N')
+        $passphrase = 'key-' + [guid]::NewGuid().ToString('N')
         $out = Join-Path $TestDrive 'out'
         $issuance = {
-            param($Module, $Pebble, $Password, $Out)
+            param($Module, $Pebble, $Password, $Passphrase, $Hmac, $WrongHmac, $Out)
             $ErrorActionPreference = 'Continue'
             Import-Module $Module
             $secure = ConvertTo-SecureString $Password -AsPlainText -Force
-            $account = New-AcmeAccount -Server $Pebble.Directory -TrustedRootCertificate $Pebble.ApiRootPath -AcceptTermsOfService -Contact secrets@acme.test -Verbose -Debug
+            $securePassphrase = ConvertTo-SecureString $Passphrase -AsPlainText -Force
+            $ca = @{ Server = $Pebble.Directory; TrustedRootCertificate = $Pebble.ApiRootPath; AcceptTermsOfService = $true; Verbose = $true; Debug = $true }
+            $binding = [pscredential]::new('secrets-kid', (ConvertTo-SecureString $Hmac -AsPlainText -Force))
+            $account = New-AcmeAccount @ca -Contact secrets@acme.test -ExternalAccountBinding $binding
+            $account.Key
+            $account | Export-AcmeAccountKey -Path (Join-Path $Out 'account.key') -Password $securePassphrase -Verbose -Debug
+            $account = $account | Update-AcmeAccountKey -NewKeyAlgorithm EC384 -NewKeyExportPath (Join-Path $Out 'new-account.key') -NewKeyPassword $securePassphrase -Confirm:$false -Verbose -Debug
             $cert = $account | New-AcmeOrder -DnsName secrets.test -Verbose -Debug | Start-AcmeHttpChallenge -Port $Pebble.HttpPort -Verbose -Debug |
                 Complete-AcmeOrder -KeyAlgorithm RSA2048 -Verbose -Debug
             $cert | Export-AcmeCertificate -Path $Out -PfxPath (Join-Path $Out 'c.pfx') -Password $secure -Verbose -Debug
-            # Failures on purpose, with the secrets at hand: a CA refusal and a local write error.
+            # Failures on purpose, with the secrets at hand: a wrong HMAC key, a CA refusal, a local write error.
+            New-AcmeAccount @ca -ExternalAccountBinding ([pscredential]::new('secrets-kid', (ConvertTo-SecureString $WrongHmac -AsPlainText -Force)))
             $account | New-AcmeOrder -DnsName blocked.test -Verbose -Debug
             $cert | Export-AcmeCertificate -PfxPath $Out -Password $secure -Verbose -Debug
             $account
@@ -75,7 +81,8 @@ Describe 'Secrets' {
         }
         $ps = [PowerShell]::Create()
         try {
-            $null = $ps.AddScript($issuance).AddArgument($env:ACME_TEST_MODULE).AddArgument($pebble).AddArgument($password).AddArgument($out)
+            $null = $ps.AddScript($issuance).AddArgument($env:ACME_TEST_MODULE).AddArgument($pebble).AddArgument($password).AddArgument($passphrase).
+                AddArgument([Acme.Protocol.Base64Url]::Encode($hmacKey)).AddArgument([Acme.Protocol.Base64Url]::Encode($wrongHmacKey)).AddArgument($out)
             $output = @($ps.Invoke())
             # Copied out: disposing the PowerShell clears its streams.
             $streams = [pscustomobject]@{
@@ -85,9 +92,11 @@ Describe 'Secrets' {
         } finally {
             $ps.Dispose()
         }
+        $firstKey = $output | Where-Object { $_ -is [Acme.Protocol.Crypto.AcmeKey] }
         $account = $output | Where-Object { $_ -is [Acme.Protocol.AcmeAccount] }
         $cert = $output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] }
-        $account | Should -Not -BeNullOrEmpty
+        $streams.Error | ForEach-Object { Write-Host "    expected failure: $($_.FullyQualifiedErrorId)" }
+        $account.Key.Thumbprint | Should -Not -Be $firstKey.Thumbprint -Because 'the account key was rolled over'
         $cert.Key | Should -Not -BeNullOrEmpty
 
         $corpus = @{
@@ -103,55 +112,18 @@ Describe 'Secrets' {
             $corpus["file $($file.Name)"] = [System.Text.Encoding]::Latin1.GetString([System.IO.File]::ReadAllBytes($file.FullName))
         }
 
-        # The capture is real: the streams carry the traffic, and the detector finds the key where it belongs.
+        # The capture is real: the streams carry the traffic and the binding, the failures happened, and
+        # the detector finds a key where it belongs.
         $streams.Verbose.Count | Should -BeGreaterThan 10
         $streams.Debug.Count | Should -BeGreaterThan 10
-        $streams.Error.Count | Should -Be 2
+        $corpus.debug | Should -BeLike '*externalAccountBinding*'
+        $streams.Error.Count | Should -Be 3
         $corpus.Keys | Should -Contain 'file c.pfx'
+        $corpus.Keys | Should -Contain 'file new-account.key'
         Find-Secret (Get-PrivateKeyForm $cert.Key) @{ 'key.pem' = (Get-Content -Raw (Join-Path $out 'key.pem')) } | Should -Not -BeNullOrEmpty
 
-        $secrets = @(Get-PrivateKeyForm $account.Key) + @(Get-PrivateKeyForm $cert.Key) + @(Get-SecretForm $password)
+        $secrets = @(Get-PrivateKeyForm $firstKey) + @(Get-PrivateKeyForm $account.Key) + @(Get-PrivateKeyForm $cert.Key) +
+            @(Get-SecretForm $password) + @(Get-SecretForm $passphrase) + @(Get-SecretForm $hmacKey) + @(Get-SecretForm $wrongHmacKey)
         Find-Secret $secrets $corpus | Should -BeNullOrEmpty
-    }
-
-    It 'keeps the EAB HMAC key out of the trace and the errors of an account binding (through the core until the cmdlet takes it)' {
-        # In C#: the core logs from thread-pool threads, where a PowerShell class method cannot run.
-        if (-not ('AcmeTests.CapturingLog' -as [type])) {
-            Add-Type -ReferencedAssemblies ([Acme.Protocol.IAcmeLog].Assembly.Location), netstandard, System.Runtime, System.Collections, System.Threading -TypeDefinition @'
-namespace AcmeTests
-{
-    public sealed class CapturingLog : Acme.Protocol.IAcmeLog
-    {
-        private readonly System.Collections.Generic.List<string> _lines = new System.Collections.Generic.List<string>();
-        public string[] Lines { get { lock (_lines) { return _lines.ToArray(); } } }
-        public void Verbose(string message) { lock (_lines) { _lines.Add(message); } }
-        public void Debug(string message) { lock (_lines) { _lines.Add(message); } }
-        public bool IsDebugEnabled => true;
-    }
-}
-'@
-        }
-        $log = [AcmeTests.CapturingLog]::new()
-        $root = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $pebble.ApiRootPath))
-        $server = [Acme.Protocol.AcmeServer]::new([uri]$pebble.Directory, $root, $false)
-        $client = [Acme.Protocol.AcmeClient]::new($server, $log)
-        $key = [Acme.Protocol.Crypto.AcmeKey]::Generate('EC256')
-        $binding = [Acme.Protocol.ExternalAccountBinding]::new('secrets-kid', $hmacKey, 'HS256')
-        $account = $client.NewAccountAsync($key, [string[]]@('mailto:eab@acme.test'), $true, $binding, $false, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult()
-        $account.Status | Should -Be 'Valid'
-
-        $wrong = [Acme.Protocol.ExternalAccountBinding]::new('secrets-kid', $wrongHmacKey, 'HS256')
-        $failure = { $client.NewAccountAsync([Acme.Protocol.Crypto.AcmeKey]::Generate('EC256'), [string[]]@(), $true, $wrong, $false,
-                [System.Threading.CancellationToken]::None).GetAwaiter().GetResult() } | Should -Throw -PassThru
-        $record = [Acme.PowerShell.Infrastructure.AcmeErrorRecords]::Create($failure.Exception, $null)
-
-        $log.Lines.Count | Should -BeGreaterThan 3
-        (@($log.Lines) -join "`n") | Should -BeLike '*externalAccountBinding*' -Because 'the debug trace shows the binding it sent'
-        $corpus = @{
-            trace   = @($log.Lines) -join "`n"
-            error   = "$($failure.Exception.ToString()) $($record.ErrorDetails.Message) $($record.ErrorDetails.RecommendedAction)"
-            binding = "$binding $wrong $($binding | Format-List * | Out-String)"
-        }
-        Find-Secret (@(Get-SecretForm $hmacKey) + @(Get-SecretForm $wrongHmacKey) + @(Get-PrivateKeyForm $key)) $corpus | Should -BeNullOrEmpty
     }
 }
