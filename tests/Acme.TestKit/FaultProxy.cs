@@ -242,14 +242,14 @@ public sealed class FaultProxy : IDisposable
     /// <summary>Answers one request; false when the connection must not be used again.</summary>
     private async Task<bool> HandleAsync(IncomingRequest request, Stream client, TcpClient tcp)
     {
-        RequestClass requestClass = Classify(request);
+        (RequestClass requestClass, string? nonce) = Classify(request);
         FaultRule? rule;
         lock (_rules)
         {
             rule = _rules.FirstOrDefault(r => r.Matches(request.Method, request.Path, requestClass) && r.TryHit());
         }
 
-        var record = new ProxiedRequest(request.Method, request.Path, requestClass, rule?.Kind);
+        var record = new ProxiedRequest(request.Method, request.Path, requestClass, nonce, rule?.Kind);
         lock (_requests)
         {
             _requests.Add(record);
@@ -271,6 +271,7 @@ public sealed class FaultProxy : IDisposable
                 }
 
                 record.Status = forwarded.Status;
+                record.ReplayNonce = forwarded.ReplayNonce;
                 await forwarded.WriteAsync(client, head, token).ConfigureAwait(false);
                 return true;
             }
@@ -282,6 +283,7 @@ public sealed class FaultProxy : IDisposable
             {
                 Answer answer = await ForwardAsync(request, token).ConfigureAwait(false);
                 record.Status = answer.Status;
+                record.ReplayNonce = answer.ReplayNonce;
                 await answer.WriteAsync(client, head, token).ConfigureAwait(false);
                 return true;
             }
@@ -297,13 +299,14 @@ public sealed class FaultProxy : IDisposable
                 Answer limited = Synthesized(429, "application/problem+json",
                     "{\"type\":\"urn:ietf:params:acme:error:rateLimited\",\"detail\":\"Fault proxy: too many new orders recently\",\"status\":429}",
                     rule.RetryAfter);
-                string? nonce = await FreshNonceAsync(request, token).ConfigureAwait(false);
-                if (nonce is not null)
+                string? fresh = await FreshNonceAsync(request, token).ConfigureAwait(false);
+                if (fresh is not null)
                 {
-                    limited.Headers.Add(("Replay-Nonce", nonce));
+                    limited.Headers.Add(("Replay-Nonce", fresh));
                 }
 
                 record.Status = 429;
+                record.ReplayNonce = fresh;
                 await limited.WriteAsync(client, head, token).ConfigureAwait(false);
                 return true;
             }
@@ -455,24 +458,37 @@ public sealed class FaultProxy : IDisposable
     private static bool TampersWithAnswer(FaultKind kind) => kind is FaultKind.ResetMidResponse or FaultKind.SlowBody or FaultKind.TruncateBody
         or FaultKind.DropReplayNonce or FaultKind.DropHeader or FaultKind.WrongContentType or FaultKind.ReplaceBody or FaultKind.EditJson;
 
-    private static RequestClass Classify(IncomingRequest request)
+    /// <summary>What a request carries, and for a signed one the nonce in its protected header.</summary>
+    private static (RequestClass Class, string? Nonce) Classify(IncomingRequest request)
     {
         if (request.Method != "POST")
         {
-            return RequestClass.Unsigned;
+            return (RequestClass.Unsigned, null);
         }
 
         try
         {
             using var jws = JsonDocument.Parse(request.Body);
-            return jws.RootElement.TryGetProperty("payload", out JsonElement payload) && payload.GetString() == string.Empty
-                ? RequestClass.PostAsGet
-                : RequestClass.SignedPost;
+            string? nonce = null;
+            if (jws.RootElement.TryGetProperty("protected", out JsonElement header))
+            {
+                using var protectedHeader = JsonDocument.Parse(Base64UrlDecode(header.GetString() ?? string.Empty));
+                nonce = protectedHeader.RootElement.TryGetProperty("nonce", out JsonElement n) ? n.GetString() : null;
+            }
+
+            bool postAsGet = jws.RootElement.TryGetProperty("payload", out JsonElement payload) && payload.GetString() == string.Empty;
+            return (postAsGet ? RequestClass.PostAsGet : RequestClass.SignedPost, nonce);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or FormatException)
         {
-            return RequestClass.SignedPost;
+            return (RequestClass.SignedPost, null);
         }
+    }
+
+    private static byte[] Base64UrlDecode(string text)
+    {
+        string padded = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(padded.PadRight(padded.Length + ((4 - (padded.Length % 4)) % 4), '='));
     }
 
     private static Answer Synthesized(int status, string contentType, string body, string? retryAfter)
@@ -625,6 +641,8 @@ public sealed class FaultProxy : IDisposable
 
             return Encoding.ASCII.GetBytes(sb.Append("\r\n").ToString());
         }
+
+        public string? ReplayNonce => Headers.Where(h => h.Name.Equals("Replay-Nonce", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault();
 
         public async Task WriteAsync(Stream stream, bool headOnly, CancellationToken cancellationToken)
         {

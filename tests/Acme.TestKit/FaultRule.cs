@@ -171,11 +171,12 @@ public sealed class FaultRule
 /// <summary>One request the proxy saw, and what became of it.</summary>
 public sealed class ProxiedRequest
 {
-    internal ProxiedRequest(string method, string path, RequestClass requestClass, FaultKind? fault)
+    internal ProxiedRequest(string method, string path, RequestClass requestClass, string? nonce, FaultKind? fault)
     {
         Method = method;
         Path = path;
         Class = requestClass;
+        Nonce = nonce;
         Fault = fault;
         At = DateTimeOffset.UtcNow;
     }
@@ -185,6 +186,12 @@ public sealed class ProxiedRequest
     public string Path { get; }
 
     public RequestClass Class { get; }
+
+    /// <summary>The nonce in a signed request's protected header.</summary>
+    public string? Nonce { get; }
+
+    /// <summary>The Replay-Nonce handed back by an answer passed through, or by a 429 the proxy made.</summary>
+    public string? ReplayNonce { get; internal set; }
 
     /// <summary>The fault applied, or null when the request passed through untouched.</summary>
     public FaultKind? Fault { get; }
