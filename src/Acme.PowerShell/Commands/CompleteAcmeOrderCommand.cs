@@ -77,8 +77,13 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
             {
                 var client = new AcmeClient(Order.Account.Server, context);
                 bool finalizes = Order.Status is AcmeOrderStatus.Ready or AcmeOrderStatus.Pending;
-                // With a CSR of your own the private key stays yours: the certificate carries none.
-                AcmeKey? key = CertificateKey ?? (csr is null && finalizes ? AcmeKey.Generate(KeyAlgorithm) : null);
+                // With a CSR of your own the private key stays yours: the certificate carries none. A retry
+                // (after a failed download, say) reuses the key the first attempt made and the CA may have certified.
+                AcmeKey? key = CertificateKey ?? (csr is null ? Order.CertificateKey ?? (finalizes ? AcmeKey.Generate(KeyAlgorithm) : null) : null);
+                if (csr is null)
+                {
+                    Order.CertificateKey = key;
+                }
                 IReadOnlyList<AcmeCertificate> chains = await OrderFlow.FinalizeAsync(client, Order, key, csr, PolicyFor(TimeoutSec), context, StopToken)
                     .ConfigureAwait(false);
                 X509Certificate2 leaf = chains[0].Certificate;

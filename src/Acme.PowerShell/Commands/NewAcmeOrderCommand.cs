@@ -45,6 +45,9 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
 
     protected override void BeginProcessing()
     {
+        // -DnsName $null binds null, not an empty array.
+        DnsName ??= Array.Empty<string>();
+        IPAddress ??= Array.Empty<string>();
         if (DnsName.Length == 0 && IPAddress.Length == 0)
         {
             ThrowAcmeError(new AcmeArgumentException("AcmeNoIdentifier", "Name at least one identifier with -DnsName or -IPAddress."), null);

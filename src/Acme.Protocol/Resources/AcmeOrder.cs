@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Acme.Protocol.Crypto;
 using Acme.Protocol.Json;
 
 namespace Acme.Protocol;
@@ -50,6 +51,12 @@ public sealed class AcmeOrder
 
     /// <summary>The server's Retry-After on the last fetch of this order, if any.</summary>
     public TimeSpan? RetryAfter { get; internal set; }
+
+    /// <summary>
+    /// The certificate key this session made for the order, kept with it so that a finalize or download
+    /// retried after a fault still holds the key the CA certified. Never shown; in memory only.
+    /// </summary>
+    internal AcmeKey? CertificateKey { get; set; }
 
     /// <summary>The DNS names and IP addresses, as strings, for display.</summary>
     public string[] Names => Identifiers.Select(i => i.Value).ToArray();
