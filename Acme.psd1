@@ -32,6 +32,7 @@
         'Revoke-AcmeCertificate'
         'Set-AcmeAccount'
         'Update-AcmeAccountKey'
+        'Start-AcmeChallengeResponder'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

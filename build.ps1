@@ -63,8 +63,22 @@ function Invoke-Build {
     $null = New-Item -ItemType Directory -Path $moduleDir -Force
     Copy-Item (Join-Path $root 'Acme.psd1'), (Join-Path $root 'LICENSE'), (Join-Path $root 'src/Acme.PowerShell/Acme.format.ps1xml') $moduleDir
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll' | Copy-Item -Destination $moduleDir
+    Publish-RedisStore
     Invoke-Docs
     Write-Host "Built Acme $version into $moduleDir"
+}
+
+function Publish-RedisStore {
+    # The Redis store and StackExchange.Redis's chain go to a folder of their own, loaded only when a
+    # redis:// store is used (src/Acme.Protocol/Flow/RedisStoreLoader.cs), never on Import-Module.
+    $publish = Join-Path $outputRoot 'publish-redis'
+    Remove-Item -LiteralPath $publish -Recurse -Force -ErrorAction Ignore
+    Invoke-Native 'dotnet publish (Redis store)' {
+        dotnet publish (Join-Path $root 'src/Acme.Redis/Acme.Redis.csproj') -c $Configuration -o $publish -p:Version=$version --nologo -v:quiet
+    }
+    $redisDir = Join-Path $moduleDir 'redis'
+    $null = New-Item -ItemType Directory -Path $redisDir -Force
+    Get-ChildItem $publish -Filter *.dll | Where-Object { -not (Test-Path (Join-Path $moduleDir $_.Name)) } | Copy-Item -Destination $redisDir
 }
 
 function Invoke-Docs {

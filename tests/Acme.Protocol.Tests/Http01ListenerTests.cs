@@ -66,7 +66,7 @@ public class Http01ListenerTests
     [MemberData(nameof(HostileRequests))]
     public async Task OnlyGetOrHeadOfAKnownTokenIsAnsweredAndEverythingElseGetsAnEmptyError(string request, int expected)
     {
-        var store = new InMemoryHttp01Store();
+        var store = new InMemoryChallengeStore();
         store.Add(Token, Answer);
         using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback);
 
@@ -82,7 +82,7 @@ public class Http01ListenerTests
     [Fact]
     public async Task HeadGetsTheLengthButNoBody()
     {
-        var store = new InMemoryHttp01Store();
+        var store = new InMemoryChallengeStore();
         store.Add(Token, Answer);
         using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback);
         (int status, string headers, string body) = await SendRawAsync(responder.Port, $"HEAD /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n");
@@ -148,7 +148,7 @@ public class Http01ListenerTests
     [Fact]
     public async Task AFloodOfIdleConnectionsBeyondTheLimitDoesNotKeepARealRequestOut()
     {
-        var store = new InMemoryHttp01Store();
+        var store = new InMemoryChallengeStore();
         store.Add(Token, Answer);
         using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback, null, maxConnections: 50);
         var junk = new List<TcpClient>();
@@ -181,7 +181,7 @@ public class Http01ListenerTests
     [Fact]
     public void DisposingFreesThePortEvenWithConnectionsStillOpen()
     {
-        var responder = Http01Responder.Start(0, new InMemoryHttp01Store(), IPAddress.Loopback);
+        var responder = Http01Responder.Start(0, new InMemoryChallengeStore(), IPAddress.Loopback);
         int port = responder.Port;
         using var idle = new TcpClient(AddressFamily.InterNetwork);
         idle.Connect(IPAddress.Loopback, port);
@@ -192,7 +192,7 @@ public class Http01ListenerTests
     private static AcmeChallenge Challenge(string name, string token) =>
         new(new AcmeIdentifier("dns", name), AcmeChallenge.Http01, new Uri("https://ca.test/chall/" + token), token, "thumb");
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
@@ -217,7 +217,7 @@ public class Http01ListenerTests
     }
 
     /// <summary>Sends bytes as they are (Latin-1, so junk survives) and reads the answer until the listener closes.</summary>
-    private static async Task<(int Status, string Headers, string Body)> SendRawAsync(int port, string request)
+    internal static async Task<(int Status, string Headers, string Body)> SendRawAsync(int port, string request)
     {
         using var client = new TcpClient(AddressFamily.InterNetwork);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));

@@ -199,6 +199,32 @@ $cases = @(
     Join-Row $binding @{ Name = '-WebRoot: empty'; ErrorId = 'ParameterArgumentValidationError'; Run = { $order | Start-AcmeHttpChallenge -WebRoot '' } }
     @{ Area = 'parameter'; Name = '-Port and -WebRoot together'; ErrorId = 'AmbiguousParameterSet'; Category = 'InvalidArgument'; NoRequest = $true
         Run = { $order | Start-AcmeHttpChallenge -Port $port -WebRoot $work } }
+    @{ Area = 'parameter'; Name = '-Store: a folder that does not exist'; ErrorId = 'AcmeStoreNotFound'; Category = 'ObjectNotFound'; NoRequest = $true
+        Run = { $order | Start-AcmeHttpChallenge -Store (Join-Path $work 'no-such-share') } }
+    @{ Area = 'parameter'; Name = '-Store: a Redis URL with a port that is not a number (password not shown)'; ErrorId = 'AcmeInvalidStore'; Category = 'InvalidArgument'
+        NoRequest = $true; Message = '*port*'; Run = { $order | Start-AcmeHttpChallenge -Store 'redis://:hunter2@redis.test:six' } }
+    @{ Area = 'parameter'; Name = '-Store: an unknown scheme'; ErrorId = 'AcmeInvalidStore'; Category = 'InvalidArgument'; NoRequest = $true
+        Run = { $order | Start-AcmeHttpChallenge -Store 'http://store.test/' } }
+    @{ Area = 'parameter'; Name = '-Store: Redis that nothing listens for'; ErrorId = 'AcmeStoreUnavailable'; Category = 'ResourceUnavailable'; NoRequest = $true
+        Run = { $order | Start-AcmeHttpChallenge -Store "redis://127.0.0.1:$(Get-FreeTcpPort)" } }
+    @{ Area = 'parameter'; Name = '-CheckUrl: https'; ErrorId = 'AcmeInvalidCheckUrl'; Category = 'InvalidArgument'; NoRequest = $true
+        Run = { $order | Start-AcmeHttpChallenge -Store $work -CheckUrl 'https://balancer.test/' } }
+    @{ Area = 'parameter'; Name = '-Store with -Port'; ErrorId = 'AmbiguousParameterSet'; Category = 'InvalidArgument'; NoRequest = $true
+        Run = { $order | Start-AcmeHttpChallenge -Port $port -Store $work } }
+    @{ Area = 'parameter'; Name = '-LockStore: a folder that does not exist'; ErrorId = 'AcmeStoreNotFound'; Category = 'ObjectNotFound'; NoRequest = $true
+        Run = { $account | New-AcmeOrder -DnsName lock.test -LockStore (Join-Path $work 'no-such-share') } }
+    @{ Area = 'parameter'; Name = '-LockStore: a name another process holds'; ErrorId = 'AcmeCertificateLocked'; Category = 'ResourceBusy'; NoRequest = $true
+        Run = {
+            $held = [Acme.Protocol.Flow.ChallengeStore]::AcquireLockAsync([Acme.Protocol.Flow.ChallengeStore]::Open($work), 'locked.test',
+                [TimeSpan]::FromMinutes(1), [TimeSpan]::Zero, $null, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+            try { $account | New-AcmeOrder -DnsName locked.test -LockStore $work } finally { $null = $held.ReleaseAsync().GetAwaiter().GetResult() }
+        } }
+    Join-Row $binding @{ Name = '-LockTimeoutSec: negative'; ErrorId = 'ParameterArgumentValidationError'; Run = { $account | New-AcmeOrder -DnsName a.test -LockStore $work -LockTimeoutSec -1 } }
+    @{ Area = 'parameter'; Name = 'Start-AcmeChallengeResponder -Port held by another program'; ErrorId = 'AcmeListenerPortInUse'; Category = 'ResourceBusy'; NoRequest = $true
+        Run = {
+            $other = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $other.Start()
+            try { Start-AcmeChallengeResponder -Store $work -Port $other.LocalEndpoint.Port -ListenAddress 127.0.0.1 -TimeoutSec 5 } finally { $other.Stop() }
+        } }
     Join-Row $binding @{ Name = 'New-AcmeOrder -Account $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { New-AcmeOrder -Account $null -DnsName a.test } }
     Join-Row $binding @{ Name = 'Start-AcmeHttpChallenge -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Start-AcmeHttpChallenge -Order $null -Port $port } }
     Join-Row $binding @{ Name = 'Complete-AcmeOrder -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Complete-AcmeOrder -Order $null } }

@@ -11,6 +11,7 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module $env:ACME_TEST_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'ScaleOutHelpers.psm1') -Force
     $pebble = Start-TestPebble
     $pebbleRoot = Get-PebbleRootCertificate $pebble
 
@@ -182,6 +183,48 @@ BeforeAll {
                 @($certificates | ForEach-Object { ($_.Names | Sort-Object) -join ',' }) | Should -Be @('example.com,www.example.com', 'api.example.com', 'cdn.example.com')
                 foreach ($c in $certificates) { Test-CertificateChain -Certificate $c.Certificate -Intermediate $c.Chain -Root $pebbleRoot | Should -BeTrue }
                 @($State.Served | Sort-Object -Unique).Count | Should -Be 4 -Because 'the CA fetched each answer from the share'
+            }
+        }
+        ScaleOut   = @{
+            Setup    = {
+                param($Folder, $Parameters, $Ca)
+                # The shared store: a folder here. The first example's responder serves it on a free port for a
+                # few seconds while a probe fetches an answer from it; a responder process on Pebble's http-01
+                # port (a host behind the balancer) serves it for the second example's validations.
+                $Parameters.Store = Join-Path $Folder 'share'
+                $null = New-Item -ItemType Directory $Parameters.Store
+                $Parameters.Port = Get-FreeTcpPort
+                $Parameters.CheckUrl = "http://127.0.0.1:$($Ca.HttpPort)"
+                $global:PSDefaultParameterValues['Start-AcmeChallengeResponder:TimeoutSec'] = 4
+                $store = [Acme.Protocol.Flow.ChallengeStore]::Open($Parameters.Store)
+                $store.PublishAsync('probeToken', 'probeToken.thumbprint', [DateTimeOffset]::UtcNow.AddMinutes(5), [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+                $probe = Start-ThreadJob -ArgumentList $Parameters.Port -ScriptBlock {
+                    param($Port)
+                    $deadline = [DateTime]::UtcNow.AddSeconds(20)
+                    while ([DateTime]::UtcNow -lt $deadline) {
+                        try { return [Text.Encoding]::ASCII.GetString((Invoke-WebRequest "http://127.0.0.1:$Port/.well-known/acme-challenge/probeToken").Content) } catch { Start-Sleep -Milliseconds 100 }
+                    }
+                }
+                $responder = Start-TestResponder -Store $Parameters.Store -Port $Ca.HttpPort -LogPath (Join-Path $Folder 'responder.log')
+                Wait-TestResponder $responder
+                @{ Probe = $probe; Responder = $responder; Store = $store }
+            }
+            Teardown = {
+                param($State)
+                $global:PSDefaultParameterValues.Remove('Start-AcmeChallengeResponder:TimeoutSec')
+                Stop-TestProcess $State.Responder.Process
+            }
+            Check    = {
+                param($Output, $Folder, $State)
+                $summary = Get-OfType $Output ([Acme.Protocol.AcmeResponderSummary])
+                $summary.Count | Should -Be 1
+                $summary[0].Answered | Should -Be 1
+                $State.Probe | Wait-Job | Receive-Job | Should -Be 'probeToken.thumbprint'
+                @((Get-OfType $Output ([System.IO.FileInfo])).Name) | Should -Be @('cert.pem', 'chain.pem', 'fullchain.pem', 'key.pem')
+                Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
+                (Get-TestAnswerCount $State.Responder) | Should -BeGreaterOrEqual 4 -Because 'the responder answered two self-checks and two validations'
+                $null = $State.Store.RemoveAsync('probeToken', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+                Get-ChildItem -Recurse -Force (Join-Path $Folder 'share') | Should -BeNullOrEmpty -Because 'answers and the lock are gone'
             }
         }
         WebRoot    = @{

@@ -110,6 +110,7 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
                 return issued;
             });
             WriteObject(certificate);
+            ChallengeStores.ReleaseLock(Order, WriteVerbose);
         }
         catch (AcmeException e)
         {

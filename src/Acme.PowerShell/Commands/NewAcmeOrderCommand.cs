@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Flow;
@@ -43,6 +44,21 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
     [ValidateNotNullOrEmpty]
     public string? Replaces { get; set; }
 
+    /// <summary>
+    /// A challenge store (redis:// connection string or shared folder) holding a lock per certificate
+    /// name: the order is placed only while this process holds the lock on its first name.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LockStore { get; set; }
+
+    /// <summary>How long to wait for a lock another host holds; 0 (the default) fails at once with AcmeCertificateLocked.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int LockTimeoutSec { get; set; }
+
+    private IChallengeStore? _lockStore;
+
     protected override void BeginProcessing()
     {
         // -DnsName $null binds null, not an empty array.
@@ -56,6 +72,18 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
         if (NotBefore is DateTime from && NotAfter is DateTime until && until <= from)
         {
             ThrowAcmeError(new AcmeArgumentException("AcmeInvalidValidity", $"-NotAfter ({until:u}) must come after -NotBefore ({from:u})."), NotAfter);
+        }
+
+        if (LockStore is not null)
+        {
+            try
+            {
+                _lockStore = ChallengeStores.Open(LockStore, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
+            }
+            catch (AcmeException e)
+            {
+                ThrowAcmeError(e, LockStore);
+            }
         }
     }
 
@@ -83,8 +111,24 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
         DateTimeOffset? notAfter = NotAfter is DateTime na ? new DateTimeOffset(na) : null;
         try
         {
-            AcmeOrder order = RunAsync(context => new AcmeClient(Account.Server, context)
-                .NewOrderAsync(Account, identifiers, notBefore, notAfter, Profile, Replaces, StopToken));
+            AcmeOrder order = RunAsync(async context =>
+            {
+                // The lock comes first: whoever holds the name orders it, the other waits or fails.
+                AcmeCertificateLock? held = _lockStore is null ? null : await ChallengeStore.AcquireLockAsync(_lockStore, identifiers[0].Value,
+                    ChallengeStore.DefaultLockLease, TimeSpan.FromSeconds(LockTimeoutSec), context, StopToken).ConfigureAwait(false);
+                try
+                {
+                    AcmeOrder placed = await new AcmeClient(Account.Server, context)
+                        .NewOrderAsync(Account, identifiers, notBefore, notAfter, Profile, Replaces, StopToken).ConfigureAwait(false);
+                    placed.Lock = held;
+                    return placed;
+                }
+                catch when (held is not null)
+                {
+                    await held.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                }
+            });
             WriteObject(order);
         }
         catch (AcmeException e)

@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 using System.Net;
 using Acme.PowerShell.Infrastructure;
@@ -12,6 +13,9 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
 {
     private const string ListenerSet = "Listener";
     private const string WebRootSet = "WebRoot";
+    private const string StoreSet = "Store";
+
+    private IChallengeStore? _store;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
@@ -31,16 +35,46 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
     [ValidateNotNullOrEmpty]
     public string WebRoot { get; set; } = null!;
 
+    /// <summary>A shared challenge store the responders serve: redis:// or rediss:// connection string, or a folder.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = StoreSet)]
+    [ValidateNotNullOrEmpty]
+    public string Store { get; set; } = null!;
+
+    /// <summary>An http:// URL of a responder or of the load balancer: each answer is fetched from there before the CA is told.</summary>
+    [Parameter(ParameterSetName = StoreSet)]
+    [ValidateNotNull]
+    public Uri? CheckUrl { get; set; }
+
     [Parameter]
     [ValidateRange(1, 86400)]
     public int TimeoutSec { get; set; } = 300;
 
+    protected override void BeginProcessing()
+    {
+        if (ParameterSetName != StoreSet)
+        {
+            return;
+        }
+
+        try
+        {
+            _store = ChallengeStores.Open(Store, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
+        }
+        catch (AcmeException e)
+        {
+            ThrowAcmeError(e, Store);
+        }
+    }
+
     protected override void ProcessRecord()
     {
         string names = string.Join(", ", Order.Names);
-        if (!ShouldProcess(names, ParameterSetName == WebRootSet
-                ? $"Answer http-01 challenges with files in {WebRoot}"
-                : $"Answer http-01 challenges from a listener on port {Port}"))
+        if (!ShouldProcess(names, ParameterSetName switch
+            {
+                WebRootSet => $"Answer http-01 challenges with files in {WebRoot}",
+                StoreSet => $"Publish http-01 answers to {_store!.Description}",
+                _ => $"Answer http-01 challenges from a listener on port {Port}",
+            }))
         {
             return;
         }
@@ -48,12 +82,24 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
         string? webRoot = ParameterSetName == WebRootSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(WebRoot) : null;
         try
         {
-            AcmeOrder order = RunAsync(context =>
+            AcmeOrder order = RunAsync(async context =>
             {
-                IChallengeSolver solver = webRoot is not null
-                    ? Http01Solver.WithWebRoot(webRoot, context)
-                    : Http01Solver.WithListener(Port, ListenAddress, !SkipSelfCheck, context);
-                return OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken);
+                IChallengeSolver solver;
+                if (_store is not null)
+                {
+                    // Before anything reaches the CA: a store that cannot take the answers stops here.
+                    await _store.CheckAsync(StopToken).ConfigureAwait(false);
+                    solver = Http01Solver.WithStore(_store, CheckUrl, context);
+                }
+                else
+                {
+                    solver = webRoot is not null
+                        ? Http01Solver.WithWebRoot(webRoot, context)
+                        : Http01Solver.WithListener(Port, ListenAddress, !SkipSelfCheck, context);
+                }
+
+                return await OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
+                    .ConfigureAwait(false);
             });
             WriteObject(order);
         }

@@ -64,7 +64,15 @@ public abstract class AcmeCmdlet : PSCmdlet, IDisposable
         });
 
     /// <summary>Writes a non-terminating error for one failed item; the pipeline goes on with the next.</summary>
-    protected void WriteAcmeError(Exception exception, object? target) => WriteError(AcmeErrorRecords.Create(exception, target));
+    protected void WriteAcmeError(Exception exception, object? target)
+    {
+        WriteError(AcmeErrorRecords.Create(exception, target));
+        if (target is AcmeOrder order)
+        {
+            // The pipeline for this order has ended: free its certificate name for the next attempt.
+            ChallengeStores.ReleaseLock(order, WriteVerbose);
+        }
+    }
 
     /// <summary>Stops the cmdlet with a terminating error (a setup failure no later item can avoid).</summary>
     protected void ThrowAcmeError(Exception exception, object? target) => ThrowTerminatingError(AcmeErrorRecords.Create(exception, target));

@@ -43,7 +43,7 @@ public static class AcmeErrorRecords
             case AcmeArgumentException a:
                 return (a.ErrorId, ArgumentCategory(a.ErrorId), null, ArgumentAction(a.ErrorId));
             case AcmeLocalException l:
-                return (l.ErrorId, LocalCategory(l.ErrorId), null, null);
+                return (l.ErrorId, LocalCategory(l.ErrorId), null, LocalAction(l.ErrorId));
             case AcmeAuthorizationFailedException f:
                 return ("AcmeAuthorizationFailed", ProblemCategory(f.Problem), f.Message,
                     $"Check that {f.Authorization.Identifier.Value} reaches this machine's answer for the challenge, then order again.");
@@ -163,7 +163,7 @@ public static class AcmeErrorRecords
         "AcmeOrderNotReady" or "AcmeOrderNotValid" => ErrorCategory.InvalidOperation,
         "AcmeChallengeTypeUnavailable" => ErrorCategory.InvalidOperation,
         "AcmeChallengeAlreadySubmitted" => ErrorCategory.InvalidOperation,
-        "AcmeWebRootNotFound" => ErrorCategory.ObjectNotFound,
+        "AcmeWebRootNotFound" or "AcmeStoreNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeKeyPasswordIncorrect" => ErrorCategory.AuthenticationError,
         "AcmeExternalAccountRequired" => ErrorCategory.AuthenticationError,
         "AcmeAccountKeyInUse" or "AcmeFileExists" => ErrorCategory.ResourceExists,
@@ -185,6 +185,15 @@ public static class AcmeErrorRecords
         "AcmeDnsZoneNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeDnsRecordAddFailed" or "AcmeDnsRecordRemoveFailed" => ErrorCategory.WriteError,
         "AcmeManualNotInteractive" => ErrorCategory.InvalidOperation,
+        "AcmeStoreUnavailable" => ErrorCategory.ResourceUnavailable,
+        "AcmeCertificateLocked" => ErrorCategory.ResourceBusy,
         _ => ErrorCategory.NotSpecified,
+    };
+
+    private static string? LocalAction(string id) => id switch
+    {
+        "AcmeStoreUnavailable" => "Check that this host reaches the challenge store (Redis running, its address, password and TLS; the folder mounted and writable), then run the pipeline again.",
+        "AcmeCertificateLocked" => "Another host or process is ordering this certificate: let it finish, or wait for it with -LockTimeoutSec.",
+        _ => null,
     };
 }

@@ -11,96 +11,6 @@ using System.Threading.Tasks;
 
 namespace Acme.Protocol.Flow;
 
-/// <summary>Where an http-01 responder finds the key authorization for a token.</summary>
-public interface IHttp01ChallengeStore
-{
-    /// <summary>The key authorization for <paramref name="token"/>, or null when it is not known.</summary>
-    Task<string?> GetKeyAuthorizationAsync(string token, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// Key authorizations held in this process: what a listener started by this module answers from.
-/// Tokens are counted, so two orders that share a reused authorization (the same token) can each
-/// add it and remove it without withdrawing the other's answer.
-/// </summary>
-public sealed class InMemoryHttp01Store : IHttp01ChallengeStore
-{
-    private readonly object _lock = new();
-    private readonly Dictionary<string, Entry> _answers = new(StringComparer.Ordinal);
-
-    public void Add(string token, string keyAuthorization) => Add(token, keyAuthorization, null);
-
-    /// <summary>Adds an answer; <paramref name="log"/> hears when the CA fetches it.</summary>
-    public void Add(string token, string keyAuthorization, IAcmeLog? log)
-    {
-        lock (_lock)
-        {
-            if (_answers.TryGetValue(token, out Entry? entry))
-            {
-                entry.Count++;
-            }
-            else
-            {
-                _answers[token] = new Entry(keyAuthorization, log ?? NullAcmeLog.Instance);
-            }
-        }
-    }
-
-    /// <summary>Withdraws one addition of the token; the answer goes when every adder has withdrawn it.</summary>
-    public void Remove(string token)
-    {
-        lock (_lock)
-        {
-            if (_answers.TryGetValue(token, out Entry? entry) && --entry.Count == 0)
-            {
-                _answers.Remove(token);
-            }
-        }
-    }
-
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _answers.Count;
-            }
-        }
-    }
-
-    public Task<string?> GetKeyAuthorizationAsync(string token, CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            return Task.FromResult(_answers.TryGetValue(token, out Entry? entry) ? entry.KeyAuthorization : null);
-        }
-    }
-
-    internal IAcmeLog? LogFor(string token)
-    {
-        lock (_lock)
-        {
-            return _answers.TryGetValue(token, out Entry? entry) ? entry.Log : null;
-        }
-    }
-
-    private sealed class Entry
-    {
-        public Entry(string keyAuthorization, IAcmeLog log)
-        {
-            KeyAuthorization = keyAuthorization;
-            Log = log;
-        }
-
-        public string KeyAuthorization { get; }
-
-        public IAcmeLog Log { get; }
-
-        public int Count { get; set; } = 1;
-    }
-}
-
 /// <summary>
 /// A lease on the one http-01 responder this process runs on a port. Every solver that asks for the
 /// same port (several pipelines at once, all validated on the CA's one http-01 port) shares that
@@ -157,7 +67,7 @@ public sealed class Http01Listener : IDisposable
             string key = Key(port, address);
             if (!s_listeners.TryGetValue(key, out Shared? shared) && !s_listeners.TryGetValue(Key(port, null), out shared))
             {
-                shared = new Shared(key, address, Http01Responder.Start(port, new InMemoryHttp01Store(), address));
+                shared = new Shared(key, address, Http01Responder.Start(port, new InMemoryChallengeStore(), address));
                 s_listeners[key] = shared;
                 (log ?? NullAcmeLog.Instance).Verbose($"Started the http-01 listener on port {shared.Responder.Port}.");
             }
@@ -241,7 +151,7 @@ public sealed class Http01Listener : IDisposable
             Key = key;
             Address = address;
             Responder = responder;
-            Store = (InMemoryHttp01Store)responder.Store;
+            Store = (InMemoryChallengeStore)responder.Store;
         }
 
         public string Key { get; }
@@ -250,7 +160,7 @@ public sealed class Http01Listener : IDisposable
 
         public Http01Responder Responder { get; }
 
-        public InMemoryHttp01Store Store { get; }
+        public InMemoryChallengeStore Store { get; }
 
         public int Leases { get; set; }
     }
@@ -264,11 +174,16 @@ public sealed class Http01Listener : IDisposable
 /// with an empty body; slow requests are cut off. Every response closes the connection. When more
 /// than <see cref="DefaultMaxConnections"/> connections are open at once, the oldest one that has not
 /// yet sent its request is dropped, so a flood of idle or trickling connections cannot keep the CA's
-/// validation request (which arrives whole at once) out.
+/// validation request (which arrives whole at once) out. A responder started with a health endpoint
+/// (Start-AcmeChallengeResponder behind a load balancer) also answers GET and HEAD of
+/// <see cref="HealthPath"/>: 200 while its store can be read, 503 when it cannot or the responder is stopping.
 /// </summary>
 public sealed class Http01Responder : IDisposable
 {
     public const string PathPrefix = "/.well-known/acme-challenge/";
+
+    /// <summary>Where a load balancer asks whether this responder can answer (only with the health endpoint on).</summary>
+    public const string HealthPath = "/.well-known/acme-responder/health";
 
     private const int MaxRequestHeaderBytes = 8 * 1024;
     /// <summary>Open connections beyond which the oldest one still waiting for its request is dropped.</summary>
@@ -285,19 +200,24 @@ public sealed class Http01Responder : IDisposable
     private long _served;
     private long _evicted;
 
-    private Http01Responder(TcpListener listener, IHttp01ChallengeStore store, IAcmeLog log, int maxConnections)
+    private readonly bool _health;
+    private long _notFound;
+    private volatile bool _draining;
+
+    private Http01Responder(TcpListener listener, IChallengeStore store, IAcmeLog log, int maxConnections, bool health)
     {
         _listener = listener;
         Store = store;
         _log = log;
         _maxConnections = maxConnections;
+        _health = health;
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     public int Port { get; }
 
-    internal IHttp01ChallengeStore Store { get; }
+    internal IChallengeStore Store { get; }
 
     /// <summary>Connections dropped because too many were open at once.</summary>
     public long ConnectionsDropped => Interlocked.Read(ref _evicted);
@@ -308,14 +228,27 @@ public sealed class Http01Responder : IDisposable
     /// <summary>How many challenge answers (200 responses) this responder has sent.</summary>
     public long AnswersServed => Interlocked.Read(ref _served);
 
+    /// <summary>How many requests for a well-formed token found no answer in the store (404).</summary>
+    public long TokensNotFound => Interlocked.Read(ref _notFound);
+
+    /// <summary>How long the health endpoint waits for the store before it says 503.</summary>
+    public static TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// Starts listening. Without an address it listens on every IPv6 and IPv4 address (dual mode),
     /// falling back to IPv4 only when the machine has no IPv6.
     /// </summary>
-    public static Http01Responder Start(int port, IHttp01ChallengeStore store, IPAddress? address = null, IAcmeLog? log = null) =>
+    public static Http01Responder Start(int port, IChallengeStore store, IPAddress? address = null, IAcmeLog? log = null) =>
         Start(port, store, address, log, DefaultMaxConnections);
 
-    internal static Http01Responder Start(int port, IHttp01ChallengeStore store, IPAddress? address, IAcmeLog? log, int maxConnections)
+    /// <summary>
+    /// Starts a responder that serves a shared store, with the health endpoint on, logging each answer
+    /// and each unknown token to <paramref name="log"/>.
+    /// </summary>
+    public static Http01Responder StartWithHealth(int port, IChallengeStore store, IPAddress? address, IAcmeLog log) =>
+        Start(port, store, address, log, DefaultMaxConnections, health: true);
+
+    internal static Http01Responder Start(int port, IChallengeStore store, IPAddress? address, IAcmeLog? log, int maxConnections, bool health = false)
     {
         if (port < 0 || port > 65535)
         {
@@ -365,7 +298,7 @@ public sealed class Http01Responder : IDisposable
             throw new AcmeLocalException("AcmeListenerFailed", $"The http-01 listener could not start on port {port}: {e.Message}", e);
         }
 
-        return new Http01Responder(listener, store, log ?? NullAcmeLog.Instance, maxConnections);
+        return new Http01Responder(listener, store, log ?? NullAcmeLog.Instance, maxConnections, health);
     }
 
     private async Task AcceptLoopAsync()
@@ -455,17 +388,43 @@ public sealed class Http01Responder : IDisposable
                     return;
                 }
 
+                if (_health && parts[1] == HealthPath)
+                {
+                    bool healthy = await IsHealthyAsync(timeout.Token).ConfigureAwait(false);
+                    await WriteAsync(stream, healthy ? 200 : 503, healthy ? "OK" : "Service Unavailable", healthy ? "ok" : "store unavailable", head_,
+                        timeout.Token).ConfigureAwait(false);
+                    return;
+                }
+
                 string? token = ExtractToken(parts[1]);
-                string? answer = token is null ? null : await Store.GetKeyAuthorizationAsync(token, timeout.Token).ConfigureAwait(false);
+                string? answer;
+                try
+                {
+                    answer = token is null ? null : await Store.GetKeyAuthorizationAsync(token, timeout.Token).ConfigureAwait(false);
+                }
+                catch (AcmeException e)
+                {
+                    // The store is down: say so (503), so it is not mistaken for a wrong answer.
+                    _log.Verbose($"Could not look up token {token} for {client.Client.RemoteEndPoint}: {e.Message}");
+                    await WriteAsync(stream, 503, "Service Unavailable", null, head_, timeout.Token).ConfigureAwait(false);
+                    return;
+                }
+
                 if (answer is null)
                 {
                     await WriteAsync(stream, 404, "Not Found", null, head_, timeout.Token).ConfigureAwait(false);
+                    if (token is not null)
+                    {
+                        Interlocked.Increment(ref _notFound);
+                        _log.Verbose($"No answer for token {token} in {Store.Description} (404 to {client.Client.RemoteEndPoint}).");
+                    }
+
                     return;
                 }
 
                 await WriteAsync(stream, 200, "OK", answer, head_, timeout.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref _served);
-                IAcmeLog log = (Store as InMemoryHttp01Store)?.LogFor(token!) ?? _log;
+                IAcmeLog log = (Store as InMemoryChallengeStore)?.LogFor(token!) ?? _log;
                 log.Verbose($"Answered the http-01 challenge for token {token} to {client.Client.RemoteEndPoint}.");
             }
         }
@@ -477,6 +436,53 @@ public sealed class Http01Responder : IDisposable
         {
             _waiting.TryRemove(id, out _);
             Interlocked.Decrement(ref _connections);
+        }
+    }
+
+    private async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)
+    {
+        if (_draining)
+        {
+            return false;
+        }
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(HealthCheckTimeout);
+        try
+        {
+            await Store.CheckAsync(limit.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is AcmeException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Stops gracefully: the health endpoint says 503 at once, no new connection is taken after
+    /// <paramref name="drain"/> has passed, and requests under way may finish within a second more.
+    /// </summary>
+    public async Task StopAsync(TimeSpan drain)
+    {
+        _draining = true;
+        try
+        {
+            if (drain > TimeSpan.Zero)
+            {
+                await Task.Delay(drain).ConfigureAwait(false);
+            }
+
+            _listener.Stop();
+            DateTime deadline = DateTime.UtcNow.AddSeconds(1);
+            while (Volatile.Read(ref _connections) > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Dispose();
         }
     }
 

@@ -1,35 +1,39 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Net;
-using System.Text;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace Acme.Protocol.Flow;
 
 /// <summary>
-/// http-01 (RFC 8555 section 8.3) answered either by a listener this process runs, or by files
-/// written into a web server's root. Solvers on the same port share one listener
+/// http-01 (RFC 8555 section 8.3) answered either by a listener this process runs, or by publishing
+/// into a challenge store that something else serves: files in a web server's root
+/// (<see cref="DirectoryChallengeStore"/>), or a store shared by responders behind a load balancer
+/// (Start-AcmeChallengeResponder). Solvers on the same port share one listener
 /// (<see cref="Http01Listener"/>), so pipelines running at once do not fight over the CA's port.
 /// </summary>
 public sealed class Http01Solver : IChallengeSolver
 {
+    /// <summary>How long a self-check through a balancer retries: a shared store may take a moment to show a write everywhere.</summary>
+    private static readonly TimeSpan CheckUrlPatience = TimeSpan.FromSeconds(10);
+
     private readonly int _port;
     private readonly IPAddress? _address;
-    private readonly string? _webRoot;
+    private readonly IChallengeStore? _store;
+    private readonly Uri? _checkUrl;
     private readonly bool _selfCheck;
     private readonly IAcmeLog _log;
-    private readonly List<string> _writtenFiles = new();
-    private readonly List<string> _createdDirectories = new();
     private readonly HashSet<string> _tokens = new(StringComparer.Ordinal);
     private Http01Listener? _listener;
 
-    private Http01Solver(int port, IPAddress? address, string? webRoot, bool selfCheck, IAcmeLog? log)
+    private Http01Solver(int port, IPAddress? address, IChallengeStore? store, Uri? checkUrl, bool selfCheck, IAcmeLog? log)
     {
         _port = port;
         _address = address;
-        _webRoot = webRoot;
+        _store = store;
+        _checkUrl = checkUrl;
         _selfCheck = selfCheck;
         _log = log ?? NullAcmeLog.Instance;
     }
@@ -44,25 +48,39 @@ public sealed class Http01Solver : IChallengeSolver
             throw new AcmeArgumentException("AcmeInvalidPort", $"The port {port} is not between 1 and 65535.");
         }
 
-        return new Http01Solver(port, address, null, selfCheck, log);
+        return new Http01Solver(port, address, null, null, selfCheck, log);
     }
 
     /// <summary>Answers by writing "&lt;webRoot&gt;/.well-known/acme-challenge/&lt;token&gt;" files, removed by cleanup.</summary>
-    public static Http01Solver WithWebRoot(string webRoot, IAcmeLog? log = null)
+    public static Http01Solver WithWebRoot(string webRoot, IAcmeLog? log = null) =>
+        WithStore(DirectoryChallengeStore.Open(webRoot, "AcmeWebRootNotFound"), null, log);
+
+    /// <summary>
+    /// Publishes the answers into <paramref name="store"/> and runs no listener. With
+    /// <paramref name="checkUrl"/> (an http:// URL of a responder or of the load balancer in front of
+    /// them), each answer is fetched from there, as the CA would, before the CA is told to validate.
+    /// </summary>
+    public static Http01Solver WithStore(IChallengeStore store, Uri? checkUrl = null, IAcmeLog? log = null)
     {
-        if (string.IsNullOrWhiteSpace(webRoot) || !Directory.Exists(webRoot))
+        if (store is null)
         {
-            throw new AcmeArgumentException("AcmeWebRootNotFound", $"The web root '{webRoot}' does not exist.");
+            throw new ArgumentNullException(nameof(store));
         }
 
-        return new Http01Solver(0, null, Path.GetFullPath(webRoot), false, log);
+        if (checkUrl is not null && (!checkUrl.IsAbsoluteUri || checkUrl.Scheme != Uri.UriSchemeHttp || !string.IsNullOrEmpty(checkUrl.Query)))
+        {
+            throw new AcmeArgumentException("AcmeInvalidCheckUrl",
+                $"The check URL '{checkUrl}' must be an http:// URL (the CA validates http-01 over plain HTTP on port 80), such as http://balancer.example.");
+        }
+
+        return new Http01Solver(0, null, store, checkUrl, checkUrl is not null, log);
     }
 
     public async Task PresentAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)
     {
-        if (_webRoot is not null)
+        if (_store is not null)
         {
-            PresentInWebRoot(challenges);
+            await PresentInStoreAsync(challenges, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -92,43 +110,98 @@ public sealed class Http01Solver : IChallengeSolver
         }
     }
 
-    private void PresentInWebRoot(IReadOnlyList<AcmeChallenge> challenges)
+    private async Task PresentInStoreAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)
     {
-        string wellKnown = Path.Combine(_webRoot!, ".well-known");
-        string folder = Path.Combine(wellKnown, "acme-challenge");
-        foreach (string dir in new[] { wellKnown, folder })
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        foreach (AcmeChallenge challenge in challenges)
         {
-            if (!Directory.Exists(dir))
-            {
-                Directory.CreateDirectory(dir);
-                _createdDirectories.Insert(0, dir);
-            }
+            // Recorded first, so cleanup withdraws even an answer whose write failed half-way.
+            _tokens.Add(challenge.Token!);
+            DateTimeOffset expires = ChallengeStore.ExpiryFor(challenge, now);
+            await _store!.PublishAsync(challenge.Token!, challenge.KeyAuthorization!, expires, cancellationToken).ConfigureAwait(false);
+            _log.Verbose(_store is DirectoryChallengeStore directory
+                ? $"Wrote the http-01 answer for {challenge.Identifier.Value} to {directory.PathFor(challenge.Token!)}."
+                : $"Published the http-01 answer for {challenge.Identifier.Value} to {_store.Description} until {expires.ToLocalTime():u}.");
+        }
+
+        if (_checkUrl is null)
+        {
+            return;
         }
 
         foreach (AcmeChallenge challenge in challenges)
         {
-            string path = Path.Combine(folder, challenge.Token!);
-            try
-            {
-                File.WriteAllText(path, challenge.KeyAuthorization, new UTF8Encoding(false));
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                throw new AcmeLocalException("AcmeWebRootNotWritable", $"The challenge file '{path}' could not be written: {e.Message}", e);
-            }
-
-            _writtenFiles.Add(path);
-            _log.Verbose($"Wrote the http-01 answer for {challenge.Identifier.Value} to {path}.");
+            await CheckThroughUrlAsync(challenge, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public Task CleanupAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)
+    /// <summary>GETs the answer from the check URL with the identifier as Host, retrying for a few seconds.</summary>
+    private async Task CheckThroughUrlAsync(AcmeChallenge challenge, CancellationToken cancellationToken)
+    {
+        Uri url = _checkUrl!;
+        string path = url.AbsolutePath.TrimEnd('/') + "/.well-known/acme-challenge/" + challenge.Token;
+        DateTimeOffset deadline = DateTimeOffset.UtcNow + CheckUrlPatience;
+        string? answer = null;
+        for (TimeSpan delay = TimeSpan.FromMilliseconds(100); ; delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 2)))
+        {
+            IPAddress[] addresses;
+            try
+            {
+                addresses = url.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6
+                    ? new[] { IPAddress.Parse(url.IdnHost.Trim('[', ']')) }
+                    : await System.Net.Dns.GetHostAddressesAsync(url.IdnHost).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new AcmeLocalException("AcmeSelfCheckFailed", $"The check URL's host {url.Host} does not resolve: {e.Message}; the CA was not asked to validate.", e);
+            }
+
+            foreach (IPAddress address in addresses)
+            {
+                answer = await Http01Responder.HttpGetAsync(address, url.Port, path, challenge.Identifier.Value, cancellationToken).ConfigureAwait(false);
+                if (answer == challenge.KeyAuthorization)
+                {
+                    _log.Verbose($"{url.GetLeftPart(UriPartial.Authority)} answers the http-01 challenge for {challenge.Identifier.Value}.");
+                    return;
+                }
+            }
+
+            if (DateTimeOffset.UtcNow + delay > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new AcmeLocalException("AcmeSelfCheckFailed",
+            $"{url.GetLeftPart(UriPartial.Authority)} did not answer the http-01 challenge for {challenge.Identifier.Value} from {_store!.Description} " +
+            $"({(answer is null ? "no 200 response" : "a different answer")} within {CheckUrlPatience.TotalSeconds:0} seconds); the CA was not asked to validate.");
+    }
+
+    public async Task CleanupAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)
     {
         foreach (AcmeChallenge challenge in challenges)
         {
-            if (challenge.Token is not null && _tokens.Remove(challenge.Token))
+            if (challenge.Token is null || !_tokens.Remove(challenge.Token))
+            {
+                continue;
+            }
+
+            if (_store is null)
             {
                 _listener?.Remove(challenge.Token);
+                continue;
+            }
+
+            try
+            {
+                await _store.RemoveAsync(challenge.Token, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AcmeException e)
+            {
+                // The answer expires with its authorization anyway.
+                _log.Verbose($"Could not remove the http-01 answer for {challenge.Identifier.Value} from {_store.Description}: {e.Message}");
             }
         }
 
@@ -138,35 +211,5 @@ public sealed class Http01Solver : IChallengeSolver
             _listener.Dispose();
             _listener = null;
         }
-
-        foreach (string file in _writtenFiles)
-        {
-            try
-            {
-                File.Delete(file);
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                _log.Verbose($"Could not remove the challenge file '{file}': {e.Message}");
-            }
-        }
-
-        _writtenFiles.Clear();
-        foreach (string dir in _createdDirectories)
-        {
-            try
-            {
-                if (Directory.GetFileSystemEntries(dir).Length == 0)
-                {
-                    Directory.Delete(dir);
-                }
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-            }
-        }
-
-        _createdDirectories.Clear();
-        return Task.CompletedTask;
     }
 }

@@ -1,0 +1,48 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Acme.Protocol;
+using Acme.Protocol.Flow;
+
+namespace Acme.PowerShell.Infrastructure;
+
+/// <summary>What the cmdlets share about -Store and -LockStore: opening one, and letting go of an order's lock.</summary>
+internal static class ChallengeStores
+{
+    /// <summary>
+    /// Opens a store from a redis:// or rediss:// connection string or a path; a relative path (or a
+    /// PowerShell drive path) is resolved against the current location first.
+    /// </summary>
+    public static IChallengeStore Open(string connection, Func<string, string> resolvePath, IAcmeLog? log = null)
+    {
+        string text = connection?.Trim() ?? string.Empty;
+        bool isUrl = text.IndexOf("://", StringComparison.Ordinal) > 0;
+        return ChallengeStore.Open(isUrl || text.Length == 0 ? text : resolvePath(text), log);
+    }
+
+    /// <summary>
+    /// Releases the order's certificate lock, if it has one, waiting a few seconds at most. A failure
+    /// is only reported: the lock lapses by itself.
+    /// </summary>
+    public static void ReleaseLock(AcmeOrder order, Action<string> verbose)
+    {
+        AcmeCertificateLock? held = order.Lock;
+        if (held is null || held.IsReleased)
+        {
+            return;
+        }
+
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            bool released = Task.Run(() => held.ReleaseAsync(limit.Token)).GetAwaiter().GetResult();
+            verbose(released
+                ? $"Released the lock on {held.Name} in {held.Store.Description}."
+                : $"The lock on {held.Name} had lapsed before it was released.");
+        }
+        catch (Exception e) when (e is AcmeException || e is OperationCanceledException)
+        {
+            verbose($"Could not release the lock on {held.Name} ({e.Message}); it lapses at {held.Expires.ToLocalTime():u}.");
+        }
+    }
+}
