@@ -8,6 +8,7 @@
       Docs     compile docs/en-US markdown into MAML help and about_ topics in the staged module
       Test     Build, then xunit and Pester (against a local Pebble); ends with "N passed, N failed"
       Demo     Build, start a local Pebble, issue a certificate with the five-cmdlet pipeline into ./out
+      Bench    Build, then measure speed against a local Pebble and uacme; writes bench/RESULTS.md
       Clean    remove build output
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -15,7 +16,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Docs', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Demo', 'Bench', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -143,6 +144,14 @@ function Invoke-Demo {
     }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    $pwsh = Get-PwshCommand
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $root 'bench/Invoke-Bench.ps1') `
+        -ModulePath (Join-Path $moduleDir 'Acme.psd1')
+    if ($LASTEXITCODE -ne 0) { throw "The benchmark failed (exit $LASTEXITCODE)." }
+}
+
 foreach ($t in $Task) {
     switch ($t) {
         'Clean' { Invoke-Clean }
@@ -150,5 +159,6 @@ foreach ($t in $Task) {
         'Docs' { Invoke-Docs }
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
+        'Bench' { Invoke-Bench }
     }
 }

@@ -293,12 +293,12 @@ function Test-CertificateChain {
 }
 
 function Get-PebbleRequestCount {
-    <# Requests Pebble's ACME API logged so far (one line per request in Pebble 2.4's log). #>
+    <# Requests Pebble's ACME API logged so far: Pebble 2.4 logs "Pebble <date> <time> <METHOD> <path> -> calling handler()" per request. #>
     [OutputType([int])]
     param([Parameter(Mandatory)] $Pebble)
     if (-not $Pebble.PebbleLog) { return -1 }
     $Pebble.Processes[-1].Log.Flush()
-    @(Select-String -LiteralPath $Pebble.PebbleLog -Pattern '^\S+ \S+ (GET|HEAD|POST) ' -ErrorAction Ignore).Count
+    @(Select-String -LiteralPath $Pebble.PebbleLog -Pattern '^Pebble \S+ \S+ (GET|HEAD|POST) \S+ -> calling handler' -ErrorAction Ignore).Count
 }
 
 function New-TestAccount {
