@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Acme.Protocol.Crypto;
 using Acme.Protocol.Json;
 
 namespace Acme.Protocol;
@@ -51,12 +52,21 @@ public sealed class AcmeOrder
     /// <summary>The server's Retry-After on the last fetch of this order, if any.</summary>
     public TimeSpan? RetryAfter { get; internal set; }
 
+    /// <summary>
+    /// The certificate key this session made for the order, kept with it so that a finalize or download
+    /// retried after a fault still holds the key the CA certified. Never shown; in memory only.
+    /// </summary>
+    internal AcmeKey? CertificateKey { get; set; }
+
     /// <summary>The DNS names and IP addresses, as strings, for display.</summary>
     public string[] Names => Identifiers.Select(i => i.Value).ToArray();
 
     internal void Update(JsonObject json)
     {
-        Status = AcmeStatusParser.Parse<AcmeOrderStatus>(json.GetString("status"), "an order");
+        // Pebble 2.4 reports an order whose authorization was deactivated as "deactivated", a state
+        // orders do not have; RFC 8555 section 7.1.6 makes such an order "invalid", so it reads as that.
+        string? status = json.GetString("status");
+        Status = status == "deactivated" ? AcmeOrderStatus.Invalid : AcmeStatusParser.Parse<AcmeOrderStatus>(status, "an order");
         Expires = json.GetTimestamp("expires");
         NotBefore = json.GetTimestamp("notBefore");
         NotAfter = json.GetTimestamp("notAfter");
