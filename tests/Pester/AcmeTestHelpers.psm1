@@ -120,15 +120,29 @@ function Wait-TestEndpoint {
 }
 
 function Start-TestProcess {
+    <#
+        Starts a server process with its output appended to a log file. On Unix a shell redirects it
+        (and then becomes the process, through exec), so the log is complete at any moment; elsewhere
+        the output is copied by event handlers, which run when PowerShell pumps its events.
+    #>
     param([string] $FilePath, [string[]] $ArgumentList, [string] $LogPath, [hashtable] $Environment = @{})
-    $psi = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    $unix = -not $IsWindows
+    $psi = if ($unix) { [System.Diagnostics.ProcessStartInfo]::new('/bin/sh') } else { [System.Diagnostics.ProcessStartInfo]::new($FilePath) }
+    if ($unix) {
+        foreach ($a in @('-c', 'exec "$0" "$@" >> "$ACME_TEST_LOG" 2>&1', $FilePath)) { $psi.ArgumentList.Add($a) }
+        $psi.Environment['ACME_TEST_LOG'] = $LogPath
+    }
     foreach ($a in $ArgumentList) { $psi.ArgumentList.Add($a) }
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
+    $psi.RedirectStandardOutput = -not $unix
+    $psi.RedirectStandardError = -not $unix
     $psi.UseShellExecute = $false
     foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
     $process = [System.Diagnostics.Process]::new()
     $process.StartInfo = $psi
+    if ($unix) {
+        $null = $process.Start()
+        return [pscustomobject]@{ Process = $process; Log = [System.IO.TextWriter]::Null; LogPath = $LogPath }
+    }
     $log = [System.IO.StreamWriter]::new($LogPath, $true)
     $log.AutoFlush = $true
     $sync = [System.IO.TextWriter]::Synchronized($log)
