@@ -10,6 +10,7 @@
       Stress   Build, then the Pester tests tagged Stress (bad-nonce storms: 100 issuances at 50% rejection, 20 at 90%)
       Demo     Build, start a local Pebble, issue a certificate with the five-cmdlet pipeline into ./out
       Package  Build, then pack the module into output/package/Acme.<version>.nupkg (Install-PSResource takes it)
+      Bench    Build, then measure speed against a local Pebble and uacme; writes bench/RESULTS.md
       Clean    remove build output
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -17,7 +18,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Docs', 'Test', 'Stress', 'Demo', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Stress', 'Demo', 'Package', 'Bench', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -185,6 +186,14 @@ function Invoke-Demo {
     }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    $pwsh = Get-PwshCommand
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $root 'bench/Invoke-Bench.ps1') `
+        -ModulePath (Join-Path $moduleDir 'Acme.psd1')
+    if ($LASTEXITCODE -ne 0) { throw "The benchmark failed (exit $LASTEXITCODE)." }
+}
+
 function Invoke-Package {
     Invoke-Build
     $pwsh = Get-PwshCommand
@@ -203,5 +212,6 @@ foreach ($t in $Task) {
         'Stress' { Invoke-Stress }
         'Demo' { Invoke-Demo }
         'Package' { Invoke-Package }
+        'Bench' { Invoke-Bench }
     }
 }

@@ -120,15 +120,29 @@ function Wait-TestEndpoint {
 }
 
 function Start-TestProcess {
+    <#
+        Starts a server process with its output appended to a log file. On Unix a shell redirects it
+        (and then becomes the process, through exec), so the log is complete at any moment; elsewhere
+        the output is copied by event handlers, which run when PowerShell pumps its events.
+    #>
     param([string] $FilePath, [string[]] $ArgumentList, [string] $LogPath, [hashtable] $Environment = @{})
-    $psi = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    $unix = -not $IsWindows
+    $psi = if ($unix) { [System.Diagnostics.ProcessStartInfo]::new('/bin/sh') } else { [System.Diagnostics.ProcessStartInfo]::new($FilePath) }
+    if ($unix) {
+        foreach ($a in @('-c', 'exec "$0" "$@" >> "$ACME_TEST_LOG" 2>&1', $FilePath)) { $psi.ArgumentList.Add($a) }
+        $psi.Environment['ACME_TEST_LOG'] = $LogPath
+    }
     foreach ($a in $ArgumentList) { $psi.ArgumentList.Add($a) }
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
+    $psi.RedirectStandardOutput = -not $unix
+    $psi.RedirectStandardError = -not $unix
     $psi.UseShellExecute = $false
     foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
     $process = [System.Diagnostics.Process]::new()
     $process.StartInfo = $psi
+    if ($unix) {
+        $null = $process.Start()
+        return [pscustomobject]@{ Process = $process; Log = [System.IO.TextWriter]::Null; LogPath = $LogPath }
+    }
     $log = [System.IO.StreamWriter]::new($LogPath, $true)
     $log.AutoFlush = $true
     $sync = [System.IO.TextWriter]::Synchronized($log)
@@ -293,12 +307,12 @@ function Test-CertificateChain {
 }
 
 function Get-PebbleRequestCount {
-    <# Requests Pebble's ACME API logged so far (one line per request in Pebble 2.4's log). #>
+    <# Requests Pebble's ACME API logged so far: Pebble 2.4 logs "Pebble <date> <time> <METHOD> <path> -> calling handler()" per request. #>
     [OutputType([int])]
     param([Parameter(Mandatory)] $Pebble)
     if (-not $Pebble.PebbleLog) { return -1 }
     $Pebble.Processes[-1].Log.Flush()
-    @(Select-String -LiteralPath $Pebble.PebbleLog -Pattern '^\S+ \S+ (GET|HEAD|POST) ' -ErrorAction Ignore).Count
+    @(Select-String -LiteralPath $Pebble.PebbleLog -Pattern '^Pebble \S+ \S+ (GET|HEAD|POST) \S+ -> calling handler' -ErrorAction Ignore).Count
 }
 
 function New-TestAccount {

@@ -92,6 +92,17 @@ public static class OrderFlow
             progress?.Report(new AcmeProgress("Answering challenges", "Done", completed: true));
         }
 
+        if (order.Status == AcmeOrderStatus.Pending && order.Authorizations.Count == order.AuthorizationUrls.Count
+            && order.Authorizations.All(a => a.Status == AcmeAuthorizationStatus.Valid))
+        {
+            // RFC 8555 section 7.1.6, order states: "pending -> ready: All authz 'valid'". The state
+            // machine already says what a fetch would show, so no request is spent on it; finalize
+            // re-reads the order should the server disagree (orderNotReady).
+            order.Status = AcmeOrderStatus.Ready;
+            client.Log.Verbose($"Every authorization of order {order.Location} is valid: the order is ready.");
+            return order;
+        }
+
         return await client.GetOrderAsync(order, cancellationToken).ConfigureAwait(false);
     }
 
@@ -255,9 +266,14 @@ public static class OrderFlow
                 }
                 catch (AcmeProblemException e) when (e.Problem.Type == AcmeProblemTypes.OrderNotReady)
                 {
-                    // Another client, or an earlier attempt, may have finalized it: see where it stands.
+                    // Another client, or an earlier attempt, may have finalized it, or the server had not
+                    // yet moved the order to ready: see where it stands, and finalize once more if ready.
                     await client.GetOrderAsync(order, cancellationToken).ConfigureAwait(false);
-                    if (order.Status is not (AcmeOrderStatus.Processing or AcmeOrderStatus.Valid))
+                    if (order.Status == AcmeOrderStatus.Ready)
+                    {
+                        await client.FinalizeAsync(order, request, cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (order.Status is not (AcmeOrderStatus.Processing or AcmeOrderStatus.Valid))
                     {
                         throw;
                     }

@@ -1,0 +1,133 @@
+<#
+.SYNOPSIS
+    Measures issuance speed, bulk throughput, requests per certificate and import cost against a local
+    Pebble, with Debian's uacme issuing from the same Pebble as the peer, and writes bench/RESULTS.md.
+    Run by `dotnet pwsh ./build.ps1 Bench`. Speed is measured here, never asserted by a test.
+#>
+param(
+    [Parameter(Mandatory)][string] $ModulePath,
+    [string] $ResultsPath = (Join-Path $PSScriptRoot 'RESULTS.md'),
+    [int] $WarmCount = 20,
+    [int] $ColdRuns = 10,
+    [int] $BulkCount = 100,
+    [int] $BulkInFlight = 8,
+    [int] $ImportRuns = 10
+)
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot '../tests/Pester/AcmeTestHelpers.psm1') -Force
+Install-TestPackage @{ pebble = 'pebble'; 'pebble-challtestsrv' = 'pebble'; uacme = 'uacme' }
+
+$pwsh = Get-PwshCommand
+$work = Join-Path ([IO.Path]::GetTempPath()) ("acme-bench-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+$null = New-Item -ItemType Directory $work
+$env:ACME_STATE_PATH = Join-Path $work 'state'
+$env:NO_COLOR = "1"
+
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    if ($sorted.Count -eq 0) { return [double]::NaN }
+    $mid = [int][Math]::Floor($sorted.Count / 2)
+    if ($sorted.Count % 2) { $sorted[$mid] } else { ($sorted[$mid - 1] + $sorted[$mid]) / 2 }
+}
+
+function Invoke-Pwsh {
+    # Runs a child PowerShell and returns its wall time (s), output and exit code.
+    param([string[]] $Arguments)
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive @Arguments 2>&1
+    $seconds = $watch.Elapsed.TotalSeconds
+    [pscustomobject]@{ Seconds = $seconds; Output = $output; ExitCode = $LASTEXITCODE }
+}
+
+function Invoke-Worker {
+    param([string] $Script, [hashtable] $Parameters)
+    $arguments = @('-File', (Join-Path $PSScriptRoot $Script))
+    foreach ($k in $Parameters.Keys) { $arguments += @("-$k", [string]$Parameters[$k]) }
+    $run = Invoke-Pwsh $arguments
+    if ($run.ExitCode -ne 0) { throw "$Script failed: $($run.Output -join "`n")" }
+    $json = @($run.Output | Where-Object { $_ -is [string] -and $_.StartsWith('{') })[-1]
+    $json | ConvertFrom-Json
+}
+
+function Invoke-Uacme {
+    # uacme trusts only the system CA bundle; a private mount namespace shows it Pebble's API root instead.
+    param([string[]] $Arguments, [string] $Bundle)
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $line = "mount --bind '$Bundle' /etc/ssl/certs/ca-certificates.crt && exec uacme " + (($Arguments | ForEach-Object { "'$_'" }) -join ' ')
+    $output = & unshare -m --propagation private sh -c $line 2>&1
+    [pscustomobject]@{ Seconds = $watch.Elapsed.TotalSeconds; Output = $output; ExitCode = $LASTEXITCODE }
+}
+
+$results = [ordered]@{}
+$pebble = Start-TestPebble -NonceRejectPercent 0
+try {
+    $common = @{ ModulePath = $ModulePath; Directory = $pebble.Directory; TrustedRoot = $pebble.ApiRootPath; HttpPort = $pebble.HttpPort }
+
+    Write-Host 'warm: one session, certificates one after another...'
+    $pebbleBefore = Get-PebbleRequestCount $pebble
+    $warm = Invoke-Worker 'warm.ps1' ($common + @{ Count = $WarmCount; Prefix = 'warm' })
+    $pebbleWarm = (Get-PebbleRequestCount $pebble) - $pebbleBefore
+    $results.WarmMedian = Get-Median $warm.Times
+    $results.WarmFailures = $warm.Failures
+    $results.RequestsPerCert = $warm.Requests / [Math]::Max(1, $warm.Times.Count)
+    # Pebble logs every request; the worker's own account creation and warm-up certificate come on top of the counted ones.
+    $results.PebbleRequests = $pebbleWarm
+    $results.ModuleRequests = $warm.TotalRequests
+
+    Write-Host 'cold: a new process per certificate...'
+    $cold = foreach ($i in 1..$ColdRuns) {
+        $run = Invoke-Pwsh @('-File', (Join-Path $PSScriptRoot 'cold.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
+            '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "cold-$i.bench.test", '-OutPath', (Join-Path $work "cold-$i"))
+        if ($run.ExitCode -ne 0) { throw "cold run $i failed: $($run.Output -join "`n")" }
+        $run.Seconds
+    }
+    $results.ColdMedian = Get-Median $cold
+
+    Write-Host "bulk: $BulkCount certificates, $BulkInFlight in flight, one account..."
+    $bulk = Invoke-Worker 'bulk.ps1' ($common + @{ Count = $BulkCount; InFlight = $BulkInFlight })
+    $results.Bulk = $bulk
+
+    Write-Host 'import cost...'
+    $bare = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', 'exit')).Seconds }
+    $import = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds }
+    $results.BarePwsh = Get-Median $bare
+    $results.ImportCost = (Get-Median $import) - $results.BarePwsh
+
+    Write-Host 'uacme: the same Pebble, the same way...'
+    $bundle = Join-Path $work 'bundle.pem'
+    Copy-Item $pebble.ApiRootPath $bundle
+    $webRoot = Join-Path $work 'www/.well-known/acme-challenge'
+    $null = New-Item -ItemType Directory $webRoot -Force
+    $server = Start-TestFileServer -Root (Join-Path $work 'www') -Port $pebble.HttpPort
+    try {
+        $env:UACME_CHALLENGE_PATH = $webRoot
+        $confdir = Join-Path $work 'uacme'
+        $null = New-Item -ItemType Directory $confdir
+        $new = Invoke-Uacme @('-c', $confdir, '-a', $pebble.Directory, '-y', '-t', 'EC', 'new') $bundle
+        if ($new.ExitCode -ne 0) { throw "uacme new failed: $($new.Output -join "`n")" }
+        $uacmeTimes = foreach ($i in 1..$WarmCount) {
+            $run = Invoke-Uacme @('-c', $confdir, '-a', $pebble.Directory, '-t', 'EC', '-h', (Join-Path $PSScriptRoot 'uacme-hook.sh'), 'issue', "uacme-$i.bench.test") $bundle
+            if ($run.ExitCode -ne 0) { throw "uacme issue failed: $($run.Output -join "`n")" }
+            $run.Seconds
+        }
+        $results.UacmeMedian = Get-Median $uacmeTimes
+    } finally {
+        Stop-TestFileServer $server
+    }
+} finally {
+    Stop-TestPebble $pebble
+}
+
+Write-Host 'robustness: Pebble rejecting 5% of nonces...'
+$pebble = Start-TestPebble -NonceRejectPercent 5
+try {
+    $robust = Invoke-Worker 'warm.ps1' @{ ModulePath = $ModulePath; Directory = $pebble.Directory; TrustedRoot = $pebble.ApiRootPath; HttpPort = $pebble.HttpPort; Count = $WarmCount; Prefix = 'robust' }
+    $results.RobustMedian = Get-Median $robust.Times
+    $results.RobustFailures = $robust.Failures
+} finally {
+    Stop-TestPebble $pebble
+}
+Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
+
+$results | ConvertTo-Json -Depth 4 | Set-Content (Join-Path $PSScriptRoot 'results.json')
+& (Join-Path $PSScriptRoot 'Write-Results.ps1') -Results $results -Path $ResultsPath -ModulePath $ModulePath
