@@ -13,9 +13,25 @@
     CmdletsToExport        = @(
         'Complete-AcmeOrder'
         'Export-AcmeCertificate'
+        'Get-AcmeAuthorization'
+        'Get-AcmeChallenge'
         'New-AcmeAccount'
         'New-AcmeOrder'
+        'Start-AcmeDnsChallenge'
         'Start-AcmeHttpChallenge'
+        'Start-AcmeTlsAlpnChallenge'
+        'Submit-AcmeChallenge'
+        'Wait-AcmeOrder'
+        'Disable-AcmeAccount'
+        'Disable-AcmeAuthorization'
+        'Export-AcmeAccountKey'
+        'Get-AcmeAccount'
+        'Get-AcmeDirectory'
+        'Get-AcmeOrder'
+        'Get-AcmeRenewalInfo'
+        'Revoke-AcmeCertificate'
+        'Set-AcmeAccount'
+        'Update-AcmeAccountKey'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

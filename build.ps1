@@ -8,6 +8,7 @@
       Docs     compile docs/en-US markdown into MAML help and about_ topics in the staged module
       Test     Build, then xunit and Pester (against a local Pebble); ends with "N passed, N failed"
       Demo     Build, start a local Pebble, issue a certificate with the five-cmdlet pipeline into ./out
+      Package  Build, then pack the module into output/package/Acme.<version>.nupkg (Install-PSResource takes it)
       Clean    remove build output
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -15,7 +16,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Docs', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Demo', 'Package', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -143,6 +144,15 @@ function Invoke-Demo {
     }
 }
 
+function Invoke-Package {
+    Invoke-Build
+    $pwsh = Get-PwshCommand
+    # A child process, so this one never loads the module (Compress-PSResource validates the manifest).
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $root 'build/New-Package.ps1') `
+        -ModulePath $moduleDir -OutputPath (Join-Path $outputRoot 'package')
+    if ($LASTEXITCODE -ne 0) { throw "Packaging failed (exit $LASTEXITCODE)." }
+}
+
 foreach ($t in $Task) {
     switch ($t) {
         'Clean' { Invoke-Clean }
@@ -150,5 +160,6 @@ foreach ($t in $Task) {
         'Docs' { Invoke-Docs }
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
+        'Package' { Invoke-Package }
     }
 }

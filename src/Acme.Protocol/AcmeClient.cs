@@ -47,7 +47,7 @@ public sealed class ExternalAccountBinding
 /// The plumbing: one method per RFC 8555 resource, data in and data out (after acmez's "acme"
 /// package). Waiting, retry policy and challenge solving live in <see cref="Flow"/>.
 /// </summary>
-public sealed class AcmeClient
+public sealed partial class AcmeClient
 {
     private readonly IAcmeLog _log;
 
@@ -125,6 +125,8 @@ public sealed class AcmeClient
         }
 
         AcmeDirectory directory = await GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
+        profile = profile is null ? null : directory.ResolveProfile(profile);
+        replaces = replaces is null ? null : ReplacesFor(directory, replaces);
         var payload = new JsonObject { ["identifiers"] = identifiers.Select(i => i.ToJson()).ToList() };
         if (notBefore is DateTimeOffset nb)
         {

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
-using System.Runtime.InteropServices;
 using System.Security;
 using System.Text;
 using Acme.PowerShell.Infrastructure;
@@ -84,7 +83,7 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
                 string pfx = SessionState.Path.GetUnresolvedProviderPathFromPSPath(PfxPath);
                 if (ShouldProcess(pfx, $"Write a PFX file for {string.Join(", ", Certificate.Names)}"))
                 {
-                    char[] password = ToChars(Password!);
+                    char[] password = Secrets.ToChars(Password!);
                     try
                     {
                         AtomicFile.WriteAllBytes(pfx, PfxBuilder.Build(Certificate, password), ownerOnly: true);
@@ -115,20 +114,5 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
         string path = System.IO.Path.Combine(folder, name);
         AtomicFile.WriteAllText(path, content, ownerOnly);
         return new FileInfo(path);
-    }
-
-    private static char[] ToChars(SecureString secure)
-    {
-        IntPtr ptr = Marshal.SecureStringToGlobalAllocUnicode(secure);
-        try
-        {
-            char[] chars = new char[secure.Length];
-            Marshal.Copy(ptr, chars, 0, chars.Length);
-            return chars;
-        }
-        finally
-        {
-            Marshal.ZeroFreeGlobalAllocUnicode(ptr);
-        }
     }
 }

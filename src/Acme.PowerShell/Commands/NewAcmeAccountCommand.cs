@@ -1,7 +1,9 @@
 using System;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
-using System.Security.Cryptography.X509Certificates;
+using System.Security;
+using System.Text;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Crypto;
@@ -10,15 +12,18 @@ namespace Acme.PowerShell.Commands;
 
 [Cmdlet(VerbsCommon.New, "AcmeAccount", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
 [OutputType(typeof(AcmeAccount))]
-public sealed class NewAcmeAccountCommand : AcmeCmdlet
+public sealed class NewAcmeAccountCommand : AcmeServerCmdlet
 {
     private const string DefaultSet = "Default";
+    private const string KeyPathSet = "KeyPath";
 
     /// <summary>A shortcut (LetsEncrypt, LetsEncryptStaging, ZeroSSL, GoogleTrust, GoogleTrustStaging) or an https directory URL.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("DirectoryUrl")]
+    [AcmeServerTransformation]
     [ValidateNotNullOrEmpty]
-    public string Server { get; set; } = Environment.GetEnvironmentVariable("ACME_SERVER") is { Length: > 0 } env ? env : "LetsEncrypt";
+    [ArgumentCompleter(typeof(ServerCompleter))]
+    public override string? Server { get; set; } = DefaultServerName;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string[] Contact { get; set; } = Array.Empty<string>();
@@ -26,34 +31,60 @@ public sealed class NewAcmeAccountCommand : AcmeCmdlet
     [Parameter]
     public SwitchParameter AcceptTermsOfService { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = DefaultSet)]
     public AcmeKeyAlgorithm KeyAlgorithm { get; set; } = AcmeKeyAlgorithm.EC256;
 
+    /// <summary>An existing account key (PEM): the account is created with it, or found when it already has one.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = KeyPathSet)]
+    [ValidateNotNullOrEmpty]
+    public string KeyPath { get; set; } = null!;
+
+    [Parameter(ParameterSetName = KeyPathSet)]
+    public SecureString? KeyPassword { get; set; }
+
+    /// <summary>RFC 8555 section 7.3.4: the key id (user name) and base64url HMAC key (password) the CA issued.</summary>
     [Parameter]
-    [CertificateTransformation]
-    public X509Certificate2? TrustedRootCertificate { get; set; }
+    [Credential]
+    public PSCredential? ExternalAccountBinding { get; set; }
 
     [Parameter]
-    public SwitchParameter InsecureSkipCertificateCheck { get; set; }
+    [ValidateNotNullOrEmpty]
+    public string? ExternalAccountKeyId { get; set; }
+
+    /// <summary>A file holding the CA's base64url HMAC key, so the key never appears on a command line.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ExternalAccountKeyPath { get; set; }
+
+    [Parameter]
+    [ValidateSet("HS256", "HS384", "HS512")]
+    public string ExternalAccountAlgorithm { get; set; } = "HS256";
 
     protected override void ProcessRecord()
     {
         AcmeServer server;
         string[] contact;
+        ExternalAccountBinding? binding;
+        AcmeKey? existingKey = null;
         try
         {
-            server = new AcmeServer(AcmeServer.ResolveDirectoryUrl(Server), TrustedRootCertificate, InsecureSkipCertificateCheck);
+            server = ResolveServer(Server!);
             contact = Contact.Select(NormalizeContact).ToArray();
+            binding = ReadBinding();
+            if (ParameterSetName == KeyPathSet)
+            {
+                existingKey = AcmeFiles.ReadKey(ResolvePath(KeyPath), KeyPassword);
+            }
         }
         catch (AcmeException e)
         {
             ThrowAcmeError(e, Server);
             return;
         }
-
-        if (InsecureSkipCertificateCheck)
+        catch (IOException e)
         {
-            WriteWarning($"-InsecureSkipCertificateCheck: the TLS certificate of {server.DirectoryUrl} is not checked. Use this only against a throwaway test CA.");
+            ThrowAcmeError(e, KeyPath ?? ExternalAccountKeyPath);
+            return;
         }
 
         if (!ShouldProcess(server.DirectoryUrl.AbsoluteUri, $"Create an ACME account{(contact.Length > 0 ? " for " + string.Join(", ", contact) : string.Empty)}"))
@@ -73,14 +104,85 @@ public sealed class NewAcmeAccountCommand : AcmeCmdlet
                         $"{server.Name} requires agreeing to its terms of service ({directory.TermsOfService}). Read them, then pass -AcceptTermsOfService.");
                 }
 
-                AcmeKey key = AcmeKey.Generate(KeyAlgorithm);
-                return await client.NewAccountAsync(key, contact, AcceptTermsOfService, null, false, StopToken).ConfigureAwait(false);
+                // RFC 8555 section 7.1.1, externalAccountRequired: "the CA requires that all newAccount
+                // requests include an 'externalAccountBinding' field"; refusing here sends nothing.
+                if (directory.ExternalAccountRequired && binding is null)
+                {
+                    throw new AcmeArgumentException("AcmeExternalAccountRequired",
+                        $"{server.Name} only creates accounts bound to an account you hold with the CA (external account binding), and none was given.");
+                }
+
+                AcmeKey key = existingKey ?? AcmeKey.Generate(KeyAlgorithm);
+                return await client.NewAccountAsync(key, contact, AcceptTermsOfService, binding, false, StopToken).ConfigureAwait(false);
             });
             WriteObject(account);
         }
         catch (AcmeException e)
         {
             ThrowAcmeError(e, server.DirectoryUrl);
+        }
+    }
+
+    /// <summary>
+    /// The binding from -ExternalAccountBinding, or from -ExternalAccountKeyId with -ExternalAccountKeyPath.
+    /// The HMAC key goes from the SecureString or file into a byte array and nowhere else.
+    /// </summary>
+    private ExternalAccountBinding? ReadBinding()
+    {
+        bool fromFile = ExternalAccountKeyId is not null || ExternalAccountKeyPath is not null;
+        if (ExternalAccountBinding is not null && fromFile)
+        {
+            throw new AcmeArgumentException("AcmeInvalidBinding",
+                "Give either -ExternalAccountBinding or -ExternalAccountKeyId with -ExternalAccountKeyPath, not both.");
+        }
+
+        if (ExternalAccountBinding is not null)
+        {
+            return CreateBinding(ExternalAccountBinding.UserName, Secrets.ToChars(ExternalAccountBinding.Password));
+        }
+
+        if (!fromFile)
+        {
+            return null;
+        }
+
+        if (ExternalAccountKeyId is null || ExternalAccountKeyPath is null)
+        {
+            throw new AcmeArgumentException("AcmeInvalidBinding", "-ExternalAccountKeyId and -ExternalAccountKeyPath go together: give both.");
+        }
+
+        string path = ResolvePath(ExternalAccountKeyPath);
+        if (!File.Exists(path))
+        {
+            throw new AcmeArgumentException("AcmeKeyFileNotFound", $"The HMAC key file '{path}' does not exist.");
+        }
+
+        byte[] raw = File.ReadAllBytes(path);
+        try
+        {
+            return CreateBinding(ExternalAccountKeyId, Encoding.UTF8.GetChars(raw));
+        }
+        finally
+        {
+            Array.Clear(raw, 0, raw.Length);
+        }
+    }
+
+    private ExternalAccountBinding CreateBinding(string keyId, char[] hmacText)
+    {
+        byte[]? hmacKey = null;
+        try
+        {
+            hmacKey = Secrets.DecodeBase64Url(hmacText);
+            return new ExternalAccountBinding(keyId?.Trim() ?? string.Empty, hmacKey, ExternalAccountAlgorithm);
+        }
+        finally
+        {
+            Array.Clear(hmacText, 0, hmacText.Length);
+            if (hmacKey is not null)
+            {
+                Array.Clear(hmacKey, 0, hmacKey.Length);
+            }
         }
     }
 

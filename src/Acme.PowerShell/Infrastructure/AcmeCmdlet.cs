@@ -16,6 +16,9 @@ namespace Acme.PowerShell.Infrastructure;
 /// </summary>
 public abstract class AcmeCmdlet : PSCmdlet, IDisposable
 {
+    /// <summary>How long Ctrl+C waits for the work's cleanup (solvers get 30 seconds to withdraw their answers).</summary>
+    private static readonly TimeSpan StopCleanupWait = TimeSpan.FromSeconds(40);
+
     private readonly CancellationTokenSource _stopping = new();
 
     protected CancellationToken StopToken => _stopping.Token;
@@ -38,14 +41,8 @@ public abstract class AcmeCmdlet : PSCmdlet, IDisposable
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {
-            try
-            {
-                task.Wait(TimeSpan.FromSeconds(10));
-            }
-            catch (AggregateException)
-            {
-            }
-
+            // Cleanup may need this thread (a -RemoveRecord script block), so keep serving it until the work ends.
+            context.PumpWhileStopping(task, StopCleanupWait);
             throw new PipelineStoppedException();
         }
 
@@ -112,6 +109,9 @@ public abstract class AcmeCmdlet : PSCmdlet, IDisposable
         }
 
         public bool IsDebugEnabled { get; }
+
+        /// <summary>True once Ctrl+C (or PowerShell.Stop) stopped the pipeline: script blocks then need a nested pipeline.</summary>
+        public bool IsStopping => _cmdlet.StopToken.IsCancellationRequested;
 
         public void Verbose(string message) => Post(() => _cmdlet.WriteVerbose(message));
 
@@ -186,6 +186,30 @@ public abstract class AcmeCmdlet : PSCmdlet, IDisposable
             foreach (Action action in _queue.GetConsumingEnumerable(cancellationToken))
             {
                 action();
+            }
+        }
+
+        /// <summary>
+        /// Runs posted work while the pipeline stops, until <paramref name="task"/> ends or the time is
+        /// up. Writes to the stopped pipeline fail and are dropped; work items catch their own errors.
+        /// </summary>
+        internal void PumpWhileStopping(Task task, TimeSpan limit)
+        {
+            DateTime deadline = DateTime.UtcNow + limit;
+            while (!task.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                if (!_queue.TryTake(out Action? action, 50))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    action();
+                }
+                catch (PipelineStoppedException)
+                {
+                }
             }
         }
 

@@ -41,7 +41,7 @@ public static class AcmeErrorRecords
         switch (e)
         {
             case AcmeArgumentException a:
-                return (a.ErrorId, ArgumentCategory(a.ErrorId), null, null);
+                return (a.ErrorId, ArgumentCategory(a.ErrorId), null, ArgumentAction(a.ErrorId));
             case AcmeLocalException l:
                 return (l.ErrorId, LocalCategory(l.ErrorId), null, null);
             case AcmeAuthorizationFailedException f:
@@ -131,11 +131,28 @@ public static class AcmeErrorRecords
 
     private static string? ProblemAction(AcmeProblem problem) => problem.Type switch
     {
-        AcmeProblemTypes.ExternalAccountRequired => "This CA requires external account binding: pass -ExternalAccountBinding with the key id and HMAC key the CA issued.",
+        AcmeProblemTypes.ExternalAccountRequired => ExternalAccountAction,
         AcmeProblemTypes.UserActionRequired => problem.Instance is null ? "Visit the CA's website and follow its instructions." : $"Visit {problem.Instance} and follow the instructions there.",
         AcmeProblemTypes.RejectedIdentifier => "The CA will not issue for this name; check its policy.",
         AcmeProblemTypes.Caa => "Add the CA to the domain's CAA records, or remove the records that forbid it.",
         AcmeProblemTypes.AccountDoesNotExist => "No account exists for this key on this server; create one with New-AcmeAccount.",
+        AcmeProblemTypes.AlreadyReplaced => "Another order already replaces this certificate: finish that order, or order again without -Replaces.",
+        AcmeProblemTypes.AlreadyRevoked => "Nothing to do: the CA already lists the certificate as revoked.",
+        AcmeProblemTypes.InvalidProfile => "Use one of the profiles Get-AcmeDirectory lists, or leave out -Profile.",
+        _ => null,
+    };
+
+    private const string ExternalAccountAction =
+        "This CA requires external account binding: pass -ExternalAccountBinding (a PSCredential whose user name is the key id and " +
+        "whose password is the HMAC key the CA issued), or -ExternalAccountKeyId with -ExternalAccountKeyPath (a file holding the HMAC key).";
+
+    private static string? ArgumentAction(string id) => id switch
+    {
+        "AcmeExternalAccountRequired" => ExternalAccountAction,
+        "AcmeUnknownProfile" => "Use one of the profiles Get-AcmeDirectory lists, or leave out -Profile.",
+        "AcmeCsrMismatch" => "Make the CSR name exactly the order's identifiers, or order exactly the CSR's names.",
+        "AcmeServerRequired" => "Pass -Account (the account that ordered the certificate) or -Server.",
+        "AcmeFileExists" => "Choose another path, or pass -Force to replace the file.",
         _ => null,
     };
 
@@ -143,8 +160,15 @@ public static class AcmeErrorRecords
     {
         "AcmeOrderNotReady" or "AcmeOrderNotValid" => ErrorCategory.InvalidOperation,
         "AcmeChallengeTypeUnavailable" => ErrorCategory.InvalidOperation,
+        "AcmeChallengeAlreadySubmitted" => ErrorCategory.InvalidOperation,
         "AcmeWebRootNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeKeyPasswordIncorrect" => ErrorCategory.AuthenticationError,
+        "AcmeExternalAccountRequired" => ErrorCategory.AuthenticationError,
+        "AcmeAccountKeyInUse" or "AcmeFileExists" => ErrorCategory.ResourceExists,
+        "AcmeOrderNotFound" or "AcmeRenewalInfoNotFound" or "AcmeKeyFileNotFound" or "AcmeCertificateFileNotFound" or "AcmeCsrFileNotFound"
+            => ErrorCategory.ObjectNotFound,
+        "AcmeKeyChangeUnsupported" or "AcmeRevocationUnsupported" or "AcmeRenewalInfoUnsupported" => ErrorCategory.NotImplemented,
+        "AcmeCsrMismatch" or "AcmeCertificateKeyMismatch" => ErrorCategory.InvalidData,
         _ => ErrorCategory.InvalidArgument,
     };
 
@@ -154,6 +178,10 @@ public static class AcmeErrorRecords
         "AcmeListenerAccessDenied" => ErrorCategory.PermissionDenied,
         "AcmeWebRootNotWritable" => ErrorCategory.WriteError,
         "AcmeSelfCheckFailed" => ErrorCategory.ConnectionError,
+        "AcmeDnsPropagationTimeout" => ErrorCategory.OperationTimeout,
+        "AcmeDnsZoneNotFound" => ErrorCategory.ObjectNotFound,
+        "AcmeDnsRecordAddFailed" or "AcmeDnsRecordRemoveFailed" => ErrorCategory.WriteError,
+        "AcmeManualNotInteractive" => ErrorCategory.InvalidOperation,
         _ => ErrorCategory.NotSpecified,
     };
 }

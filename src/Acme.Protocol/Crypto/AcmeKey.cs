@@ -265,6 +265,21 @@ public sealed class AcmeKey : IDisposable
     internal byte[] GetSubjectPublicKeyInfo() =>
         Org.BouncyCastle.X509.SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(ToBouncyCastlePublic()).GetDerEncoded();
 
+    /// <summary>True when the certificate was issued for this key's public half.</summary>
+    public bool MatchesCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        if (certificate is null)
+        {
+            throw new ArgumentNullException(nameof(certificate));
+        }
+
+        return certificate.GetPublicKey().SequenceEqual(PublicKeyBits(GetSubjectPublicKeyInfo()));
+    }
+
+    /// <summary>The subjectPublicKey bits of a SubjectPublicKeyInfo: what X509Certificate2.GetPublicKey returns.</summary>
+    internal static byte[] PublicKeyBits(byte[] subjectPublicKeyInfo) =>
+        Org.BouncyCastle.Asn1.X509.SubjectPublicKeyInfo.GetInstance(subjectPublicKeyInfo).PublicKey.GetBytes();
+
     internal static AcmeKey FromBouncyCastle(AsymmetricKeyParameter key)
     {
         switch (key)

@@ -122,7 +122,10 @@ public static class CsrBuilder
 
         foreach (string cn in info.Subject.GetValueList(X509Name.CN))
         {
-            var identifier = new AcmeIdentifier(AcmeIdentifier.DnsType, cn.ToLowerInvariant());
+            // Some tools put an IP address in the CN; it names the same "ip" identifier as the SAN.
+            var identifier = IPAddress.TryParse(cn, out IPAddress? address) && (cn.IndexOf(':') >= 0 || cn.Split('.').Length == 4)
+                ? new AcmeIdentifier(AcmeIdentifier.IpType, address.ToString())
+                : new AcmeIdentifier(AcmeIdentifier.DnsType, cn.ToLowerInvariant());
             if (!identifiers.Contains(identifier))
             {
                 identifiers.Add(identifier);
@@ -131,4 +134,46 @@ public static class CsrBuilder
 
         return identifiers.Distinct().ToArray();
     }
+
+    /// <summary>
+    /// RFC 8555 section 7.4: "The CSR MUST indicate the exact same set of requested identifiers as the
+    /// initial newOrder request." A CSR the user brought is checked before finalize, so a difference is
+    /// named here instead of coming back from the CA as badCSR. Returns the CSR's SubjectPublicKeyInfo.
+    /// </summary>
+    public static byte[] EnsureMatchesOrder(byte[] csrDer, IReadOnlyList<AcmeIdentifier> orderIdentifiers)
+    {
+        if (csrDer is null || csrDer.Length == 0)
+        {
+            throw new AcmeArgumentException("AcmeInvalidCsr", "The CSR is empty.");
+        }
+
+        List<AcmeIdentifier> requested = ReadIdentifiers(csrDer, out byte[] subjectPublicKeyInfo).Select(Canonical).ToList();
+        List<AcmeIdentifier> ordered = orderIdentifiers.Select(Canonical).ToList();
+        List<AcmeIdentifier> missing = ordered.Except(requested).ToList();
+        List<AcmeIdentifier> extra = requested.Except(ordered).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+        {
+            var parts = new List<string>();
+            if (missing.Count > 0)
+            {
+                parts.Add("the order names " + string.Join(", ", missing.Select(i => i.Value)) + " but the CSR does not");
+            }
+
+            if (extra.Count > 0)
+            {
+                parts.Add("the CSR asks for " + string.Join(", ", extra.Select(i => i.Value)) + " which the order does not name");
+            }
+
+            throw new AcmeArgumentException("AcmeCsrMismatch",
+                "The CSR does not ask for exactly the order's identifiers: " + string.Join("; ", parts) + ".");
+        }
+
+        return subjectPublicKeyInfo;
+    }
+
+    /// <summary>IP addresses compared as addresses ("::1" and "0:0:0:0:0:0:0:1" are one identifier).</summary>
+    private static AcmeIdentifier Canonical(AcmeIdentifier identifier) =>
+        identifier.Type == AcmeIdentifier.IpType && IPAddress.TryParse(identifier.Value, out IPAddress? address)
+            ? new AcmeIdentifier(AcmeIdentifier.IpType, address.ToString())
+            : identifier;
 }

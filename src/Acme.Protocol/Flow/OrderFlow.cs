@@ -35,13 +35,24 @@ public static class OrderFlow
         }
 
         List<AcmeAuthorization> mine = pending.Where(a => a.GetChallenge(solver.ChallengeType) is not null).ToList();
+        if (mine.Count == 0 && order.Authorizations.Any(a => a.Status == AcmeAuthorizationStatus.Valid))
+        {
+            // A mixed order whose part for this type is already valid (a reused authorization): the
+            // pending rest belongs to the next solver in the pipeline, so pass the order on.
+            client.Log.Verbose($"No pending authorization of order {order.Location} offers {solver.ChallengeType}; " +
+                $"{string.Join(", ", pending.Select(a => a.Identifier.Value))} left for another challenge type.");
+            return order;
+        }
+
         if (mine.Count == 0)
         {
             string offered = string.Join("; ", pending.Select(a =>
                 $"{a.Identifier.Value} offers {string.Join(", ", a.Challenges.Select(c => c.Type))}"));
             throw new AcmeArgumentException("AcmeChallengeTypeUnavailable",
                 $"No pending authorization offers {solver.ChallengeType} ({offered})." +
-                (pending.Any(a => a.Wildcard) ? " Wildcard names can only be validated with dns-01." : string.Empty));
+                (pending.Any(a => a.Wildcard)
+                    ? $" Wildcard names ({string.Join(", ", pending.Where(a => a.Wildcard).Select(a => a.Identifier.Value))}) can only be validated with dns-01 (Start-AcmeDnsChallenge)."
+                    : string.Empty));
         }
 
         foreach (AcmeAuthorization other in pending.Except(mine))
@@ -177,6 +188,8 @@ public static class OrderFlow
 
             if (order.Status == AcmeOrderStatus.Invalid)
             {
+                // The copy's authorizations predate the failure; read them again to name the one that failed.
+                await client.RefreshAuthorizationsAsync(order, cancellationToken).ConfigureAwait(false);
                 throw OrderFailure(order);
             }
 
@@ -229,6 +242,11 @@ public static class OrderFlow
             case AcmeOrderStatus.Invalid:
                 throw OrderFailure(order);
             case AcmeOrderStatus.Ready:
+                if (csr is not null)
+                {
+                    CsrBuilder.EnsureMatchesOrder(csr, order.Identifiers);
+                }
+
                 byte[] request = csr ?? CsrBuilder.Build(key ?? throw new ArgumentNullException(nameof(key)), order.Identifiers);
                 progress?.Report(new AcmeProgress("Finalizing the order", "Sending the certificate request"));
                 try

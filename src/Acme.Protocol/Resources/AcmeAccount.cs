@@ -46,5 +46,18 @@ public sealed class AcmeAccount
         CreatedAt = json.GetTimestamp("createdAt") ?? CreatedAt;
     }
 
+    /// <summary>
+    /// The same account under a new key, after a key change (RFC 8555 section 7.3.5). A new object,
+    /// so the key never changes under a caller that holds the old one.
+    /// </summary>
+    internal AcmeAccount WithKey(AcmeKey key) => new(Server, key, Location)
+    {
+        Status = Status,
+        Contact = Contact,
+        TermsOfServiceAgreed = TermsOfServiceAgreed,
+        Orders = Orders,
+        CreatedAt = CreatedAt,
+    };
+
     public override string ToString() => Location.AbsoluteUri;
 }

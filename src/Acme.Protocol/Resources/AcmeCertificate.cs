@@ -39,6 +39,12 @@ public sealed class AcmeCertificate
 
     public AcmeOrder? Order { get; internal set; }
 
+    /// <summary>
+    /// The other chains the CA offered for the same certificate (RFC 8555 section 7.4.2, Link
+    /// rel="alternate"), each a complete AcmeCertificate that can be exported on its own.
+    /// </summary>
+    public IReadOnlyList<AcmeCertificate> AlternateChains { get; internal set; } = Array.Empty<AcmeCertificate>();
+
     /// <summary>The DNS names and IP addresses in the subjectAltName extension.</summary>
     public string[] Names { get; }
 

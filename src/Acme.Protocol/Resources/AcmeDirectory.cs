@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Acme.Protocol.Json;
 
 namespace Acme.Protocol;
@@ -34,6 +35,26 @@ public sealed class AcmeDirectory
 
     /// <summary>Profiles draft: the names of the profiles the CA offers, each with its description.</summary>
     public IReadOnlyDictionary<string, string> Profiles { get; internal set; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The CA's own spelling of a profile it offers. Profiles draft (draft-ietf-acme-profiles): a
+    /// newOrder "profile" names one of the profiles in the directory's meta.profiles, and the server
+    /// refuses any other with invalidProfile; asking here first spares the user a failed order.
+    /// </summary>
+    internal string ResolveProfile(string profile)
+    {
+        string? offered = Profiles.Keys.FirstOrDefault(p => p == profile)
+            ?? Profiles.Keys.FirstOrDefault(p => string.Equals(p, profile, StringComparison.OrdinalIgnoreCase));
+        if (offered is not null)
+        {
+            return offered;
+        }
+
+        throw new AcmeArgumentException("AcmeUnknownProfile", Profiles.Count == 0
+            ? $"The CA at {Url} offers no certificate profiles, so it cannot issue with the profile '{profile}'."
+            : $"The CA at {Url} does not offer the profile '{profile}'; it offers: " +
+              string.Join(", ", Profiles.Select(p => p.Value.Length == 0 ? p.Key : $"{p.Key} ({p.Value})")) + ".");
+    }
 
     internal static AcmeDirectory FromJson(Uri url, JsonObject json)
     {

@@ -56,7 +56,10 @@ public sealed class AcmeOrder
 
     internal void Update(JsonObject json)
     {
-        Status = AcmeStatusParser.Parse<AcmeOrderStatus>(json.GetString("status"), "an order");
+        // Pebble 2.4 reports an order whose authorization was deactivated as "deactivated", a state
+        // orders do not have; RFC 8555 section 7.1.6 makes such an order "invalid", so it reads as that.
+        string? status = json.GetString("status");
+        Status = status == "deactivated" ? AcmeOrderStatus.Invalid : AcmeStatusParser.Parse<AcmeOrderStatus>(status, "an order");
         Expires = json.GetTimestamp("expires");
         NotBefore = json.GetTimestamp("notBefore");
         NotAfter = json.GetTimestamp("notAfter");

@@ -1,0 +1,90 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using Acme.PowerShell.Infrastructure;
+using Acme.Protocol;
+using Acme.Protocol.Crypto;
+
+namespace Acme.PowerShell.Commands;
+
+/// <summary>
+/// Revokes a certificate (RFC 8555 section 7.6), signed by the account (by default the one that
+/// ordered it) or, with -UseCertificateKey or -CertificateKey, by the certificate's own key.
+/// </summary>
+[Cmdlet(VerbsSecurity.Revoke, "AcmeCertificate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = CertificateSet)]
+[OutputType(typeof(AcmeCertificate))]
+public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
+{
+    /// <summary>The RFC 5280 reason; without it the CA records "unspecified".</summary>
+    [Parameter]
+    public AcmeRevocationReason? Reason { get; set; }
+
+    /// <summary>The account that signs the request; by default the one that ordered the certificate.</summary>
+    [Parameter]
+    public AcmeAccount? Account { get; set; }
+
+    /// <summary>Signs with the certificate's own key (the Key an AcmeCertificate carries).</summary>
+    [Parameter]
+    public SwitchParameter UseCertificateKey { get; set; }
+
+    /// <summary>Signs with this key, the certificate's own (an AcmeKey, or an unencrypted PEM key file).</summary>
+    [Parameter]
+    [AcmeKeyTransformation]
+    public AcmeKey? CertificateKey { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        AcmeCertificate certificate;
+        AcmeServer server;
+        AcmeKey? signingKey;
+        AcmeAccount? account;
+        try
+        {
+            certificate = InputCertificate()!;
+            signingKey = CertificateKey ?? (UseCertificateKey ? certificate.Key ?? throw new AcmeArgumentException("AcmeCertificateKeyUnavailable",
+                "The certificate carries no private key in this session; give it with -CertificateKey.") : null);
+            account = signingKey is null ? Account ?? certificate.Order?.Account : Account;
+            if (signingKey is null && account is null)
+            {
+                throw new AcmeArgumentException("AcmeNoAccount",
+                    "Nothing can sign the revocation: give -Account, or -UseCertificateKey or -CertificateKey to sign with the certificate's key.");
+            }
+
+            server = ServerFor(account, certificate);
+        }
+        catch (Exception e) when (e is AcmeException || e is IOException)
+        {
+            WriteAcmeError(e, InputTarget);
+            return;
+        }
+
+        string what = $"{string.Join(", ", certificate.Names)} (serial {certificate.SerialNumber})";
+        if (!ShouldProcess(what, $"Revoke the certificate{(Reason is null ? string.Empty : $" ({Reason})")}" +
+                (signingKey is null ? string.Empty : ", signed by the certificate's key")))
+        {
+            return;
+        }
+
+        try
+        {
+            RunAsync(context =>
+            {
+                var client = new AcmeClient(server, context);
+                return signingKey is not null
+                    ? client.RevokeCertificateAsync(signingKey, certificate.Certificate, Reason, StopToken)
+                    : client.RevokeCertificateAsync(account!, certificate.Certificate, Reason, StopToken);
+            });
+            if (PassThru)
+            {
+                WriteObject(certificate);
+            }
+        }
+        catch (AcmeException e)
+        {
+            WriteAcmeError(e, certificate);
+        }
+    }
+}

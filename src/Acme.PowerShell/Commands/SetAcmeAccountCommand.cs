@@ -1,0 +1,58 @@
+using System.Linq;
+using System.Management.Automation;
+using Acme.PowerShell.Infrastructure;
+using Acme.Protocol;
+
+namespace Acme.PowerShell.Commands;
+
+/// <summary>Replaces an account's contacts (RFC 8555 section 7.3.2); the account object is updated in place.</summary>
+[Cmdlet(VerbsCommon.Set, "AcmeAccount", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
+[OutputType(typeof(AcmeAccount))]
+public sealed class SetAcmeAccountCommand : AcmeCmdlet
+{
+    private const string DefaultSet = "Default";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public AcmeAccount Account { get; set; } = null!;
+
+    /// <summary>The new contacts (e-mail addresses or mailto: URLs); an empty list removes them all.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [AllowEmptyCollection]
+    public string[] Contact { get; set; } = null!;
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        string[] contact;
+        try
+        {
+            contact = Contact.Select(NewAcmeAccountCommand.NormalizeContact).ToArray();
+        }
+        catch (AcmeArgumentException e)
+        {
+            ThrowAcmeError(e, string.Join(", ", Contact));
+            return;
+        }
+
+        if (!ShouldProcess(Account.Location.AbsoluteUri, contact.Length == 0 ? "Remove every contact" : $"Set the contacts to {string.Join(", ", contact)}"))
+        {
+            return;
+        }
+
+        try
+        {
+            RunAsync(context => new AcmeClient(Account.Server, context).UpdateAccountContactAsync(Account, contact, StopToken));
+            if (PassThru)
+            {
+                WriteObject(Account);
+            }
+        }
+        catch (AcmeException e)
+        {
+            WriteAcmeError(e, Account);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Management.Automation;
+using System.Net;
+using Acme.PowerShell.Infrastructure;
+using Acme.Protocol;
+using Acme.Protocol.Flow;
+
+namespace Acme.PowerShell.Commands;
+
+[Cmdlet(VerbsLifecycle.Start, "AcmeTlsAlpnChallenge", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
+[OutputType(typeof(AcmeOrder))]
+public sealed class StartAcmeTlsAlpnChallengeCommand : AcmeCmdlet
+{
+    private const string DefaultSet = "Default";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public AcmeOrder Order { get; set; } = null!;
+
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 443;
+
+    [Parameter]
+    public IPAddress? ListenAddress { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSec { get; set; } = 300;
+
+    protected override void ProcessRecord()
+    {
+        string names = string.Join(", ", Order.Names);
+        if (!ShouldProcess(names, $"Answer tls-alpn-01 challenges from a TLS listener on port {Port}"))
+        {
+            return;
+        }
+
+        try
+        {
+            AcmeOrder order = RunAsync(context =>
+                OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, new TlsAlpn01Solver(Port, ListenAddress, context),
+                    PolicyFor(TimeoutSec), context, StopToken));
+            WriteObject(order);
+        }
+        catch (AcmeException e)
+        {
+            WriteAcmeError(e, Order);
+        }
+    }
+}

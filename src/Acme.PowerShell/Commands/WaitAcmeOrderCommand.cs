@@ -1,0 +1,54 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using Acme.PowerShell.Infrastructure;
+using Acme.Protocol;
+using Acme.Protocol.Flow;
+
+namespace Acme.PowerShell.Commands;
+
+[Cmdlet(VerbsLifecycle.Wait, "AcmeOrder", DefaultParameterSetName = DefaultSet)]
+[OutputType(typeof(AcmeOrder))]
+public sealed class WaitAcmeOrderCommand : AcmeCmdlet
+{
+    private const string DefaultSet = "Default";
+
+    private readonly List<AcmeOrder> _orders = new();
+    private readonly HashSet<Uri> _seen = new();
+
+    /// <summary>By value, or by the Order property of what Submit-AcmeChallenge and Get-AcmeAuthorization write.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    public AcmeOrder Order { get; set; } = null!;
+
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSec { get; set; } = 300;
+
+    protected override void ProcessRecord()
+    {
+        // Several challenges of one order arrive one by one; the wait starts once every one of them
+        // has been submitted upstream, and each order is waited for and written once.
+        if (_seen.Add(Order.Location))
+        {
+            _orders.Add(Order);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        foreach (AcmeOrder order in _orders)
+        {
+            try
+            {
+                AcmeOrder done = RunAsync(context => OrderFlow.WaitForOrderAsync(new AcmeClient(order.Account.Server, context), order,
+                    s => s is AcmeOrderStatus.Ready or AcmeOrderStatus.Valid, PolicyFor(TimeoutSec), context, StopToken));
+                WriteObject(done);
+            }
+            catch (AcmeException e)
+            {
+                WriteAcmeError(e, order);
+            }
+        }
+    }
+}

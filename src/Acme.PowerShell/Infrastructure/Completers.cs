@@ -1,0 +1,46 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Acme.Protocol;
+
+namespace Acme.PowerShell.Infrastructure;
+
+/// <summary>
+/// Tab completion for parameter values, one class per kind of value. A parameter opts in with
+/// <c>[ArgumentCompleter(typeof(ServerCompleter))]</c>; tests/Pester/Experience.Tests.ps1 checks every
+/// exported parameter with a known name (-Server, -KeyAlgorithm) completes, so a new cmdlet's parameter
+/// cannot forget it.
+///
+/// Enum parameters such as -KeyAlgorithm need no completer: PowerShell completes enum names itself.
+/// Values that arrive with later cmdlets get a class here: -Profile (the profile names of the server's
+/// directory), -Reason (RFC 5280 revocation reasons) and account and certificate names from the state folder.
+/// </summary>
+public static class Completion
+{
+    /// <summary>The candidates that start with what was typed (case-insensitive), quoted when they need it.</summary>
+    public static IEnumerable<CompletionResult> Filter(IEnumerable<KeyValuePair<string, string>> candidates, string? wordToComplete)
+    {
+        string typed = (wordToComplete ?? string.Empty).Trim('\'', '"');
+        foreach (KeyValuePair<string, string> candidate in candidates.OrderBy(c => c.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            if (candidate.Key.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
+            {
+                string text = candidate.Key.IndexOfAny(new[] { ' ', '\'', '"', '$', '`', ',', ';', '(', ')', '{', '}', '@', '#' }) >= 0
+                    ? "'" + candidate.Key.Replace("'", "''") + "'"
+                    : candidate.Key;
+                yield return new CompletionResult(text, candidate.Key, CompletionResultType.ParameterValue, candidate.Value);
+            }
+        }
+    }
+}
+
+/// <summary>-Server: the shortcut names of well-known CAs, each with its directory URL as the tooltip.</summary>
+public sealed class ServerCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completion.Filter(AcmeServer.Shortcuts.Select(s => new KeyValuePair<string, string>(s.Key, s.Value.AbsoluteUri)), wordToComplete);
+}

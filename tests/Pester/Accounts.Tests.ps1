@@ -1,0 +1,239 @@
+#Requires -Version 7.2
+# The account lifecycle against a real Pebble (default 5% bad-nonce rejection): directory, key
+# export and lookup, contacts, key rollover, deactivation.
+BeforeAll {
+    Import-Module $env:ACME_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
+    $script:pebble = Start-TestPebble
+    $script:ca = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath }
+
+    function Get-Failure([scriptblock] $Run) {
+        $all = @(try { & $Run 2>&1 } catch { $_ })
+        $errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] }) | Should -BeNullOrEmpty
+        $errors | Should -HaveCount 1
+        $errors[0]
+    }
+}
+
+AfterAll {
+    if ($script:pebble) { Stop-TestPebble $script:pebble }
+}
+
+Describe 'Get-AcmeDirectory' {
+    It 'shows the directory with its meta' {
+        $d = Get-AcmeDirectory @ca
+        $d | Should -BeOfType ([Acme.Protocol.AcmeDirectory])
+        $d.Url.AbsoluteUri | Should -Be $pebble.Directory
+        $d.TermsOfService.AbsoluteUri | Should -BeLike 'data:text/plain,*'
+        $d.ExternalAccountRequired | Should -BeFalse
+        $d.KeyChange | Should -Not -BeNullOrEmpty
+        $d.RevokeCert | Should -Not -BeNullOrEmpty
+        $d.RenewalInfo | Should -BeNullOrEmpty -Because 'Pebble 2.4 predates ARI'
+        $d.Profiles.Count | Should -Be 0 -Because 'Pebble 2.4 predates profiles'
+        ($d | Format-Table | Out-String) | Should -Match 'ExternalAccountRequired'
+    }
+
+    It 'takes the server by position and refuses an http URL' {
+        (Get-AcmeDirectory $pebble.Directory -TrustedRootCertificate $pebble.ApiRootPath).NewOrder | Should -Not -BeNullOrEmpty
+        $e = Get-Failure { Get-AcmeDirectory -Server 'http://ca.example/dir' }
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeInvalidServer,*'
+    }
+}
+
+Describe 'Account keys move between machines' {
+    BeforeAll {
+        $script:account = New-TestAccount $pebble -Contact 'keys@acme.test'
+    }
+
+    It 'exports the key owner-only and Get-AcmeAccount finds the same account with it' {
+        $path = Join-Path $TestDrive 'account.pem'
+        $file = $account | Export-AcmeAccountKey -Path $path
+        $file | Should -BeOfType ([System.IO.FileInfo])
+        (Get-Content -Raw $path) | Should -Match '^-----BEGIN PRIVATE KEY-----'
+        if (-not $IsWindows) { [int][System.IO.File]::GetUnixFileMode($path) | Should -Be 0x180 }
+
+        $found = Get-AcmeAccount @ca -KeyPath $path
+        $found.Location | Should -Be $account.Location
+        $found.KeyThumbprint | Should -Be $account.KeyThumbprint
+        $found.Contact | Should -Be @('mailto:keys@acme.test')
+    }
+
+    It 'exports an encrypted key that only its passphrase opens' {
+        $path = Join-Path $TestDrive 'account-encrypted.pem'
+        $password = ConvertTo-SecureString 'account-key-passphrase' -AsPlainText -Force
+        $account | Export-AcmeAccountKey -Path $path -Password $password | Out-Null
+        (Get-Content -Raw $path) | Should -Match '^-----BEGIN ENCRYPTED PRIVATE KEY-----'
+
+        (Get-Failure { Get-AcmeAccount @ca -KeyPath $path }).FullyQualifiedErrorId | Should -BeLike 'AcmeKeyPasswordRequired,*'
+        $wrong = Get-Failure { Get-AcmeAccount @ca -KeyPath $path -KeyPassword (ConvertTo-SecureString 'nope' -AsPlainText -Force) }
+        $wrong.FullyQualifiedErrorId | Should -BeLike 'AcmeKeyPasswordIncorrect,*'
+        $wrong.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        (Get-AcmeAccount @ca -KeyPath $path -KeyPassword $password).Location | Should -Be $account.Location
+    }
+
+    It 'does not overwrite a key file without -Force' {
+        $path = Join-Path $TestDrive 'taken.pem'
+        Set-Content -LiteralPath $path -Value 'someone else''s key'
+        $e = Get-Failure { $account | Export-AcmeAccountKey -Path $path }
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeFileExists,*'
+        $e.CategoryInfo.Category | Should -Be 'ResourceExists'
+        (Get-Content -Raw $path) | Should -BeLike 'someone else*'
+        $account | Export-AcmeAccountKey -Path $path -Force | Out-Null
+        (Get-Content -Raw $path) | Should -Match 'BEGIN PRIVATE KEY'
+    }
+
+    It 'writes no key material to any stream' {
+        $path = Join-Path $TestDrive 'quiet.pem'
+        $streams = $account | Export-AcmeAccountKey -Path $path -Verbose -Debug *>&1 | Out-String
+        $body = (Get-Content $path | Where-Object { $_ -notmatch '^-----' }) -join ''
+        $streams | Should -Not -Match 'PRIVATE KEY'
+        $streams.Replace("`n", '').Contains($body.Substring(0, 40)) | Should -BeFalse
+    }
+
+    It 'says when no account exists for a key' {
+        $path = Join-Path $TestDrive 'stranger.pem'
+        Set-Content -LiteralPath $path -Value ([Acme.Protocol.Crypto.AcmeKey]::Generate('EC256').ExportPkcs8Pem())
+        $e = Get-Failure { Get-AcmeAccount @ca -KeyPath $path }
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeAccountDoesNotExist,*'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.ErrorDetails.RecommendedAction | Should -BeLike '*New-AcmeAccount*'
+    }
+
+    It 'names a missing key file' {
+        $e = Get-Failure { Get-AcmeAccount @ca -KeyPath (Join-Path $TestDrive 'missing.pem') }
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeKeyFileNotFound,*'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'New-AcmeAccount -KeyPath creates an account with a given key, and returns the existing one the second time' {
+        $path = Join-Path $TestDrive 'given.pem'
+        $key = [Acme.Protocol.Crypto.AcmeKey]::Generate('EC384')
+        Set-Content -LiteralPath $path -Value $key.ExportPkcs8Pem()
+        $first = New-AcmeAccount @ca -KeyPath $path -AcceptTermsOfService -Contact 'given@acme.test'
+        $first.KeyThumbprint | Should -Be $key.Thumbprint
+        $first.Key.Name | Should -Be 'EC384'
+        $again = New-AcmeAccount @ca -KeyPath $path -AcceptTermsOfService
+        $again.Location | Should -Be $first.Location
+    }
+}
+
+Describe 'Set-AcmeAccount' {
+    BeforeAll {
+        $script:account = New-TestAccount $pebble -Contact 'before@acme.test'
+        $script:keyPath = Join-Path $TestDrive 'contacts.pem'
+        $account | Export-AcmeAccountKey -Path $keyPath | Out-Null
+    }
+
+    It 'replaces the contacts, and the CA reads them back' {
+        $result = $account | Set-AcmeAccount -Contact 'after@acme.test', 'mailto:ops@acme.test' -PassThru
+        $result | Should -Be $account
+        $account.Contact | Should -Be @('mailto:after@acme.test', 'mailto:ops@acme.test')
+        (Get-AcmeAccount @ca -KeyPath $keyPath).Contact | Should -Be @('mailto:after@acme.test', 'mailto:ops@acme.test')
+    }
+
+    It 'removes every contact with an empty list' {
+        $account | Set-AcmeAccount -Contact @() | Should -BeNullOrEmpty
+        (Get-AcmeAccount @ca -KeyPath $keyPath).Contact | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a malformed contact before any request' {
+        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        { $account | Set-AcmeAccount -Contact 'not an address' -ErrorAction Stop } | Should -Throw -ErrorId 'AcmeInvalidContact,*'
+        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+    }
+}
+
+Describe 'Update-AcmeAccountKey' {
+    BeforeAll {
+        $script:old = New-TestAccount $pebble -Contact 'rollover@acme.test'
+        $script:oldPath = Join-Path $TestDrive 'old.pem'
+        $old | Export-AcmeAccountKey -Path $oldPath | Out-Null
+        $script:newPath = Join-Path $TestDrive 'new.pem'
+        $script:new = $old | Update-AcmeAccountKey -NewKeyAlgorithm EC384 -NewKeyExportPath $newPath -Confirm:$false
+    }
+
+    It 'returns the same account with a new key, saved to -NewKeyExportPath' {
+        $new.Location | Should -Be $old.Location
+        $new.KeyThumbprint | Should -Not -Be $old.KeyThumbprint
+        $new.Key.Name | Should -Be 'EC384'
+        if (-not $IsWindows) { [int][System.IO.File]::GetUnixFileMode($newPath) | Should -Be 0x180 }
+        (Get-AcmeAccount @ca -KeyPath $newPath).Location | Should -Be $old.Location
+    }
+
+    It 'orders with the new key and is refused with the old one' {
+        ($new | New-AcmeOrder -DnsName rolled.test).Status | Should -Be 'Pending'
+        $e = Get-Failure { $old | New-AcmeOrder -DnsName stale.test }
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeMalformed,*' -Because 'Pebble cannot verify the old key''s signature for this account'
+        (Get-Failure { Get-AcmeAccount @ca -KeyPath $oldPath }).FullyQualifiedErrorId | Should -BeLike 'AcmeAccountDoesNotExist,*'
+    }
+
+    It 'rolls over to an existing key file with -NewKeyPath' {
+        $path = Join-Path $TestDrive 'third.pem'
+        Set-Content -LiteralPath $path -Value ([Acme.Protocol.Crypto.AcmeKey]::Generate('RSA2048').ExportPkcs8Pem())
+        $third = $new | Update-AcmeAccountKey -NewKeyPath $path -Confirm:$false
+        $third.Key.Name | Should -Be 'RSA2048'
+        ($third | New-AcmeOrder -DnsName third.test).Status | Should -Be 'Pending'
+    }
+
+    It 'warns that a generated key not saved anywhere lives only in the session' {
+        $account = New-TestAccount $pebble
+        $warnings = $null
+        $rolled = $account | Update-AcmeAccountKey -Confirm:$false -WarningVariable warnings -WarningAction SilentlyContinue
+        $rolled.KeyThumbprint | Should -Not -Be $account.KeyThumbprint
+        $warnings | Should -HaveCount 1
+        "$($warnings[0])" | Should -BeLike '*Export-AcmeAccountKey*'
+    }
+
+    It 'refuses a rollover to a key that already belongs to an account' {
+        $other = New-TestAccount $pebble
+        $otherPath = Join-Path $TestDrive 'other.pem'
+        $other | Export-AcmeAccountKey -Path $otherPath | Out-Null
+        $account = New-TestAccount $pebble
+        $e = Get-Failure { $account | Update-AcmeAccountKey -NewKeyPath $otherPath -Confirm:$false }
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeAccountKeyInUse,*'
+        ($account | New-AcmeOrder -DnsName still-mine.test).Status | Should -Be 'Pending'
+    }
+}
+
+Describe 'Disable-AcmeAccount' {
+    It 'deactivates the account, and the CA refuses it afterwards' {
+        $account = New-TestAccount $pebble
+        $path = Join-Path $TestDrive 'deactivated.pem'
+        $account | Export-AcmeAccountKey -Path $path | Out-Null
+        ($account | Disable-AcmeAccount -Confirm:$false -PassThru).Status | Should -Be 'Deactivated'
+
+        $e = Get-Failure { $account | New-AcmeOrder -DnsName after-deactivation.test }
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeUnauthorized,*'
+        $e.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $e.ErrorDetails.Message | Should -BeLike '*deactivated*'
+        (Get-Failure { Get-AcmeAccount @ca -KeyPath $path }).ErrorDetails.Message | Should -BeLike '*deactivated*'
+    }
+}
+
+Describe 'Account cmdlets with -WhatIf' {
+    BeforeAll {
+        $script:account = New-TestAccount $pebble
+        $script:keyFile = Join-Path $TestDrive 'whatif-key.pem'
+        Set-Content -LiteralPath $keyFile -Value ([Acme.Protocol.Crypto.AcmeKey]::Generate('EC256').ExportPkcs8Pem())
+    }
+
+    It '<Name> -WhatIf sends no request and changes nothing' -ForEach @(
+        @{ Name = 'Set-AcmeAccount'; Run = { $account | Set-AcmeAccount -Contact 'whatif@acme.test' -WhatIf } }
+        @{ Name = 'Update-AcmeAccountKey'; Run = { $account | Update-AcmeAccountKey -WhatIf } }
+        @{ Name = 'Disable-AcmeAccount'; Run = { $account | Disable-AcmeAccount -WhatIf } }
+        @{ Name = 'New-AcmeAccount -KeyPath'; Run = { New-AcmeAccount @ca -KeyPath $keyFile -AcceptTermsOfService -WhatIf } }
+    ) {
+        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        & $Run | Should -BeNullOrEmpty
+        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        $account.Status | Should -Be 'Valid'
+        $account.Contact | Should -BeNullOrEmpty
+    }
+
+    It 'Export-AcmeAccountKey -WhatIf writes no file' {
+        $path = Join-Path $TestDrive 'whatif-export.pem'
+        $account | Export-AcmeAccountKey -Path $path -WhatIf | Should -BeNullOrEmpty
+        Test-Path $path | Should -BeFalse
+    }
+}

@@ -1,0 +1,113 @@
+#Requires -Version 7.2
+# External account binding (RFC 8555 section 7.3.4) against a Pebble that requires it.
+BeforeDiscovery {
+    $script:external = [bool]$env:ACME_TEST_DIRECTORY
+}
+
+Describe 'A CA that requires external account binding' -Skip:$external {
+    BeforeAll {
+        Import-Module $env:ACME_TEST_MODULE -Force
+        Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
+        $bytes = [byte[]]::new(32)
+        [System.Security.Cryptography.RandomNumberGenerator]::Fill($bytes)
+        $script:hmac = [Convert]::ToBase64String($bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_')
+        $script:pebble = Start-TestPebble -ExternalAccountBindingRequired -ExternalAccountMacKeys @{ 'kid-1' = $hmac }
+        $script:ca = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath; AcceptTermsOfService = $true }
+        $script:binding = [pscredential]::new('kid-1', (ConvertTo-SecureString $hmac -AsPlainText -Force))
+    }
+
+    AfterAll {
+        if ($script:pebble) { Stop-TestPebble $script:pebble }
+    }
+
+    It 'says so in its directory' {
+        (Get-AcmeDirectory -Server $pebble.Directory -TrustedRootCertificate $pebble.ApiRootPath).ExternalAccountRequired | Should -BeTrue
+    }
+
+    It 'refuses an account without a binding before sending newAccount, and says how to give one' {
+        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $e = { New-AcmeAccount @ca -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeExternalAccountRequired,*'
+        $e.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $e.ErrorDetails.RecommendedAction | Should -BeLike '*-ExternalAccountBinding*'
+        $e.ErrorDetails.RecommendedAction | Should -BeLike '*-ExternalAccountKeyPath*'
+        # At most the directory GET (it may be cached); newAccount would also need a nonce and a POST.
+        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount - $before | Should -BeLessOrEqual 1
+    }
+
+    It 'maps Pebble''s own externalAccountRequired problem to the same ErrorId and advice' {
+        # Sent through the core directly, as a client that skipped the check would.
+        $root = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $pebble.ApiRootPath))
+        $server = [Acme.Protocol.AcmeServer]::new([uri]$pebble.Directory, $root, $false)
+        $client = [Acme.Protocol.AcmeClient]::new($server, $null)
+        $key = [Acme.Protocol.Crypto.AcmeKey]::Generate('EC256')
+        $failure = $null
+        try {
+            $null = $client.NewAccountAsync($key, [string[]]@(), $true, $null, $false, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+        } catch {
+            $failure = $_.Exception.InnerException
+        }
+        $failure | Should -BeOfType ([Acme.Protocol.AcmeProblemException])
+        $failure.Problem.Type | Should -Be 'urn:ietf:params:acme:error:externalAccountRequired'
+        $record = [Acme.PowerShell.Infrastructure.AcmeErrorRecords]::Create($failure, $null)
+        $record.FullyQualifiedErrorId | Should -Be 'AcmeExternalAccountRequired'
+        $record.CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $record.ErrorDetails.Message | Should -BeLike '*externalAccountBinding*'
+        $record.ErrorDetails.RecommendedAction | Should -BeLike '*-ExternalAccountBinding*'
+    }
+
+    It 'creates the account with -ExternalAccountBinding (HS256 by default)' {
+        $account = New-AcmeAccount @ca -ExternalAccountBinding $binding -Contact 'eab@acme.test'
+        $account.Status | Should -Be 'Valid'
+        ($account | New-AcmeOrder -DnsName eab.test).Status | Should -Be 'Pending'
+    }
+
+    It 'creates the account with -ExternalAccountKeyId and a key file, with <_>' -ForEach 'HS384', 'HS512' {
+        $file = Join-Path $TestDrive "hmac-$_.txt"
+        Set-Content -LiteralPath $file -Value $hmac
+        $account = New-AcmeAccount @ca -ExternalAccountKeyId 'kid-1' -ExternalAccountKeyPath $file -ExternalAccountAlgorithm $_
+        $account.Status | Should -Be 'Valid'
+    }
+
+    It 'reports a wrong HMAC key with Pebble''s detail and never shows the key' {
+        $bytes = [byte[]]::new(32)
+        [System.Security.Cryptography.RandomNumberGenerator]::Fill($bytes)
+        $wrong = [Convert]::ToBase64String($bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_')
+        $credential = [pscredential]::new('kid-1', (ConvertTo-SecureString $wrong -AsPlainText -Force))
+        $e = { New-AcmeAccount @ca -ExternalAccountBinding $credential -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeUnauthorized,*'
+        $e.ErrorDetails.Message | Should -BeLike '*external account binding*'
+        ($e | Out-String) + $e.Exception.ToString() | Should -Not -Match ([regex]::Escape($wrong))
+    }
+
+    It 'reports an unknown key id' {
+        $credential = [pscredential]::new('kid-404', (ConvertTo-SecureString $hmac -AsPlainText -Force))
+        $e = { New-AcmeAccount @ca -ExternalAccountBinding $credential -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeUnauthorized,*'
+        $e.ErrorDetails.Message | Should -BeLike '*kid*'
+    }
+
+    It 'writes the HMAC key to no stream, even with -Verbose and -Debug' {
+        $streams = New-AcmeAccount @ca -ExternalAccountBinding $binding -Verbose -Debug *>&1 | Out-String
+        $streams | Should -Match 'sign-me-up' -Because 'the trace must have run for this test to mean anything'
+        $streams | Should -Not -Match ([regex]::Escape($hmac))
+    }
+
+    It 'refuses <Name> before any request' -ForEach @(
+        @{ Name = 'both binding forms'; Arguments = @{ ExternalAccountBinding = $null; ExternalAccountKeyId = 'kid-1'; ExternalAccountKeyPath = 'x' }; Id = 'AcmeInvalidBinding' }
+        @{ Name = 'a key id without a key file'; Arguments = @{ ExternalAccountKeyId = 'kid-1' }; Id = 'AcmeInvalidBinding' }
+        @{ Name = 'a key that is not base64url'; Arguments = @{ ExternalAccountBinding = 'not base64!' }; Id = 'AcmeInvalidBinding' }
+        @{ Name = 'a missing key file'; Arguments = @{ ExternalAccountKeyId = 'kid-1'; ExternalAccountKeyPath = 'no-such-file.txt' }; Id = 'AcmeKeyFileNotFound' }
+    ) {
+        $arguments = $Arguments.Clone()
+        if ($arguments.ContainsKey('ExternalAccountBinding')) {
+            $secret = if ($arguments.ExternalAccountBinding) { $arguments.ExternalAccountBinding } else { $hmac }
+            $arguments.ExternalAccountBinding = [pscredential]::new('kid-1', (ConvertTo-SecureString $secret -AsPlainText -Force))
+        }
+        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $e = { New-AcmeAccount @ca @arguments -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        $e.Exception.Message | Should -Not -Match ([regex]::Escape($hmac))
+    }
+}
