@@ -32,6 +32,11 @@
         'Revoke-AcmeCertificate'
         'Set-AcmeAccount'
         'Update-AcmeAccountKey'
+        'Get-AcmeCertificate'
+        'New-AcmeCertificate'
+        'Remove-AcmeCertificate'
+        'Remove-AcmeOrder'
+        'Test-AcmeRenewal'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -48,12 +48,15 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
         string? webRoot = ParameterSetName == WebRootSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(WebRoot) : null;
         try
         {
-            AcmeOrder order = RunAsync(context =>
+            AcmeOrder order = RunAsync(async context =>
             {
                 IChallengeSolver solver = webRoot is not null
                     ? Http01Solver.WithWebRoot(webRoot, context)
                     : Http01Solver.WithListener(Port, ListenAddress, !SkipSelfCheck, context);
-                return OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken);
+                AcmeOrder solved = await OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
+                    .ConfigureAwait(false);
+                await StateFlow.SaveOrderAsync(solved, context, StopToken).ConfigureAwait(false);
+                return solved;
             });
             WriteObject(order);
         }

@@ -43,7 +43,7 @@ public static class AcmeErrorRecords
             case AcmeArgumentException a:
                 return (a.ErrorId, ArgumentCategory(a.ErrorId), null, ArgumentAction(a.ErrorId));
             case AcmeLocalException l:
-                return (l.ErrorId, LocalCategory(l.ErrorId), null, null);
+                return (l.ErrorId, LocalCategory(l.ErrorId), null, LocalAction(l.ErrorId));
             case AcmeAuthorizationFailedException f:
                 return ("AcmeAuthorizationFailed", ProblemCategory(f.Problem), f.Message,
                     $"Check that {f.Authorization.Identifier.Value} reaches this machine's answer for the challenge, then order again.");
@@ -153,6 +153,9 @@ public static class AcmeErrorRecords
         "AcmeCsrMismatch" => "Make the CSR name exactly the order's identifiers, or order exactly the CSR's names.",
         "AcmeServerRequired" => "Pass -Account (the account that ordered the certificate) or -Server.",
         "AcmeFileExists" => "Choose another path, or pass -Force to replace the file.",
+        "AcmeKeyPasswordRequired" => "Give the passphrase with -KeyPassphrase (the state folder's keys) or -KeyPassword (a key file), or set ACME_KEY_PASSPHRASE.",
+        "AcmeAccountNotFound" => "List the saved accounts with Get-AcmeAccount, or create this one with New-AcmeAccount -Name.",
+        "AcmeAccountExists" => "Use the saved account (Get-AcmeAccount -Name), or give another -Name.",
         _ => null,
     };
 
@@ -164,7 +167,9 @@ public static class AcmeErrorRecords
         "AcmeWebRootNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeKeyPasswordIncorrect" => ErrorCategory.AuthenticationError,
         "AcmeExternalAccountRequired" => ErrorCategory.AuthenticationError,
-        "AcmeAccountKeyInUse" or "AcmeFileExists" => ErrorCategory.ResourceExists,
+        "AcmeAccountKeyInUse" or "AcmeFileExists" or "AcmeAccountExists" => ErrorCategory.ResourceExists,
+        "AcmeNotSaved" => ErrorCategory.InvalidOperation,
+        "AcmeAccountNotFound" or "AcmeCertificateNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeOrderNotFound" or "AcmeRenewalInfoNotFound" or "AcmeKeyFileNotFound" or "AcmeCertificateFileNotFound" or "AcmeCsrFileNotFound"
             => ErrorCategory.ObjectNotFound,
         "AcmeKeyChangeUnsupported" or "AcmeRevocationUnsupported" or "AcmeRenewalInfoUnsupported" => ErrorCategory.NotImplemented,
@@ -182,6 +187,19 @@ public static class AcmeErrorRecords
         "AcmeDnsZoneNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeDnsRecordAddFailed" or "AcmeDnsRecordRemoveFailed" => ErrorCategory.WriteError,
         "AcmeManualNotInteractive" => ErrorCategory.InvalidOperation,
+        "AcmeStateLocked" => ErrorCategory.ResourceBusy,
+        "AcmeStateCorrupt" => ErrorCategory.InvalidData,
+        "AcmeStateConflict" => ErrorCategory.ResourceExists,
+        "AcmeStateWriteFailed" or "AcmeCertificateStoreFailed" => ErrorCategory.WriteError,
+        "AcmeCertificateStoreUnavailable" => ErrorCategory.NotImplemented,
         _ => ErrorCategory.NotSpecified,
+    };
+
+    private static string? LocalAction(string id) => id switch
+    {
+        "AcmeStateLocked" => "Another process is changing this item of the state folder: run again once it is done, or wait longer with ACME_STATE_LOCK_TIMEOUT (seconds).",
+        "AcmeStateCorrupt" => "Restore the file from a backup, or remove the item (Remove-AcmeOrder, Remove-AcmeCertificate) and order again.",
+        "AcmeStateWriteFailed" => "Check that the state folder (-StatePath, ACME_STATE_PATH) is writable and has space.",
+        _ => null,
     };
 }

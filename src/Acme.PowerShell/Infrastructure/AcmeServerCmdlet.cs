@@ -50,7 +50,7 @@ public abstract class AcmeServerCmdlet : AcmeCmdlet
     /// </summary>
     protected AcmeServer ServerFor(AcmeAccount? account, AcmeCertificate? certificate)
     {
-        AcmeServer? known = account?.Server ?? certificate?.Order?.Account.Server;
+        AcmeServer? known = account?.Server ?? certificate?.Order?.Account.Server ?? certificate?.SavedServer;
         if (known is not null)
         {
             return known;
