@@ -9,6 +9,12 @@
 #>
 Set-StrictMode -Version Latest
 
+# A test file run on its own (not through Invoke-PesterTests.ps1, which sets a fresh folder) must not
+# write to the real per-user state folder either.
+if ($env:ACME_TEST_MODULE -and -not $env:ACME_STATE_PATH) {
+    $env:ACME_STATE_PATH = Join-Path ([System.IO.Path]::GetTempPath()) ("acme-test-state-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+}
+
 function Get-FreeTcpPort {
     [OutputType([int])]
     param()
