@@ -77,3 +77,47 @@ public class RenewalRuleTests
         Assert.Equal(start, RenewalRule.PickInWindow(start, start));
     }
 }
+
+public class RenewalStateTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static AcmeRenewalInfo Answer(string id, DateTimeOffset start, DateTimeOffset end, TimeSpan? retryAfter, DateTimeOffset now)
+    {
+        var json = new Json.JsonObject
+        {
+            ["suggestedWindow"] = new Json.JsonObject { ["start"] = start.ToString("o"), ["end"] = end.ToString("o") },
+        };
+        return AcmeRenewalInfo.FromJson(id, new Uri("https://ca.test/ari/" + id), json, retryAfter, now);
+    }
+
+    [Fact]
+    public void TheMomentChosenInAWindowIsKeptWhileTheCaSuggestsTheSameWindow()
+    {
+        RenewalState first = RenewalState.FromAnswer(Answer("a.b", Start, Start.AddDays(2), null, Start), null);
+        Assert.InRange(first.Window.Selected, Start, Start.AddDays(2));
+        for (int i = 0; i < 20; i++)
+        {
+            // Each fresh answer draws its own moment; the state keeps the first one.
+            RenewalState again = RenewalState.FromAnswer(Answer("a.b", Start, Start.AddDays(2), null, Start.AddHours(i)), first);
+            Assert.Equal(first.Window.Selected, again.Window.Selected);
+        }
+
+        RenewalState moved = RenewalState.FromAnswer(Answer("a.b", Start.AddDays(-1), Start, null, Start), first);
+        Assert.InRange(moved.Window.Selected, Start.AddDays(-1), Start);
+        RenewalState otherCertificate = RenewalState.FromAnswer(Answer("c.d", Start, Start.AddDays(2), null, Start), first);
+        Assert.Equal("c.d", otherCertificate.CertificateId);
+    }
+
+    [Theory]
+    [InlineData(3600, 3600)]
+    [InlineData(10, 60)]         // under a minute counts as a minute
+    [InlineData(200000, 86400)]  // over a day counts as a day
+    public void RetryAfterIsKeptAsTheNextCheck(int retryAfterSeconds, int keptSeconds)
+    {
+        RenewalState state = RenewalState.FromAnswer(Answer("a.b", Start, Start.AddDays(2), TimeSpan.FromSeconds(retryAfterSeconds), Start), null);
+        Assert.Equal(Start.AddSeconds(keptSeconds), state.NextCheck);
+        Assert.False(state.NeedsCheck(Start.AddSeconds(keptSeconds - 1)));
+        Assert.True(state.NeedsCheck(Start.AddSeconds(keptSeconds)));
+    }
+}

@@ -306,14 +306,15 @@ public sealed partial class AcmeStateStore
     {
         string file = VersionFile(certificate);
         JsonObject json = ReadJson(file) ?? throw Corrupt(file, "the file is missing");
+        // Round-trip timestamps, not the whole seconds JsonCodec writes: every run must read back exactly the moment chosen.
         var renewal = new JsonObject
         {
             ["certificateId"] = state.CertificateId,
-            ["windowStart"] = state.Window.Start,
-            ["windowEnd"] = state.Window.End,
-            ["selected"] = state.Window.Selected,
-            ["checkedAt"] = state.CheckedAt,
-            ["nextCheck"] = state.NextCheck,
+            ["windowStart"] = Exact(state.Window.Start),
+            ["windowEnd"] = Exact(state.Window.End),
+            ["selected"] = Exact(state.Window.Selected),
+            ["checkedAt"] = Exact(state.CheckedAt),
+            ["nextCheck"] = Exact(state.NextCheck),
         };
         if (state.ExplanationUrl is not null)
         {
@@ -433,6 +434,8 @@ public sealed partial class AcmeStateStore
         Put(json, "replaces", order.Replaces);
         return json;
     }
+
+    private static string Exact(DateTimeOffset value) => value.UtcDateTime.ToString("o", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Put(JsonObject json, string key, object? value)
     {
