@@ -162,7 +162,9 @@ function Start-TestPebble {
         [hashtable] $ExternalAccountMacKeys,
         [switch] $ExternalAccountBindingRequired,
         [string[]] $DomainBlocklist = @('blocked.test'),
-        [switch] $NoValidationSleep = $true
+        [switch] $NoValidationSleep = $true,
+        # Seconds the certificates are valid (Pebble's default is five years); short ones fall due during a test.
+        [int] $CertificateValidityPeriod = 0
     )
 
     if ($env:ACME_TEST_DIRECTORY) {
@@ -209,6 +211,7 @@ function Start-TestPebble {
         }
     }
     if ($ExternalAccountMacKeys) { $config.pebble.externalAccountMACKeys = $ExternalAccountMacKeys }
+    if ($CertificateValidityPeriod -gt 0) { $config.pebble.certificateValidityPeriod = $CertificateValidityPeriod }
     $configPath = Join-Path $work 'pebble-config.json'
     $config | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $configPath
 
