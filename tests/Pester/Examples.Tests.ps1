@@ -35,6 +35,8 @@ BeforeAll {
         'New-AcmeAccount:TrustedRootCertificate' = $pebble.ApiRootPath
         'Start-AcmeDnsChallenge:DnsServer'       = "127.0.0.1:$($pebble.DnsPort)"
         'Start-AcmeTlsAlpnChallenge:Port'        = $pebble.TlsPort
+        'New-AcmeCertificate:TrustedRootCertificate' = $pebble.ApiRootPath
+        'New-AcmeCertificate:DnsServer'          = "127.0.0.1:$($pebble.DnsPort)"
     }
 
     # What each script must produce. A script with snippets but no entry here fails its test.
@@ -152,6 +154,54 @@ BeforeAll {
                 @($State.Served | Sort-Object -Unique).Count | Should -Be 4 -Because 'the CA fetched each answer from the share'
             }
         }
+        State      = @{ Check = {
+                param($Output, $Folder)
+                $accounts = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeAccount] })
+                $accounts.Count | Should -Be 2 -Because 'New-AcmeAccount wrote one, and Get-AcmeAccount listed the only one saved'
+                $accounts | ForEach-Object { $_.Name | Should -Be 'web' }
+                $orders = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
+                $orders[0].Name | Should -Be 'example.com'
+                $orders[0].Status | Should -Be 'Pending'
+                $orders[-1].Status | Should -Be 'Valid' -Because 'Get-AcmeOrder lists the order as saved after completion'
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificates.Count | Should -Be 2
+                $certificates[1].Thumbprint | Should -Be $certificates[0].Thumbprint -Because 'Get-AcmeCertificate read back the one just issued'
+                Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
+            }
+        }
+        Renewal    = @{ Check = {
+                param($Output, $Folder)
+                $checks = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeRenewalCheck] })
+                $checks.Count | Should -Be 1
+                $checks[0].Due | Should -BeFalse -Because 'a Pebble certificate is valid for years'
+                Test-Path (Join-Path $Folder 'cert') | Should -BeFalse -Because 'nothing was due, so nothing was renewed or exported'
+                $renewed = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $renewed.Count | Should -Be 1
+                $renewed[0].Thumbprint | Should -Not -Be $checks[0].Certificate.Thumbprint
+                @($renewed[0].Names | Sort-Object) | Should -Be @('example.com', 'www.example.com')
+                $renewed[0].Name | Should -Be 'example.com'
+            }
+        }
+        NewCertificate = @{ Check = {
+                param($Output, $Folder)
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificates.Count | Should -Be 3
+                $certificates[1].Thumbprint | Should -Be $certificates[0].Thumbprint -Because 'the second run returns the saved certificate'
+                Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
+                $certificates[2].Name | Should -Be '_.example.com'
+                $certificates[2].Names | Should -Be @('*.example.com')
+            }
+        }
+        Runbook    = @{
+            Parameters = @{ Runbook = (Resolve-Path (Join-Path $PSScriptRoot '../../examples/Update-AcmeCertificates.ps1')).Path }
+            Check      = {
+                param($Output, $Folder)
+                @($Output | ForEach-Object { "$($_.Name):$($_.Action)" }) | Should -Be @('example.com:Issued', 'api.example.com:Issued')
+                Assert-PemFolder (Join-Path $Folder 'certs/example.com') 'example.com', 'www.example.com'
+                Assert-PemFolder (Join-Path $Folder 'certs/api.example.com') 'api.example.com'
+                @(Get-AcmeCertificate -StatePath (Join-Path $Folder 'acme-state')).Count | Should -Be 2
+            }
+        }
         WebRoot    = @{
             Setup    = {
                 param($Folder, $Parameters)
@@ -191,6 +241,9 @@ Describe 'Example script <Name>' -ForEach $scripts {
         if ($expectation.Parameters) { $parameters += $expectation.Parameters }
         $state = if ($expectation.Setup) { & $expectation.Setup $folder $parameters }
         $savedServer = $env:ACME_SERVER
+        # Each script gets a state folder of its own, as a reader's first run would.
+        $savedState = $env:ACME_STATE_PATH
+        $env:ACME_STATE_PATH = Join-Path $folder '.acme-state'
         foreach ($d in $environmentDefaults.GetEnumerator()) { $global:PSDefaultParameterValues[$d.Key] = $d.Value }
         Push-Location $folder
         try {
@@ -199,6 +252,7 @@ Describe 'Example script <Name>' -ForEach $scripts {
             Pop-Location
             foreach ($key in $environmentDefaults.Keys) { $global:PSDefaultParameterValues.Remove($key) }
             $env:ACME_SERVER = $savedServer
+            $env:ACME_STATE_PATH = $savedState
             if ($expectation.Teardown) { & $expectation.Teardown $state }
         }
         & $expectation.Check $output $folder $state
