@@ -99,15 +99,7 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
                 string pfx = SessionState.Path.GetUnresolvedProviderPathFromPSPath(PfxPath);
                 if (ShouldProcess(pfx, $"Write a PFX file for {string.Join(", ", Certificate.Names)}"))
                 {
-                    char[] password = Secrets.ToChars(Password!);
-                    try
-                    {
-                        written.Add(new FileInfo(CertificateExporter.WritePfx(Certificate, pfx, password, LegacyPfxEncryption)));
-                    }
-                    finally
-                    {
-                        Array.Clear(password, 0, password.Length);
-                    }
+                    written.Add(new FileInfo(Secrets.WithChars(Password!, p => CertificateExporter.WritePfx(Certificate, pfx, p, LegacyPfxEncryption))));
                 }
             }
         }

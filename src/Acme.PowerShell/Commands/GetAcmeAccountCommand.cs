@@ -69,11 +69,11 @@ public sealed class GetAcmeAccountCommand : AcmeServerCmdlet
 
     private void ReadByName()
     {
-        AcmeStateStore store;
+        StateQuery query;
         AcmeServer? server;
         try
         {
-            store = StateQuery.Open(StatePath, KeyPassphrase, ResolvePath);
+            query = new StateQuery(StateQuery.Open(StatePath, KeyPassphrase, ResolvePath));
             server = MyInvocation.BoundParameters.ContainsKey(nameof(Server)) ? ResolveServer(Server!) : null;
         }
         catch (AcmeException e)
@@ -82,27 +82,17 @@ public sealed class GetAcmeAccountCommand : AcmeServerCmdlet
             return;
         }
 
-        foreach ((AcmeServer itemServer, string name) in StateQuery.Select(store.GetAccountNames(server), Name, NotFound))
+        query.ReadEach(query.Store.GetAccountNames(server), Name, query.Store.ReadAccount, account =>
         {
-            try
+            if (query.Store.InterruptedKeyRollover(account) is { } next)
             {
-                AcmeAccount account = store.ReadAccount(itemServer, name)!;
-                if (store.InterruptedKeyRollover(account) is { } next)
-                {
-                    WriteWarning($"A key rollover of the account '{name}' was interrupted: {next} holds the new key. If the CA switched keys, " +
-                        "requests signed with the saved key fail; then put that file in place of account-key.pem.");
-                }
-
-                WriteObject(account);
+                WriteWarning($"A key rollover of the account '{account.Name}' was interrupted: {next} holds the new key. If the CA switched keys, " +
+                    "requests signed with the saved key fail; then put that file in place of account-key.pem.");
             }
-            catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
-            {
-                WriteAcmeError(e, name);
-            }
-        }
 
-        void NotFound(string name) => WriteAcmeError(new AcmeArgumentException("AcmeAccountNotFound",
-            $"No account named '{name}' is saved in {store.Root}{(server is null ? string.Empty : " for " + server.Name)}."), name);
+            WriteObject(account);
+        }, WriteAcmeError, name => WriteAcmeError(new AcmeArgumentException("AcmeAccountNotFound",
+            $"No account named '{name}' is saved in {query.Store.Root}{(server is null ? string.Empty : " for " + server.Name)}."), name));
     }
 
     private void FindByKey()

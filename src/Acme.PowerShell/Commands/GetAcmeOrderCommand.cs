@@ -1,10 +1,7 @@
 using System;
-using System.IO;
 using System.Management.Automation;
-using System.Security;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
-using Acme.Protocol.Storage;
 
 namespace Acme.PowerShell.Commands;
 
@@ -15,32 +12,9 @@ namespace Acme.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "AcmeOrder", DefaultParameterSetName = ByNameSet)]
 [OutputType(typeof(AcmeOrder))]
-public sealed class GetAcmeOrderCommand : AcmeCmdlet
+public sealed class GetAcmeOrderCommand : AcmeSavedCertificateCmdlet
 {
-    private const string ByNameSet = "ByName";
     private const string ByUrlSet = "ByUrl";
-
-    /// <summary>The saved orders' names (those of the certificates they are for); wildcards allowed.</summary>
-    [Parameter(Position = 0, ParameterSetName = ByNameSet)]
-    [ValidateNotNullOrEmpty]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(CertificateNameCompleter))]
-    public string[] Name { get; set; } = { "*" };
-
-    /// <summary>Only orders placed on this server (a shortcut name or directory URL).</summary>
-    [Parameter(ParameterSetName = ByNameSet)]
-    [AcmeServerTransformation]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ServerCompleter))]
-    public string? Server { get; set; }
-
-    [Parameter(ParameterSetName = ByNameSet)]
-    [ValidateNotNullOrEmpty]
-    public string? StatePath { get; set; }
-
-    /// <summary>Opens saved account keys that are encrypted; by default $env:ACME_KEY_PASSPHRASE.</summary>
-    [Parameter(ParameterSetName = ByNameSet)]
-    public SecureString? KeyPassphrase { get; set; }
 
     /// <summary>The account that placed the order; an AcmeOrder piped in brings its own.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ByUrlSet, ValueFromPipelineByPropertyName = true)]
@@ -57,7 +31,8 @@ public sealed class GetAcmeOrderCommand : AcmeCmdlet
     {
         if (ParameterSetName == ByNameSet)
         {
-            ReadByName();
+            // Accounts that cannot be read are errors here: an order without its account cannot go on.
+            WriteSaved((query, server, name) => query.Store.ReadOrder(server, name, query.AccountsOf(server)), "order", "AcmeOrderNotFound");
             return;
         }
 
@@ -70,43 +45,5 @@ public sealed class GetAcmeOrderCommand : AcmeCmdlet
         {
             WriteAcmeError(e, Url);
         }
-    }
-
-    private void ReadByName()
-    {
-        StateQuery query;
-        AcmeServer? server;
-        try
-        {
-            query = new StateQuery(StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path.GetUnresolvedProviderPathFromPSPath));
-            server = Server is null ? null : new AcmeServer(AcmeServer.ResolveDirectoryUrl(Server));
-        }
-        catch (AcmeException e)
-        {
-            ThrowAcmeError(e, StatePath ?? Server);
-            return;
-        }
-
-        foreach ((AcmeServer itemServer, string name) in StateQuery.Select(query.Store.GetCertificateNames(server), Name, NotFound))
-        {
-            try
-            {
-                if (query.Store.ReadOrder(itemServer, name, query.AccountsOf(itemServer)) is { } order)
-                {
-                    WriteObject(order);
-                }
-                else if (Array.Exists(Name, p => string.Equals(p, name, StringComparison.OrdinalIgnoreCase)))
-                {
-                    NotFound(name);
-                }
-            }
-            catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
-            {
-                WriteAcmeError(e, name);
-            }
-        }
-
-        void NotFound(string name) => WriteAcmeError(new AcmeArgumentException("AcmeOrderNotFound",
-            $"No order named '{name}' is saved in {query.Store.Root}{(server is null ? string.Empty : " for " + server.Name)}."), name);
     }
 }

@@ -223,15 +223,8 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
 
             if (PfxPath is not null)
             {
-                char[] password = Secrets.ToChars(Password!);
-                try
-                {
-                    WriteVerbose($"Wrote {CertificateExporter.WritePfx(certificate, ResolvePath(PfxPath), password, legacy: false)}.");
-                }
-                finally
-                {
-                    Array.Clear(password, 0, password.Length);
-                }
+                string pfx = ResolvePath(PfxPath);
+                WriteVerbose($"Wrote {Secrets.WithChars(Password!, p => CertificateExporter.WritePfx(certificate, pfx, p, legacy: false))}.");
             }
         }
         catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Management.Automation;
 using System.Security;
 using Acme.Protocol;
@@ -73,6 +74,37 @@ internal sealed class StateQuery
             }
         }
     }
+
+    /// <summary>
+    /// The ByName read of Get-AcmeAccount, Get-AcmeOrder and Get-AcmeCertificate: each item the patterns
+    /// select is read and written, or its error written (the others go on); a pattern without wildcards
+    /// that selects nothing, or an item with nothing of this kind saved, gets <paramref name="notFound"/>.
+    /// </summary>
+    public void ReadEach<T>(IReadOnlyList<(AcmeServer Server, string Name)> items, string[] patterns, Func<AcmeServer, string, T?> read,
+        Action<T> write, Action<Exception, string> error, Action<string> notFound) where T : class
+    {
+        foreach ((AcmeServer server, string name) in Select(items, patterns, notFound))
+        {
+            try
+            {
+                if (read(server, name) is { } item)
+                {
+                    write(item);
+                }
+                else if (Array.Exists(patterns, p => string.Equals(p, name, StringComparison.OrdinalIgnoreCase)))
+                {
+                    notFound(name);
+                }
+            }
+            catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
+            {
+                error(e, name);
+            }
+        }
+    }
+
+    /// <summary>-Server of the ByName sets: the saved server it names, or every server when it is not given.</summary>
+    public static AcmeServer? ServerFilter(string? server) => server is null ? null : new AcmeServer(AcmeServer.ResolveDirectoryUrl(server));
 
     /// <summary>The accounts of one server by name, each read once; for an order an unreadable account is an error.</summary>
     public Func<string, AcmeAccount?> AccountsOf(AcmeServer server) => name => ReadAccount(server, name, tolerant: false);
