@@ -92,7 +92,7 @@ public sealed class NewAcmeAccountCommand : AcmeServerCmdlet
             }
 
             store = StateQuery.Open(StatePath, KeyPassphrase, ResolvePath);
-            server = store.WithSavedTrust(ResolveServer(Server!));
+            server = ResolveServer(Server!);
             contact = Contact.Select(NormalizeContact).ToArray();
             binding = ReadBinding();
             if (ParameterSetName == KeyPathSet)

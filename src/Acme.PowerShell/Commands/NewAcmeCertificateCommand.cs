@@ -163,7 +163,7 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
             AcmeStateStore.CheckName(AccountName, "an account");
             contact = Contact.Select(NewAcmeAccountCommand.NormalizeContact).ToArray();
             store = StateQuery.Open(StatePath, KeyPassphrase, ResolvePath);
-            server = store.WithSavedTrust(ResolveServer(Server!));
+            server = ResolveServer(Server!);
         }
         catch (AcmeException e)
         {
