@@ -253,6 +253,36 @@ public class StateFlowTests
     }
 
     [Fact]
+    public async Task FakeServer_ARenewalBlockedByAnEarlierUnfinishedReplacementOrdersWithoutReplaces()
+    {
+        using var setup = new Setup();
+        AcmeCertificate certificate = setup.Saved(TimeSpan.FromDays(70), TimeSpan.FromDays(90));
+        setup.Fake.Route("POST", "/order", r =>
+        {
+            if (r.Payload?["replaces"] is not null)
+            {
+                return FakeAcmeServer.Problem(409, "alreadyReplaced", "The certificate already has a replacement order.");
+            }
+
+            HttpResponseMessage ok = FakeAcmeServer.Json(201, new JsonObject
+            {
+                ["status"] = "ready",
+                ["identifiers"] = r.Payload!["identifiers"]!.DeepClone(),
+                ["authorizations"] = new JsonArray(),
+                ["finalize"] = FakeAcmeServer.Base + "/order/3/finalize",
+            });
+            ok.Headers.Location = new Uri(FakeAcmeServer.Base + "/order/3");
+            return ok;
+        });
+
+        AcmeOrder order = await StateFlow.NewReplacementOrderAsync(setup.Client, certificate, null, null, null, null, null);
+
+        Assert.Equal(2, setup.Fake.Count("POST", "/order"));
+        Assert.Null(order.Replaces);
+        Assert.Equal("renew.test", order.Name);
+    }
+
+    [Fact]
     public async Task FakeServer_AnOrderFinalizedByAProcessThatDiedIsDownloadedForTheSavedKeyWithoutFinalizingAgain()
     {
         using var setup = new Setup();

@@ -170,7 +170,20 @@ public static class StateFlow
             name = AcmeStateStore.CheckName(name ?? AcmeStateStore.NameFor(identifiers), "a certificate");
         }
 
-        AcmeOrder order = await client.NewOrderAsync(account, identifiers, notBefore, notAfter, profile, replaces, cancellationToken).ConfigureAwait(false);
+        AcmeOrder order;
+        try
+        {
+            order = await client.NewOrderAsync(account, identifiers, notBefore, notAfter, profile, replaces, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AcmeAlreadyReplacedException) when (replaces is not null)
+        {
+            // RFC 9773 section 5: the server rejects a "replaces" naming a certificate that already has a
+            // replacement order. That order (an earlier run's, left unfinished) would block every later
+            // renewal, so this one is placed without saying what it replaces.
+            client.Log.Verbose($"{client.Connection.Server} already has an order replacing {replaces}; ordering without 'replaces'.");
+            order = await client.NewOrderAsync(account, identifiers, notBefore, notAfter, profile, null, cancellationToken).ConfigureAwait(false);
+        }
+
         order.KeyAlgorithm = keyAlgorithm;
         if (saved)
         {
