@@ -7,6 +7,7 @@
       Build    compile and stage the module into output/Acme/<version>/ (includes Docs)
       Docs     compile docs/en-US markdown into MAML help and about_ topics in the staged module
       Test     Build, then xunit and Pester (against a local Pebble); ends with "N passed, N failed"
+      Stress   Build, then the Pester tests tagged Stress (bad-nonce storms: 100 issuances at 50% rejection, 20 at 90%)
       Demo     Build, start a local Pebble, issue a certificate with the five-cmdlet pipeline into ./out
       Package  Build, then pack the module into output/package/Acme.<version>.nupkg (Install-PSResource takes it)
       Clean    remove build output
@@ -16,7 +17,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Docs', 'Test', 'Demo', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Stress', 'Demo', 'Package', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -103,6 +104,28 @@ function Invoke-Test {
         Write-Host 'xunit produced no results.' -ForegroundColor Red
     }
 
+    Invoke-PesterSuite -Include $Tag -Exclude (@($ExcludeTag) + 'Stress')
+    $pesterPassed, $pesterFailed = $script:PesterCounts
+    $passed = $xunitPassed + $pesterPassed
+    $failed = $xunitFailed + $pesterFailed
+    Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed"
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Build-TestKit {
+    # Test-only helpers Pester loads (the fault-injecting proxy, the junk-connection flood); never shipped.
+    $kit = Join-Path $outputRoot 'testkit'
+    Invoke-Native 'building the test kit' {
+        dotnet build (Join-Path $root 'tests/Acme.TestKit/Acme.TestKit.csproj') -c $Configuration -o $kit --nologo -v:quiet
+    }
+    $env:ACME_TEST_KIT = Join-Path $kit 'Acme.TestKit.dll'
+}
+
+function Invoke-PesterSuite {
+    <# Runs Pester in a child pwsh against the staged module; leaves the passed and failed counts in $script:PesterCounts. #>
+    param([string[]] $Include = @(), [string[]] $Exclude = @())
+    Build-TestKit
     Write-Host "`n== Pester ==" -ForegroundColor Cyan
     $summary = Join-Path $testResults 'pester-summary.json'
     Remove-Item $summary -ErrorAction Ignore
@@ -110,24 +133,28 @@ function Invoke-Test {
     $pwsh = Get-PwshCommand
     $pwshArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tests/Pester/Invoke-PesterTests.ps1'),
         '-PesterPath', $pester, '-ModulePath', (Join-Path $moduleDir 'Acme.psd1'), '-SummaryPath', $summary, '-ResultPath', $testResults)
-    if ($Tag) { $pwshArgs += @('-Tag', ($Tag -join ',')) }
-    if ($ExcludeTag) { $pwshArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
+    $Include = @($Include | Where-Object { $_ })
+    $Exclude = @($Exclude | Where-Object { $_ -and $_ -notin $Include })
+    if ($Include) { $pwshArgs += @('-Tag', ($Include -join ',')) }
+    if ($Exclude) { $pwshArgs += @('-ExcludeTag', ($Exclude -join ',')) }
     & $pwsh[0] @($pwsh | Select-Object -Skip 1) @pwshArgs
-    $pesterPassed = 0; $pesterFailed = 0
+    $script:PesterCounts = 0, 1
     if (Test-Path $summary) {
         $s = Get-Content -Raw $summary | ConvertFrom-Json
-        $pesterPassed = [int]$s.Passed
-        $pesterFailed = [int]$s.Failed
+        $script:PesterCounts = [int]$s.Passed, [int]$s.Failed
     } else {
-        $pesterFailed = 1
         Write-Host 'Pester produced no results.' -ForegroundColor Red
     }
+}
 
-    $passed = $xunitPassed + $pesterPassed
-    $failed = $xunitFailed + $pesterFailed
-    Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed"
-    Write-Host "$passed passed, $failed failed"
-    if ($failed -gt 0) { exit 1 }
+function Invoke-Stress {
+    Invoke-Build
+    Restore-TestTools
+    $null = New-Item -ItemType Directory -Path $testResults -Force
+    Invoke-PesterSuite -Include (@($Tag) + 'Stress') -Exclude $ExcludeTag
+    $passed, $failed = $script:PesterCounts
+    Write-Host "`nStress: $passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 }
 
 function Invoke-Demo {
@@ -163,6 +190,7 @@ foreach ($t in $Task) {
         'Build' { Invoke-Build }
         'Docs' { Invoke-Docs }
         'Test' { Invoke-Test }
+        'Stress' { Invoke-Stress }
         'Demo' { Invoke-Demo }
         'Package' { Invoke-Package }
     }

@@ -61,7 +61,9 @@ function Get-ParameterYaml {
         } catch { if ($info.SwitchParameter) { 'False' } else { 'None' } }
     }
     $wildcard = if ($Keep -and $Keep.Contains('Accept wildcard characters')) { $Keep['Accept wildcard characters'] } else { 'False' }
-    $accepted = if ($info.ParameterType.IsEnum) { [enum]::GetNames($info.ParameterType) -join ', ' } else {
+    # A nullable enum ([AcmeRevocationReason?], "not given" apart from every value) lists its enum's names too.
+    $type = if ([Nullable]::GetUnderlyingType($info.ParameterType)) { [Nullable]::GetUnderlyingType($info.ParameterType) } else { $info.ParameterType }
+    $accepted = if ($type.IsEnum) { [enum]::GetNames($type) -join ', ' } else {
         $set = $info.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } | Select-Object -First 1
         if ($set) { $set.ValidValues -join ', ' }
     }

@@ -351,5 +351,80 @@ function Stop-TestFileServer {
     $Server.Job | Remove-Job -Force
 }
 
-Export-ModuleMember -Function Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble,
+function Import-TestKit {
+    <#
+        Loads tests/Acme.TestKit (the fault-injecting proxy, the junk-connection flood): the build's copy
+        ($env:ACME_TEST_KIT, set by build.ps1), or a fresh build of it when a test file is run by hand.
+    #>
+    if ('Acme.TestKit.FaultProxy' -as [type]) { return }
+    $path = $env:ACME_TEST_KIT
+    if (-not $path -or -not (Test-Path $path)) {
+        $out = Join-Path $PSScriptRoot '../../output/testkit'
+        & dotnet build (Join-Path $PSScriptRoot '../Acme.TestKit/Acme.TestKit.csproj') -c Release -o $out --nologo -v:quiet | Out-Host
+        if ($LASTEXITCODE -ne 0) { throw 'Building tests/Acme.TestKit failed.' }
+        $path = Join-Path $out 'Acme.TestKit.dll'
+    }
+    Add-Type -Path $path
+}
+
+function Start-TestFaultProxy {
+    <# A fault-injecting HTTPS proxy in front of the test Pebble; trust its RootCertificatePath. Dispose it when done. #>
+    param([Parameter(Mandatory)] $Pebble)
+    Import-TestKit
+    [Acme.TestKit.FaultProxy]::Start($Pebble.Directory)
+}
+
+function New-ProxyConnection {
+    <#
+        A directory URL on the fault proxy that nothing else uses (Pebble ignores the query), so the
+        client opens a fresh connection for it: a cold directory cache, an empty nonce pool, and the
+        request timeout given here.
+    #>
+    param([Parameter(Mandatory)] $Proxy, [int] $TimeoutSec = 30)
+    $directory = "$($Proxy.Directory)?connection=$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+    $server = [Acme.Protocol.AcmeServer]::new([uri]$directory, $Proxy.RootCertificate, $false)
+    [Acme.Protocol.Http.AcmeConnection]::Get($server).RequestTimeout = [TimeSpan]::FromSeconds($TimeoutSec)
+    $directory
+}
+
+function Invoke-TestPipeline {
+    <# The whole pipeline for one name, from a new account to the certificate, against the given directory. #>
+    param([Parameter(Mandatory)][string] $Directory, [Parameter(Mandatory)] $TrustedRoot, [Parameter(Mandatory)][int] $HttpPort,
+        [Parameter(Mandatory)][string] $Name)
+    New-AcmeAccount -Server $Directory -TrustedRootCertificate $TrustedRoot -AcceptTermsOfService |
+        New-AcmeOrder -DnsName $Name | Start-AcmeHttpChallenge -Port $HttpPort -TimeoutSec 30 | Complete-AcmeOrder -TimeoutSec 30
+}
+
+function Test-TcpPortFree {
+    <# True when nothing listens on the port (a listener can bind it on every address). #>
+    [OutputType([bool])]
+    param([Parameter(Mandatory)][int] $Port)
+    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::IPv6Any, $Port)
+    $probe.Server.DualMode = $true
+    try { $probe.Start(); $true } catch { $false } finally { $probe.Stop() }
+}
+
+function Invoke-Captured {
+    <#
+        Runs a script block and returns what it wrote (Output), every error record, non-terminating and
+        terminating (Errors), and how long it took (Seconds). Callers set $ErrorActionPreference to
+        Continue where they want a pipeline to carry on past a non-terminating error.
+    #>
+    param([Parameter(Mandatory)][scriptblock] $Script)
+    $items = [System.Collections.Generic.List[object]]::new()
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    try {
+        & $Script 2>&1 | ForEach-Object { $items.Add($_) }
+    } catch {
+        $items.Add($_)
+    }
+    $watch.Stop()
+    [pscustomobject]@{
+        Output  = @($items | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+        Errors  = @($items | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        Seconds = $watch.Elapsed.TotalSeconds
+    }
+}
+
+Export-ModuleMember -Function Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble,
     Get-PebbleRootCertificate, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint

@@ -30,13 +30,41 @@ BeforeAll {
     $challSrv = $pebble.ChallSrvUrl
     $addRecord = { param($RecordName, $Value) Invoke-RestMethod -Method Post -Uri "$challSrv/set-txt" -Body (@{ host = "$RecordName."; value = $Value } | ConvertTo-Json) | Out-Null }.GetNewClosure()
     $removeRecord = { param($RecordName) Invoke-RestMethod -Method Post -Uri "$challSrv/clear-txt" -Body (@{ host = "$RecordName." } | ConvertTo-Json) | Out-Null }.GetNewClosure()
-    # What differs between a reader's machine and this one, for the examples that do not show it.
-    $environmentDefaults = @{
-        'New-AcmeAccount:TrustedRootCertificate' = $pebble.ApiRootPath
-        'Start-AcmeDnsChallenge:DnsServer'       = "127.0.0.1:$($pebble.DnsPort)"
-        'Start-AcmeTlsAlpnChallenge:Port'        = $pebble.TlsPort
-        'New-AcmeCertificate:TrustedRootCertificate' = $pebble.ApiRootPath
-        'New-AcmeCertificate:DnsServer'          = "127.0.0.1:$($pebble.DnsPort)"
+    # What differs between a reader's machine and this one, for the examples that do not show it:
+    # Pebble's root for every cmdlet that names a server, and its test DNS server and tls-alpn-01 port.
+    function Get-EnvironmentDefault($Ca) {
+        @{
+            '*-Acme*:TrustedRootCertificate'  = $Ca.ApiRootPath
+            'Start-AcmeDnsChallenge:DnsServer' = "127.0.0.1:$($Ca.DnsPort)"
+            'Start-AcmeTlsAlpnChallenge:Port'  = $Ca.TlsPort
+            'New-AcmeCertificate:DnsServer'    = "127.0.0.1:$($Ca.DnsPort)"
+        }
+    }
+
+    # The account as the CA shows it now, found by its key (onlyReturnExisting), not the local object.
+    function Get-AccountAtCa([Acme.Protocol.AcmeAccount] $Account) {
+        [Acme.Protocol.AcmeClient]::new($Account.Server, $null).FindAccountAsync($Account.Key, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    }
+
+    function Get-PebbleCertificateStatus($Ca, [System.Security.Cryptography.X509Certificates.X509Certificate2] $Certificate) {
+        Invoke-RestMethod -Uri "$($Ca.ManagementUrl)/cert-status-by-serial/$($Certificate.SerialNumber)" -SkipCertificateCheck
+    }
+
+    function Read-PemCertificate([string] $Path) {
+        [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $Path))
+    }
+
+    function Get-KeyThumbprint([string] $Path, [string] $Password) {
+        [Acme.Protocol.Crypto.AcmeKey]::ImportPem((Get-Content -Raw $Path), $(if ($Password) { $Password.ToCharArray() })).Thumbprint
+    }
+
+    function Get-OfType($Output, [type] $Type) { @($Output | Where-Object { $_ -is $Type }) }
+
+    # External account binding keys for the Pebble that ExternalAccount.ps1 runs against (base64url, as CAs hand them out).
+    $eabKeys = 1..2 | ForEach-Object {
+        $bytes = [byte[]]::new(32)
+        [System.Security.Cryptography.RandomNumberGenerator]::Fill($bytes)
+        [Convert]::ToBase64String($bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_')
     }
 
     # What each script must produce. A script with snippets but no entry here fails its test.
@@ -51,6 +79,11 @@ BeforeAll {
                 param($Output, $Folder)
                 @($Output | Where-Object { $_ -is [System.IO.FileInfo] }).Count | Should -Be 4
                 Assert-PemFolder (Join-Path $Folder 'cert') 'intranet.internal.example'
+                $dated = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $dated.Count | Should -Be 1
+                $from = $dated[0].Certificate.NotBefore.ToUniversalTime()
+                ($from - [datetime]::UtcNow).TotalMinutes | Should -BeGreaterThan 50 -Because 'the certificate starts in an hour, as asked'
+                $dated[0].Certificate.NotAfter.ToUniversalTime() - $from | Should -Be ([timespan]::FromHours(12))
             }
         }
         NewAccount = @{ Check = {
@@ -81,10 +114,8 @@ BeforeAll {
             }
         }
         Issue      = @{
-            # The PFX example reads its password with Read-Host; the test answers it.
-            Setup    = { function global:Read-Host { ConvertTo-SecureString 'example-pfx-password' -AsPlainText -Force } }
-            Teardown = { Remove-Item -LiteralPath function:Read-Host }
-            Check    = {
+            Answer = 'example-pfx-password'  # the PFX example reads its password with Read-Host
+            Check  = {
                 param($Output, $Folder)
                 $orders = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
                 @($orders.Names) | Should -Be @('example.com', 'app.example.com')
@@ -218,6 +249,134 @@ BeforeAll {
                 Get-ChildItem -Recurse -Force (Join-Path $Folder 'www') | Should -BeNullOrEmpty
             }
         }
+        AccountKey = @{
+            Answer = 'example-key-passphrase'  # the passphrase the encrypted key is written and read with
+            Check  = {
+                param($Output, $Folder, $State, $Ca)
+                $path = { param($Name) Join-Path $Folder $Name }
+                @((Get-OfType $Output ([System.IO.FileInfo])).Name) | Should -Be @('account.pem', 'account-encrypted.pem')
+                Get-Content -Raw (& $path 'account.pem') | Should -Match '^-----BEGIN PRIVATE KEY-----'
+                Get-Content -Raw (& $path 'account-encrypted.pem') | Should -Match '^-----BEGIN ENCRYPTED PRIVATE KEY-----'
+                $accounts = Get-OfType $Output ([Acme.Protocol.AcmeAccount])
+                $accounts.Count | Should -Be 3
+                $moved, $found, $existing = $accounts
+                $moved.Contact | Should -Be @('mailto:admin@example.com') -Because 'the key file found the account the script made with that contact'
+                $moved.KeyThumbprint | Should -Be (Get-KeyThumbprint (& $path 'account.pem'))
+                $found.Location | Should -Be $moved.Location -Because 'the encrypted file holds the same key'
+                Get-Content -Raw (& $path 'my-account-key.pem') | Should -Match '^-----BEGIN ENCRYPTED PRIVATE KEY-----'
+                $existing.KeyThumbprint | Should -Be (Get-KeyThumbprint (& $path 'my-account-key.pem') 'example-key-passphrase')
+                $existing.Location | Should -Not -Be $moved.Location
+                # Rolled over twice: to the EC P-384 key saved in account-2026.pem, then to new-account-key.pem.
+                [Acme.Protocol.Crypto.AcmeKey]::ImportPem((Get-Content -Raw (& $path 'account-2026.pem'))).Name | Should -Be 'EC384'
+                $server = @{ Server = $Ca.Directory; TrustedRootCertificate = $Ca.ApiRootPath }
+                (Get-AcmeAccount @server -KeyPath (& $path 'new-account-key.pem')).Location | Should -Be $moved.Location
+                foreach ($old in 'account.pem', 'account-2026.pem') {
+                    $e = { Get-AcmeAccount @server -KeyPath (& $path $old) -ErrorAction Stop } | Should -Throw -PassThru
+                    $e.FullyQualifiedErrorId | Should -BeLike 'AcmeAccountDoesNotExist,*' -Because "the CA no longer takes the key in $old"
+                }
+            }
+        }
+        Account    = @{ Check = {
+                param($Output, $Folder, $State, $Ca)
+                $accounts = Get-OfType $Output ([Acme.Protocol.AcmeAccount])
+                $accounts.Count | Should -Be 4
+                $changed, $cleared, $disabled, $disabledFromFile = $accounts
+                (Get-AccountAtCa $changed).Contact | Should -Be @('mailto:ops@example.com') -Because 'the CA holds the new contact'
+                $cleared.Contact | Should -BeNullOrEmpty
+                (Get-AccountAtCa $cleared).Contact | Should -BeNullOrEmpty -Because 'the CA dropped admin@example.com'
+                foreach ($a in $disabled, $disabledFromFile) {
+                    $a.Status | Should -Be 'Deactivated'
+                    { $a | New-AcmeOrder -DnsName example.com -ErrorAction Stop } | Should -Throw -ExpectedMessage '*deactivated*'
+                }
+                { Get-AcmeAccount -Server $Ca.Directory -TrustedRootCertificate $Ca.ApiRootPath -KeyPath (Join-Path $Folder 'old-account.pem') -ErrorAction Stop } |
+                    Should -Throw -ExpectedMessage '*deactivated*'
+            }
+        }
+        ResumeOrder = @{ Check = {
+                param($Output, $Folder, $State, $Ca)
+                $certificate = Get-OfType $Output ([Acme.Protocol.AcmeCertificate])
+                $certificate.Count | Should -Be 1
+                $certificate[0].Names | Should -Be @('example.com')
+                $certificate[0].Order.Location.AbsoluteUri | Should -Be (Get-Content (Join-Path $Folder 'order-url.txt')) -Because 'the saved order was resumed, not a new one placed'
+                Test-CertificateChain -Certificate $certificate[0].Certificate -Intermediate $certificate[0].Chain -Root $pebbleRoot | Should -BeTrue
+                $authorizations = Get-OfType $Output ([Acme.Protocol.AcmeAuthorization])
+                $authorizations.Identifier.Value | Should -Be @('shop.example.net')
+                $authorizations.Status | Should -Be @('Deactivated')
+                $Output[-1] | Should -Be 'Invalid' -Because 'the CA invalidated the order whose authorization was deactivated'
+            }
+        }
+        Revoke     = @{ Check = {
+                param($Output, $Folder, $State, $Ca)
+                $certificate = Get-OfType $Output ([Acme.Protocol.AcmeCertificate])
+                $certificate.Count | Should -Be 1
+                $status = Get-PebbleCertificateStatus $Ca $certificate[0].Certificate
+                $status.Status | Should -Be 'Revoked'
+                $status.Reason | Should -Be 4 -Because 'Superseded is RFC 5280 reason code 4'
+                $status = Get-PebbleCertificateStatus $Ca (Read-PemCertificate (Join-Path $Folder 'cert/cert.pem'))
+                $status.Status | Should -Be 'Revoked'
+                $status.Reason | Should -Be 1 -Because 'KeyCompromise is RFC 5280 reason code 1'
+            }
+        }
+        Finalize   = @{
+            Pebble = @{ AlternateRoots = 1 }
+            Setup  = { param($Folder, $Parameters, $Ca) $Parameters.RootName = (Get-PebbleRootCertificate $Ca -Index 1).GetNameInfo('SimpleName', $false) }
+            Check  = {
+                param($Output, $Folder, $State, $Ca)
+                $certificates = Get-OfType $Output ([Acme.Protocol.AcmeCertificate])
+                $certificates.Count | Should -Be 3
+                $reused, $fromCsr, $preferred = $certificates
+                $earlier = Read-PemCertificate (Join-Path $Folder 'cert/cert.pem')
+                $reused.Thumbprint | Should -Not -Be $earlier.Thumbprint
+                $reused.Certificate.GetPublicKeyString() | Should -Be $earlier.GetPublicKeyString() -Because 'the new certificate is for the key in cert/key.pem'
+                $csr = [System.Security.Cryptography.X509Certificates.CertificateRequest]::LoadSigningRequestPem(
+                    (Get-Content -Raw (Join-Path $Folder 'example.csr')), 'SHA256')
+                [Convert]::ToHexString($fromCsr.Certificate.PublicKey.EncodedKeyValue.RawData) |
+                    Should -Be ([Convert]::ToHexString($csr.PublicKey.EncodedKeyValue.RawData)) -Because 'the certificate is for the CSR''s key'
+                $fromCsr.Key | Should -BeNullOrEmpty -Because 'the CSR''s key never left where it was made'
+                @($fromCsr.Names | Sort-Object) | Should -Be @('example.com', 'www.example.com')
+                $roots = 0, 1 | ForEach-Object { Get-PebbleRootCertificate $Ca -Index $_ }
+                $reused.ChainIssuer | Should -Be $roots[0].Subject -Because 'without -PreferredChain the CA''s default chain is kept'
+                $preferred.ChainIssuer | Should -Be $roots[1].Subject
+                Test-CertificateChain -Certificate $preferred.Certificate -Intermediate $preferred.Chain -Root $roots[1] | Should -BeTrue
+            }
+        }
+        Directory  = @{
+            Setup = { param($Folder, $Parameters, $Ca) $Parameters.PrivateCa = $Ca.Directory }
+            Check = {
+                param($Output, $Folder, $State, $Ca)
+                $base = [regex]::Escape(($Ca.Directory -replace '/dir$'))
+                $list = $Output | Where-Object { $_.GetType().FullName -like 'Microsoft.PowerShell.Commands.Internal.Format.*' } | Out-String -Width 300
+                $list | Should -Match "NewOrder\s+: $base/\S+"
+                $list | Should -Match "RevokeCert\s+: $base/\S+"
+                $list | Should -Match 'TermsOfService\s+: data:text/plain'
+                $list | Should -Match 'ExternalAccountRequired\s+: False'
+                $directory = Get-OfType $Output ([Acme.Protocol.AcmeDirectory])
+                $directory.Count | Should -Be 1
+                $directory[0].NewAccount.AbsoluteUri | Should -Match "^$base/"
+            }
+        }
+        ExternalAccount = @{
+            # A Pebble that creates no account without a valid binding: the accounts prove the bindings.
+            Pebble     = @{ ExternalAccountBindingRequired = $true; ExternalAccountMacKeys = @{ 'kid-1' = $eabKeys[0]; 'kid-2' = $eabKeys[1] } }
+            Parameters = @{ KeyId = 'kid-2' }
+            Setup      = {
+                param($Folder)
+                # The first example's prompt is answered with kid-1; the second reads kid-2's HMAC key from a file.
+                Set-Content -Path (Join-Path $Folder 'eab-hmac.key') -Value $eabKeys[1]
+                $credential = [pscredential]::new('kid-1', (ConvertTo-SecureString $eabKeys[0] -AsPlainText -Force))
+                $null = New-Item -Path function:global:Get-Credential -Value { $credential }.GetNewClosure() -Force
+            }
+            Teardown   = { Remove-Item -LiteralPath function:global:Get-Credential }
+            Check      = {
+                param($Output)
+                $accounts = Get-OfType $Output ([Acme.Protocol.AcmeAccount])
+                $accounts.Count | Should -Be 2
+                $accounts | ForEach-Object { $_.Status | Should -Be 'Valid' }
+                $accounts[0].Contact | Should -Be @('mailto:admin@example.com')
+                $accounts[0].Location | Should -Not -Be $accounts[1].Location
+                @($Output | Where-Object { "$_" -match [regex]::Escape($eabKeys[0]) -or "$_" -match [regex]::Escape($eabKeys[1]) }) | Should -BeNullOrEmpty -Because 'an HMAC key is never output'
+            }
+        }
     }
 }
 
@@ -231,30 +390,49 @@ Describe 'Example script <Name>' -ForEach $scripts {
         $expectation = $expectations[$Name]
         $folder = Join-Path $TestDrive $Name
         $null = New-Item -ItemType Directory $folder
+        # A script that needs a CA set up otherwise (external account binding, alternate chains) gets its own Pebble.
+        $ownPebble = $expectation.Pebble
+        if ($ownPebble -and $pebble.External) { Set-ItResult -Skipped -Because 'it needs a Pebble of its own, and the tests run against an external CA'; return }
+        $ca = if ($ownPebble) { Start-TestPebble @ownPebble } else { $pebble }
         $declared = (Get-Command $Path).Parameters
         $parameters = @{}
-        if ($declared.ContainsKey('Server')) { $parameters.Server = $pebble.Directory }
-        if ($declared.ContainsKey('TrustedRootCertificate')) { $parameters.TrustedRootCertificate = $pebble.ApiRootPath }
-        if ($declared.ContainsKey('HttpPort')) { $parameters.HttpPort = $pebble.HttpPort }
-        if ($declared.ContainsKey('DnsServer')) { $parameters.DnsServer = "127.0.0.1:$($pebble.DnsPort)" }
+        if ($declared.ContainsKey('Server')) { $parameters.Server = $ca.Directory }
+        if ($declared.ContainsKey('TrustedRootCertificate')) { $parameters.TrustedRootCertificate = $ca.ApiRootPath }
+        if ($declared.ContainsKey('HttpPort')) { $parameters.HttpPort = $ca.HttpPort }
+        if ($declared.ContainsKey('DnsServer')) { $parameters.DnsServer = "127.0.0.1:$($ca.DnsPort)" }
         if ($declared.ContainsKey('AddRecord')) { $parameters.AddRecord = $addRecord; $parameters.RemoveRecord = $removeRecord }
         if ($expectation.Parameters) { $parameters += $expectation.Parameters }
-        $state = if ($expectation.Setup) { & $expectation.Setup $folder $parameters }
+        $environmentDefaults = Get-EnvironmentDefault $ca
         $savedServer = $env:ACME_SERVER
+        $savedConfirm = $global:ConfirmPreference
         # Each script gets a state folder of its own, as a reader's first run would.
         $savedState = $env:ACME_STATE_PATH
         $env:ACME_STATE_PATH = Join-Path $folder '.acme-state'
-        foreach ($d in $environmentDefaults.GetEnumerator()) { $global:PSDefaultParameterValues[$d.Key] = $d.Value }
-        Push-Location $folder
         try {
-            $output = @(& $Path @parameters)
+            $state = if ($expectation.Setup) { & $expectation.Setup $folder $parameters $ca }
+            foreach ($d in $environmentDefaults.GetEnumerator()) { $global:PSDefaultParameterValues[$d.Key] = $d.Value }
+            # Nobody is at the keyboard: confirmation prompts (revoke, deactivate, key rollover) are answered
+            # Yes, and Read-Host, which examples read passphrases with, with the entry's Answer.
+            $global:ConfirmPreference = 'None'
+            if ($expectation.Answer) {
+                $answer = $expectation.Answer
+                $null = New-Item -Path function:global:Read-Host -Value { ConvertTo-SecureString $answer -AsPlainText -Force }.GetNewClosure() -Force
+            }
+            Push-Location $folder
+            try {
+                $output = @(& $Path @parameters)
+            } finally {
+                Pop-Location
+                foreach ($key in $environmentDefaults.Keys) { $global:PSDefaultParameterValues.Remove($key) }
+                $env:ACME_SERVER = $savedServer
+                $env:ACME_STATE_PATH = $savedState
+                $global:ConfirmPreference = $savedConfirm
+                Remove-Item -LiteralPath function:global:Read-Host -ErrorAction Ignore
+                if ($expectation.Teardown) { & $expectation.Teardown $state }
+            }
+            & $expectation.Check $output $folder $state $ca
         } finally {
-            Pop-Location
-            foreach ($key in $environmentDefaults.Keys) { $global:PSDefaultParameterValues.Remove($key) }
-            $env:ACME_SERVER = $savedServer
-            $env:ACME_STATE_PATH = $savedState
-            if ($expectation.Teardown) { & $expectation.Teardown $state }
+            if ($ownPebble) { Stop-TestPebble $ca }
         }
-        & $expectation.Check $output $folder $state
     }
 }

@@ -65,6 +65,10 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
 
     protected override void BeginProcessing()
     {
+        // -DnsName $null binds null, not an empty array.
+        DnsName ??= Array.Empty<string>();
+        IPAddress ??= Array.Empty<string>();
+
         if (NotBefore is DateTime from && NotAfter is DateTime until && until <= from)
         {
             ThrowAcmeError(new AcmeArgumentException("AcmeInvalidValidity", $"-NotAfter ({until:u}) must come after -NotBefore ({from:u})."), NotAfter);

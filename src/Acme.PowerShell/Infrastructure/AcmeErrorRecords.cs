@@ -57,7 +57,9 @@ public static class AcmeErrorRecords
                         : "Wait before retrying; see the CA's rate limit documentation.");
             case AcmeServerException s:
                 return ("AcmeServerUnavailable", ErrorCategory.ResourceUnavailable, ProblemText(s.Problem, "The CA is unavailable"),
-                    "The CA had a server error; retry later.");
+                    s.RetryAfter is TimeSpan busy
+                        ? $"The CA asked to come back after {DateTimeOffset.Now.Add(busy).ToString("u", CultureInfo.InvariantCulture)} ({Math.Ceiling(busy.TotalSeconds)} seconds); retry then."
+                        : "The CA had a server error; retry later.");
             case AcmeOrderFailedException o:
                 return ("AcmeOrderFailed", ProblemCategory(o.Problem), ProblemText(o.Problem, $"The order {o.Order.Location} failed"), null);
             case AcmeProblemException p:
@@ -183,6 +185,7 @@ public static class AcmeErrorRecords
         "AcmeListenerAccessDenied" => ErrorCategory.PermissionDenied,
         "AcmeWebRootNotWritable" => ErrorCategory.WriteError,
         "AcmeSelfCheckFailed" => ErrorCategory.ConnectionError,
+        "AcmeListenerFailed" => ErrorCategory.ResourceUnavailable,
         "AcmeDnsPropagationTimeout" => ErrorCategory.OperationTimeout,
         "AcmeDnsZoneNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeDnsRecordAddFailed" or "AcmeDnsRecordRemoveFailed" => ErrorCategory.WriteError,

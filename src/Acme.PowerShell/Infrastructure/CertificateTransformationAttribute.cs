@@ -50,7 +50,10 @@ public sealed class CertificateTransformationAttribute : ArgumentTransformationA
 
         try
         {
-            return new X509Certificate2(bytes);
+            // An empty array gives a certificate object with no certificate in it, not an exception.
+            var certificate = new X509Certificate2(bytes.Length > 0 ? bytes : throw new System.Security.Cryptography.CryptographicException("The file is empty."));
+            _ = certificate.Thumbprint;
+            return certificate;
         }
         catch (System.Security.Cryptography.CryptographicException e)
         {

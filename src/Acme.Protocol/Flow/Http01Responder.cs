@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
@@ -16,53 +18,289 @@ public interface IHttp01ChallengeStore
     Task<string?> GetKeyAuthorizationAsync(string token, CancellationToken cancellationToken);
 }
 
-/// <summary>Key authorizations held in this process: what a listener started by this module answers from.</summary>
+/// <summary>
+/// Key authorizations held in this process: what a listener started by this module answers from.
+/// Tokens are counted, so two orders that share a reused authorization (the same token) can each
+/// add it and remove it without withdrawing the other's answer.
+/// </summary>
 public sealed class InMemoryHttp01Store : IHttp01ChallengeStore
 {
-    private readonly ConcurrentDictionary<string, string> _answers = new(StringComparer.Ordinal);
+    private readonly object _lock = new();
+    private readonly Dictionary<string, Entry> _answers = new(StringComparer.Ordinal);
 
-    public void Add(string token, string keyAuthorization) => _answers[token] = keyAuthorization;
+    public void Add(string token, string keyAuthorization) => Add(token, keyAuthorization, null);
 
-    public void Remove(string token) => _answers.TryRemove(token, out _);
+    /// <summary>Adds an answer; <paramref name="log"/> hears when the CA fetches it.</summary>
+    public void Add(string token, string keyAuthorization, IAcmeLog? log)
+    {
+        lock (_lock)
+        {
+            if (_answers.TryGetValue(token, out Entry? entry))
+            {
+                entry.Count++;
+            }
+            else
+            {
+                _answers[token] = new Entry(keyAuthorization, log ?? NullAcmeLog.Instance);
+            }
+        }
+    }
 
-    public int Count => _answers.Count;
+    /// <summary>Withdraws one addition of the token; the answer goes when every adder has withdrawn it.</summary>
+    public void Remove(string token)
+    {
+        lock (_lock)
+        {
+            if (_answers.TryGetValue(token, out Entry? entry) && --entry.Count == 0)
+            {
+                _answers.Remove(token);
+            }
+        }
+    }
 
-    public Task<string?> GetKeyAuthorizationAsync(string token, CancellationToken cancellationToken) =>
-        Task.FromResult(_answers.TryGetValue(token, out string? value) ? value : null);
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _answers.Count;
+            }
+        }
+    }
+
+    public Task<string?> GetKeyAuthorizationAsync(string token, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_answers.TryGetValue(token, out Entry? entry) ? entry.KeyAuthorization : null);
+        }
+    }
+
+    internal IAcmeLog? LogFor(string token)
+    {
+        lock (_lock)
+        {
+            return _answers.TryGetValue(token, out Entry? entry) ? entry.Log : null;
+        }
+    }
+
+    private sealed class Entry
+    {
+        public Entry(string keyAuthorization, IAcmeLog log)
+        {
+            KeyAuthorization = keyAuthorization;
+            Log = log;
+        }
+
+        public string KeyAuthorization { get; }
+
+        public IAcmeLog Log { get; }
+
+        public int Count { get; set; } = 1;
+    }
+}
+
+/// <summary>
+/// A lease on the one http-01 responder this process runs on a port. Every solver that asks for the
+/// same port (several pipelines at once, all validated on the CA's one http-01 port) shares that
+/// responder and its store; the listener stops, and the port is free again, when the last lease is
+/// disposed. Tokens a lease added are withdrawn when it is disposed.
+/// </summary>
+public sealed class Http01Listener : IDisposable
+{
+    private static readonly object s_lock = new();
+    private static readonly Dictionary<string, Shared> s_listeners = new(StringComparer.Ordinal);
+
+    private readonly Shared _shared;
+    private readonly IAcmeLog _log;
+    private readonly List<string> _tokens = new();
+    private bool _disposed;
+
+    private Http01Listener(Shared shared, IAcmeLog log)
+    {
+        _shared = shared;
+        _log = log;
+    }
+
+    public int Port => _shared.Responder.Port;
+
+    /// <summary>The listener's address, or null for every address.</summary>
+    public IPAddress? Address => _shared.Address;
+
+    /// <summary>How many listeners this process runs now (one per port, however many solvers share it).</summary>
+    public static int ActiveCount
+    {
+        get
+        {
+            lock (s_lock)
+            {
+                return s_listeners.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Joins the listener already running on <paramref name="port"/> in this process, or starts one.
+    /// A request for one address joins a listener on every address on that port, which answers it too.
+    /// </summary>
+    public static Http01Listener Acquire(int port, IPAddress? address = null, IAcmeLog? log = null)
+    {
+        if (port < 1 || port > 65535)
+        {
+            // Port 0 (any free port) cannot be shared: each caller would mean a different port.
+            throw new AcmeArgumentException("AcmeInvalidPort", $"The port {port} is not between 1 and 65535.");
+        }
+
+        lock (s_lock)
+        {
+            string key = Key(port, address);
+            if (!s_listeners.TryGetValue(key, out Shared? shared) && !s_listeners.TryGetValue(Key(port, null), out shared))
+            {
+                shared = new Shared(key, address, Http01Responder.Start(port, new InMemoryHttp01Store(), address));
+                s_listeners[key] = shared;
+                (log ?? NullAcmeLog.Instance).Verbose($"Started the http-01 listener on port {shared.Responder.Port}.");
+            }
+
+            shared.Leases++;
+            return new Http01Listener(shared, log ?? NullAcmeLog.Instance);
+        }
+    }
+
+    public void Add(string token, string keyAuthorization)
+    {
+        lock (_tokens)
+        {
+            ThrowIfDisposed();
+            _shared.Store.Add(token, keyAuthorization, _log);
+            _tokens.Add(token);
+        }
+    }
+
+    public void Remove(string token)
+    {
+        lock (_tokens)
+        {
+            if (_tokens.Remove(token))
+            {
+                _shared.Store.Remove(token);
+            }
+        }
+    }
+
+    /// <summary>Fetches a token's answer over loopback, as the CA would (see <see cref="Http01Responder.SelfCheckAsync"/>).</summary>
+    public Task<string?> SelfCheckAsync(string token, string hostHeader, CancellationToken cancellationToken) =>
+        _shared.Responder.SelfCheckAsync(token, hostHeader, cancellationToken);
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            throw new ObjectDisposedException(nameof(Http01Listener));
+        }
+    }
+
+    private static string Key(int port, IPAddress? address) => port.ToString(CultureInfo.InvariantCulture) + "|" + (address?.ToString() ?? "*");
+
+    public void Dispose()
+    {
+        lock (_tokens)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (string token in _tokens)
+            {
+                _shared.Store.Remove(token);
+            }
+
+            _tokens.Clear();
+        }
+
+        lock (s_lock)
+        {
+            if (--_shared.Leases > 0)
+            {
+                return;
+            }
+
+            s_listeners.Remove(_shared.Key);
+            _shared.Responder.Dispose();
+        }
+
+        _log.Verbose($"Stopped the http-01 listener on port {_shared.Responder.Port}.");
+    }
+
+    private sealed class Shared
+    {
+        public Shared(string key, IPAddress? address, Http01Responder responder)
+        {
+            Key = key;
+            Address = address;
+            Responder = responder;
+            Store = (InMemoryHttp01Store)responder.Store;
+        }
+
+        public string Key { get; }
+
+        public IPAddress? Address { get; }
+
+        public Http01Responder Responder { get; }
+
+        public InMemoryHttp01Store Store { get; }
+
+        public int Leases { get; set; }
+    }
 }
 
 /// <summary>
 /// A minimal HTTP/1.1 server for http-01 (RFC 8555 section 8.3) on a plain socket, so it needs no
 /// URL reservation on Windows and behaves the same in Windows PowerShell and PowerShell 7. It answers
 /// GET and HEAD of "/.well-known/acme-challenge/&lt;token&gt;" for tokens in its store and nothing else:
-/// unknown tokens and other paths get 404, other methods 405, oversized or slow requests are cut off.
-/// Every response closes the connection.
+/// unknown tokens and other paths get 404, other methods 405, malformed or oversized requests 400, all
+/// with an empty body; slow requests are cut off. Every response closes the connection. When more
+/// than <see cref="DefaultMaxConnections"/> connections are open at once, the oldest one that has not
+/// yet sent its request is dropped, so a flood of idle or trickling connections cannot keep the CA's
+/// validation request (which arrives whole at once) out.
 /// </summary>
 public sealed class Http01Responder : IDisposable
 {
     public const string PathPrefix = "/.well-known/acme-challenge/";
 
     private const int MaxRequestHeaderBytes = 8 * 1024;
-    private const int MaxConcurrentConnections = 2048;
+    /// <summary>Open connections beyond which the oldest one still waiting for its request is dropped.</summary>
+    public const int DefaultMaxConnections = 1024;
 
     private readonly TcpListener _listener;
-    private readonly IHttp01ChallengeStore _store;
     private readonly IAcmeLog _log;
+    private readonly int _maxConnections;
     private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<long, TcpClient> _waiting = new();
     private readonly Task _acceptLoop;
+    private long _accepted;
     private int _connections;
     private long _served;
+    private long _evicted;
 
-    private Http01Responder(TcpListener listener, IHttp01ChallengeStore store, IAcmeLog log)
+    private Http01Responder(TcpListener listener, IHttp01ChallengeStore store, IAcmeLog log, int maxConnections)
     {
         _listener = listener;
-        _store = store;
+        Store = store;
         _log = log;
+        _maxConnections = maxConnections;
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     public int Port { get; }
+
+    internal IHttp01ChallengeStore Store { get; }
+
+    /// <summary>Connections dropped because too many were open at once.</summary>
+    public long ConnectionsDropped => Interlocked.Read(ref _evicted);
 
     /// <summary>How long a client may take to send its request line and headers.</summary>
     public static TimeSpan RequestReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -74,7 +312,10 @@ public sealed class Http01Responder : IDisposable
     /// Starts listening. Without an address it listens on every IPv6 and IPv4 address (dual mode),
     /// falling back to IPv4 only when the machine has no IPv6.
     /// </summary>
-    public static Http01Responder Start(int port, IHttp01ChallengeStore store, IPAddress? address = null, IAcmeLog? log = null)
+    public static Http01Responder Start(int port, IHttp01ChallengeStore store, IPAddress? address = null, IAcmeLog? log = null) =>
+        Start(port, store, address, log, DefaultMaxConnections);
+
+    internal static Http01Responder Start(int port, IHttp01ChallengeStore store, IPAddress? address, IAcmeLog? log, int maxConnections)
     {
         if (port < 0 || port > 65535)
         {
@@ -109,6 +350,11 @@ public sealed class Http01Responder : IDisposable
             throw new AcmeLocalException("AcmeListenerPortInUse",
                 $"Port {port} is already in use, so the http-01 listener cannot start. Stop what holds it, choose another -Port, or use -WebRoot.", e);
         }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            throw new AcmeArgumentException("AcmeListenerAddressNotAvailable",
+                $"The address {address} is not one of this machine's, so the http-01 listener cannot listen on it. Give a local address to -ListenAddress, or leave it out to listen on all.", e);
+        }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
             throw new AcmeLocalException("AcmeListenerAccessDenied",
@@ -119,7 +365,7 @@ public sealed class Http01Responder : IDisposable
             throw new AcmeLocalException("AcmeListenerFailed", $"The http-01 listener could not start on port {port}: {e.Message}", e);
         }
 
-        return new Http01Responder(listener, store, log ?? NullAcmeLog.Instance);
+        return new Http01Responder(listener, store, log ?? NullAcmeLog.Instance, maxConnections);
     }
 
     private async Task AcceptLoopAsync()
@@ -144,18 +390,37 @@ public sealed class Http01Responder : IDisposable
                 return;
             }
 
-            if (Interlocked.Increment(ref _connections) > MaxConcurrentConnections)
+            long id = Interlocked.Increment(ref _accepted);
+            _waiting[id] = client;
+            if (Interlocked.Increment(ref _connections) > _maxConnections)
             {
-                Interlocked.Decrement(ref _connections);
-                client.Dispose();
-                continue;
+                DropOldestWaiting();
             }
 
-            _ = Task.Run(() => HandleAsync(client));
+            _ = Task.Run(() => HandleAsync(id, client));
         }
     }
 
-    private async Task HandleAsync(TcpClient client)
+    /// <summary>
+    /// Closes the connection that has waited longest without sending a whole request. A CA sends its
+    /// request as soon as it connects, so under a flood it is the junk that goes, not the validation.
+    /// </summary>
+    private void DropOldestWaiting()
+    {
+        long oldest = long.MaxValue;
+        foreach (long id in _waiting.Keys)
+        {
+            oldest = Math.Min(oldest, id);
+        }
+
+        if (oldest != long.MaxValue && _waiting.TryRemove(oldest, out TcpClient? victim))
+        {
+            Interlocked.Increment(ref _evicted);
+            victim.Dispose();
+        }
+    }
+
+    private async Task HandleAsync(long id, TcpClient client)
     {
         try
         {
@@ -165,8 +430,9 @@ public sealed class Http01Responder : IDisposable
                 timeout.CancelAfter(RequestReadTimeout);
                 client.NoDelay = true;
                 NetworkStream stream = client.GetStream();
-                using CancellationTokenRegistration _ = timeout.Token.Register(() => client.Dispose());
+                using CancellationTokenRegistration closeOnTimeout = timeout.Token.Register(() => client.Dispose());
                 string? head = await ReadRequestHeadAsync(stream, timeout.Token).ConfigureAwait(false);
+                _waiting.TryRemove(id, out _);
                 if (head is null)
                 {
                     await WriteAsync(stream, 400, "Bad Request", null, false, timeout.Token).ConfigureAwait(false);
@@ -190,7 +456,7 @@ public sealed class Http01Responder : IDisposable
                 }
 
                 string? token = ExtractToken(parts[1]);
-                string? answer = token is null ? null : await _store.GetKeyAuthorizationAsync(token, timeout.Token).ConfigureAwait(false);
+                string? answer = token is null ? null : await Store.GetKeyAuthorizationAsync(token, timeout.Token).ConfigureAwait(false);
                 if (answer is null)
                 {
                     await WriteAsync(stream, 404, "Not Found", null, head_, timeout.Token).ConfigureAwait(false);
@@ -199,7 +465,8 @@ public sealed class Http01Responder : IDisposable
 
                 await WriteAsync(stream, 200, "OK", answer, head_, timeout.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref _served);
-                _log.Verbose($"Answered the http-01 challenge for token {token} to {client.Client.RemoteEndPoint}.");
+                IAcmeLog log = (Store as InMemoryHttp01Store)?.LogFor(token!) ?? _log;
+                log.Verbose($"Answered the http-01 challenge for token {token} to {client.Client.RemoteEndPoint}.");
             }
         }
         catch (Exception)
@@ -208,6 +475,7 @@ public sealed class Http01Responder : IDisposable
         }
         finally
         {
+            _waiting.TryRemove(id, out _);
             Interlocked.Decrement(ref _connections);
         }
     }

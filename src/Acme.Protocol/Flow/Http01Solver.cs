@@ -9,8 +9,9 @@ using System.Threading.Tasks;
 namespace Acme.Protocol.Flow;
 
 /// <summary>
-/// http-01 (RFC 8555 section 8.3) answered either by a listener this process starts, or by files
-/// written into a web server's root.
+/// http-01 (RFC 8555 section 8.3) answered either by a listener this process runs, or by files
+/// written into a web server's root. Solvers on the same port share one listener
+/// (<see cref="Http01Listener"/>), so pipelines running at once do not fight over the CA's port.
 /// </summary>
 public sealed class Http01Solver : IChallengeSolver
 {
@@ -19,10 +20,10 @@ public sealed class Http01Solver : IChallengeSolver
     private readonly string? _webRoot;
     private readonly bool _selfCheck;
     private readonly IAcmeLog _log;
-    private readonly InMemoryHttp01Store _store = new();
     private readonly List<string> _writtenFiles = new();
     private readonly List<string> _createdDirectories = new();
-    private Http01Responder? _responder;
+    private readonly HashSet<string> _tokens = new(StringComparer.Ordinal);
+    private Http01Listener? _listener;
 
     private Http01Solver(int port, IPAddress? address, string? webRoot, bool selfCheck, IAcmeLog? log)
     {
@@ -65,13 +66,16 @@ public sealed class Http01Solver : IChallengeSolver
             return;
         }
 
+        _listener ??= Http01Listener.Acquire(_port, _address, _log);
         foreach (AcmeChallenge challenge in challenges)
         {
-            _store.Add(challenge.Token!, challenge.KeyAuthorization!);
+            if (_tokens.Add(challenge.Token!))
+            {
+                _listener.Add(challenge.Token!, challenge.KeyAuthorization!);
+            }
         }
 
-        _responder ??= Http01Responder.Start(_port, _store, _address, _log);
-        _log.Verbose($"The http-01 listener answers on port {_responder.Port}.");
+        _log.Verbose($"The http-01 listener answers on port {_listener.Port}.");
         if (!_selfCheck)
         {
             return;
@@ -79,11 +83,11 @@ public sealed class Http01Solver : IChallengeSolver
 
         foreach (AcmeChallenge challenge in challenges)
         {
-            string? answer = await _responder.SelfCheckAsync(challenge.Token!, challenge.Identifier.Value, cancellationToken).ConfigureAwait(false);
+            string? answer = await _listener.SelfCheckAsync(challenge.Token!, challenge.Identifier.Value, cancellationToken).ConfigureAwait(false);
             if (answer != challenge.KeyAuthorization)
             {
                 throw new AcmeLocalException("AcmeSelfCheckFailed",
-                    $"The http-01 listener on port {_responder.Port} did not answer its own check for {challenge.Identifier.Value}; the CA was not asked to validate.");
+                    $"The http-01 listener on port {_listener.Port} did not answer its own check for {challenge.Identifier.Value}; the CA was not asked to validate.");
             }
         }
     }
@@ -122,17 +126,17 @@ public sealed class Http01Solver : IChallengeSolver
     {
         foreach (AcmeChallenge challenge in challenges)
         {
-            if (challenge.Token is not null)
+            if (challenge.Token is not null && _tokens.Remove(challenge.Token))
             {
-                _store.Remove(challenge.Token);
+                _listener?.Remove(challenge.Token);
             }
         }
 
-        if (_store.Count == 0 && _responder is not null)
+        if (_tokens.Count == 0 && _listener is not null)
         {
-            _responder.Dispose();
-            _responder = null;
-            _log.Verbose($"Stopped the http-01 listener on port {_port}.");
+            // Lets go of the shared listener; it stops, freeing the port, when no other solver uses it.
+            _listener.Dispose();
+            _listener = null;
         }
 
         foreach (string file in _writtenFiles)

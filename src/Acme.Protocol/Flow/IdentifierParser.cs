@@ -79,6 +79,12 @@ public static class IdentifierParser
             throw Invalid(input ?? string.Empty, "an IPv6 zone id (after '%') only means something on this machine; give the address without it");
         }
 
+        if (value.IndexOfAny(new[] { '[', ']' }) >= 0)
+        {
+            // "[::1]:80" parses as ::1 in .NET; the port would be dropped without a word.
+            throw Invalid(input ?? string.Empty, "give the address alone, without a port or stray brackets");
+        }
+
         if (!IPAddress.TryParse(value, out IPAddress? address)
             || (address.AddressFamily == AddressFamily.InterNetwork && value.Split('.').Length != 4))
         {

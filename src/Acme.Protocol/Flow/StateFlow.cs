@@ -252,6 +252,10 @@ public static class StateFlow
         using StateLock? held = store is null ? null
             : await store.LockCertificateAsync(order.Account.Server, order.Name!, log, cancellationToken).ConfigureAwait(false);
         bool finalizes = order.Status is AcmeOrderStatus.Ready or AcmeOrderStatus.Pending;
+
+        // A retry in this session (after a failed download, say) reuses the key the first attempt made;
+        // a later session finds it saved; only then is a new one made.
+        key ??= csr is null ? order.CertificateKey : null;
         if (key is null && csr is null && store is not null && store.ReadOrderKey(order) is { } savedKey)
         {
             key = savedKey;
@@ -261,6 +265,11 @@ public static class StateFlow
         if (key is null && csr is null && finalizes)
         {
             key = AcmeKey.Generate(algorithm ?? order.KeyAlgorithm ?? store?.ReadKeyAlgorithm(order.Account.Server, order.Name!) ?? AcmeKeyAlgorithm.EC256);
+        }
+
+        if (csr is null)
+        {
+            order.CertificateKey = key;
         }
 
         if (store is not null && key is not null && finalizes)

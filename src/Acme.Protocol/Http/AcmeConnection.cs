@@ -34,12 +34,32 @@ public sealed class AcmeConnection : IDisposable
     /// <summary>
     /// How many times a badNonce is retried with a fresh nonce. RFC 8555 section 6.5: "On receiving
     /// such a response, a client SHOULD retry the request using the new nonce". Pebble rejects 5% of
-    /// good nonces on purpose; with 15 retries even a 50% rejection rate fails about once per 65,000 requests.
+    /// good nonces on purpose; with 20 retries even a 50% rejection rate fails about once per two
+    /// million requests, and a CA that rejects every nonce still ends in AcmeBadNonce within 21 round trips.
     /// </summary>
-    public const int MaxBadNonceRetries = 15;
+    public const int MaxBadNonceRetries = 20;
 
     /// <summary>How many times an idempotent read is retried after a 5xx or a dropped connection.</summary>
     public const int MaxReadRetries = 3;
+
+    /// <summary>
+    /// The longest server-requested pause (Retry-After on a 5xx) a read is retried after. A server
+    /// that asks for more is not hammered: the request fails at once with the time it named.
+    /// </summary>
+    public static readonly TimeSpan MaxTransientWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The longest Retry-After on a rateLimited answer that is waited out automatically. RFC 8555
+    /// section 6.6: the server "MUST return an HTTP 429 (Too Many Requests) response, with a problem
+    /// document of type 'rateLimited'" and "The server may ... include a Retry-After header field
+    /// indicating a time after which the client may retry". The request was refused, not acted on, so
+    /// repeating it is safe even for a POST that changes state; a longer or missing Retry-After ends
+    /// the request in AcmeRateLimited carrying the time to come back.
+    /// </summary>
+    public static readonly TimeSpan MaxRateLimitWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many short rateLimited answers one request waits out before it gives up.</summary>
+    public const int MaxRateLimitRetries = 2;
 
     private const string JoseContentType = "application/jose+json";
 
@@ -127,17 +147,25 @@ public sealed class AcmeConnection : IDisposable
     /// <summary>An unsigned GET (the directory, renewalInfo), retried after a 5xx or a dropped connection.</summary>
     internal async Task<AcmeResponse> GetAsync(Uri url, IAcmeLog log, CancellationToken cancellationToken)
     {
-        for (int attempt = 0; ; attempt++)
+        int failures = 0;
+        int rateLimits = 0;
+        while (true)
         {
             try
             {
-                AcmeResponse response = await SendAsync(HttpMethod.Get, url, null, log, attempt, cancellationToken).ConfigureAwait(false);
+                AcmeResponse response = await SendAsync(HttpMethod.Get, url, null, log, failures + rateLimits, cancellationToken).ConfigureAwait(false);
                 ThrowIfProblem(response);
                 return response;
             }
-            catch (Exception e) when (attempt < MaxReadRetries && IsTransient(e, out TimeSpan? wait))
+            catch (AcmeRateLimitedException e) when (rateLimits < MaxRateLimitRetries && IsShortRateLimit(e))
             {
-                await DelayBeforeRetryAsync(attempt, wait, log, url, e, cancellationToken).ConfigureAwait(false);
+                rateLimits++;
+                await WaitOutRateLimitAsync(e, url, log, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (failures < MaxReadRetries && IsTransient(e, out TimeSpan? wait))
+            {
+                await DelayBeforeRetryAsync(failures, wait, log, url, e, cancellationToken).ConfigureAwait(false);
+                failures++;
             }
         }
     }
@@ -146,13 +174,14 @@ public sealed class AcmeConnection : IDisposable
     /// A signed POST. badNonce is retried with the nonce the error carried (RFC 8555 section 6.5).
     /// A POST-as-GET (<paramref name="payload"/> null) is a read and is also retried after a 5xx or a
     /// dropped connection, with a new nonce and signature; a POST that changes state never is, since
-    /// the server may have acted on it.
+    /// the server may have acted on it. A short rateLimited answer is waited out (see <see cref="MaxRateLimitWait"/>).
     /// </summary>
     internal async Task<AcmeResponse> PostAsync(Uri url, object? payload, AcmeKey key, Uri? kid, IAcmeLog log,
         CancellationToken cancellationToken)
     {
         int badNonces = 0;
         int failures = 0;
+        int rateLimits = 0;
         while (true)
         {
             string nonce = await TakeNonceAsync(log, cancellationToken).ConfigureAwait(false);
@@ -165,13 +194,18 @@ public sealed class AcmeConnection : IDisposable
             AcmeResponse response;
             try
             {
-                response = await SendAsync(HttpMethod.Post, url, body, log, badNonces + failures, cancellationToken).ConfigureAwait(false);
+                response = await SendAsync(HttpMethod.Post, url, body, log, badNonces + failures + rateLimits, cancellationToken).ConfigureAwait(false);
                 ThrowIfProblem(response);
                 return response;
             }
             catch (AcmeBadNonceException) when (badNonces < MaxBadNonceRetries)
             {
                 badNonces++;
+            }
+            catch (AcmeRateLimitedException e) when (rateLimits < MaxRateLimitRetries && IsShortRateLimit(e))
+            {
+                rateLimits++;
+                await WaitOutRateLimitAsync(e, url, log, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (payload is null && failures < MaxReadRetries && IsTransient(e, out TimeSpan? wait))
             {
@@ -196,11 +230,13 @@ public sealed class AcmeConnection : IDisposable
             return nonce;
         }
 
-        for (int attempt = 0; ; attempt++)
+        int failures = 0;
+        int rateLimits = 0;
+        while (true)
         {
             try
             {
-                AcmeResponse response = await SendAsync(HttpMethod.Head, directory.NewNonce, null, log, attempt, cancellationToken).ConfigureAwait(false);
+                AcmeResponse response = await SendAsync(HttpMethod.Head, directory.NewNonce, null, log, failures + rateLimits, cancellationToken).ConfigureAwait(false);
                 if ((int)response.StatusCode >= 400)
                 {
                     ThrowIfProblem(response);
@@ -215,9 +251,15 @@ public sealed class AcmeConnection : IDisposable
 
                 throw new AcmeProtocolException($"HEAD {directory.NewNonce} answered without a Replay-Nonce header.");
             }
-            catch (Exception e) when (attempt < MaxReadRetries && IsTransient(e, out TimeSpan? wait))
+            catch (AcmeRateLimitedException e) when (rateLimits < MaxRateLimitRetries && IsShortRateLimit(e))
             {
-                await DelayBeforeRetryAsync(attempt, wait, log, directory.NewNonce, e, cancellationToken).ConfigureAwait(false);
+                rateLimits++;
+                await WaitOutRateLimitAsync(e, directory.NewNonce, log, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (failures < MaxReadRetries && IsTransient(e, out TimeSpan? wait))
+            {
+                await DelayBeforeRetryAsync(failures, wait, log, directory.NewNonce, e, cancellationToken).ConfigureAwait(false);
+                failures++;
             }
         }
     }
@@ -225,6 +267,13 @@ public sealed class AcmeConnection : IDisposable
     private async Task<AcmeResponse> SendAsync(HttpMethod method, Uri url, string? jws, IAcmeLog log, int retry,
         CancellationToken cancellationToken)
     {
+        if (url.Scheme != Uri.UriSchemeHttps)
+        {
+            // A URL from the server (directory, order, Location) that is not https is never requested:
+            // "Each ACME function is accomplished by the client sending a sequence of HTTPS requests" (RFC 8555 section 6.1).
+            throw new AcmeProtocolException($"The server pointed to {url.AbsoluteUri}, which is not an https URL; ACME is spoken over HTTPS only, so it was not requested.");
+        }
+
         using var request = new HttpRequestMessage(method, url);
         if (jws is not null)
         {
@@ -352,7 +401,8 @@ public sealed class AcmeConnection : IDisposable
         else
         {
             string text = response.Text;
-            problem = new AcmeProblem("about:blank",
+            // A 429 means rateLimited even without its problem document (a HEAD answer has no body).
+            problem = new AcmeProblem(status == 429 ? AcmeProblemTypes.RateLimited : "about:blank",
                 $"HTTP {status} {response.StatusCode} without a problem document" + (text.Length == 0 ? "." : ": " + Shorten(text)));
         }
 
@@ -373,8 +423,9 @@ public sealed class AcmeConnection : IDisposable
         switch (e)
         {
             case AcmeServerException server:
+                // A server that asks for a long pause gets it: the caller hears when to come back.
                 wait = server.RetryAfter;
-                return true;
+                return wait is null || wait <= MaxTransientWait;
             case AcmeProblemException p when p.Problem.Type == AcmeProblemTypes.ServerInternal || p.Problem.Status >= 500:
                 return true;
             case AcmeConnectionException c:
@@ -391,6 +442,15 @@ public sealed class AcmeConnection : IDisposable
             default:
                 return false;
         }
+    }
+
+    private static bool IsShortRateLimit(AcmeRateLimitedException e) => e.RetryAfter is TimeSpan wait && wait <= MaxRateLimitWait;
+
+    private static async Task WaitOutRateLimitAsync(AcmeRateLimitedException e, Uri url, IAcmeLog log, CancellationToken cancellationToken)
+    {
+        TimeSpan wait = e.RetryAfter ?? TimeSpan.Zero;
+        log.Verbose($"Rate limited on {url.AbsoluteUri}; waiting {wait.TotalSeconds:0.0} s as the CA asked (Retry-After), then retrying: {e.Problem.Describe()}");
+        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task DelayBeforeRetryAsync(int attempt, TimeSpan? retryAfter, IAcmeLog log, Uri url, Exception e,

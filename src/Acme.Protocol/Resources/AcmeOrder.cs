@@ -66,6 +66,12 @@ public sealed class AcmeOrder
     /// <summary>The key type the certificate should get when nobody says otherwise (a renewal keeps the old one).</summary>
     internal AcmeKeyAlgorithm? KeyAlgorithm { get; set; }
 
+    /// <summary>
+    /// The certificate key this session made for the order, kept with it so that a finalize or download
+    /// retried after a fault still holds the key the CA certified. Never shown; in memory only.
+    /// </summary>
+    internal AcmeKey? CertificateKey { get; set; }
+
     /// <summary>The DNS names and IP addresses, as strings, for display.</summary>
     public string[] Names => Identifiers.Select(i => i.Value).ToArray();
 

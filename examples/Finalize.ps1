@@ -1,0 +1,36 @@
+<#
+.SYNOPSIS
+    Finalize options: keeping a certificate's key on renewal, a certificate signing request made
+    elsewhere, and choosing among the chains the CA offers. (examples/README.md)
+#>
+param([string] $Server = 'LetsEncryptStaging', [int] $HttpPort = 80, [string] $RootName = 'ISRG Root X2')
+$ErrorActionPreference = 'Stop'
+$account = New-AcmeAccount -Server $Server -AcceptTermsOfService
+# The certificate an earlier run wrote to ./cert, with its key.
+$account | New-AcmeOrder -DnsName example.com | Start-AcmeHttpChallenge -Port $HttpPort | Complete-AcmeOrder |
+    Export-AcmeCertificate -Path ./cert | Out-Null
+# A CSR made elsewhere (openssl req, certreq, an appliance), whose key never leaves that place.
+$csrKey = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+$request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=example.com', $csrKey, 'SHA256')
+$names = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+'example.com', 'www.example.com' | ForEach-Object { $names.AddDnsName($_) }
+$request.CertificateExtensions.Add($names.Build())
+Set-Content -Path ./example.csr -Value $request.CreateSigningRequestPem()
+
+# example: ReuseKey
+$account | New-AcmeOrder -DnsName example.com |
+    Start-AcmeHttpChallenge -Port $HttpPort |
+    Complete-AcmeOrder -CertificateKey ./cert/key.pem
+# end example
+
+# example: Csr
+$account | New-AcmeOrder -DnsName example.com, www.example.com |
+    Start-AcmeHttpChallenge -Port $HttpPort |
+    Complete-AcmeOrder -CertificateSigningRequest ./example.csr
+# end example
+
+# example: PreferredChain
+$account | New-AcmeOrder -DnsName example.com |
+    Start-AcmeHttpChallenge -Port $HttpPort |
+    Complete-AcmeOrder -PreferredChain $RootName
+# end example

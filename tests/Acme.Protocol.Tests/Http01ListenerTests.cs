@@ -1,0 +1,251 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Acme.Protocol.Flow;
+using Xunit;
+
+namespace Acme.Protocol.Tests;
+
+/// <summary>
+/// The http-01 listener on real sockets: what it answers to hostile requests, how solvers share one
+/// listener per port, and that a flood of idle connections does not keep a real request out.
+/// </summary>
+public class Http01ListenerTests
+{
+    private const string Token = "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0";
+    private const string Answer = Token + ".9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI";
+
+    public static IEnumerable<object[]> HostileRequests() => new[]
+    {
+        // request, expected status; every non-200 answer must have an empty body
+        new object[] { $"GET /.well-known/acme-challenge/{Token} HTTP/1.1\r\nHost: a.test\r\n\r\n", 200 },
+        new object[] { $"GET /.well-known/acme-challenge/{Token} HTTP/1.0\r\n\r\n", 200 },
+        new object[] { $"GET /.well-known/acme-challenge/UnknownTokenUnknownTokenUnknownToken HTTP/1.1\r\n\r\n", 404 },
+        new object[] { "GET /.well-known/acme-challenge/../../../etc/passwd HTTP/1.1\r\n\r\n", 404 },
+        new object[] { "GET /.well-known/acme-challenge/..%2F..%2Fetc%2Fpasswd HTTP/1.1\r\n\r\n", 404 },
+        new object[] { $"GET /.well-known/acme-challenge/%2e%2e/{Token} HTTP/1.1\r\n\r\n", 404 },
+        new object[] { $"GET /.well-known/acme-challenge/{Token}/../{Token} HTTP/1.1\r\n\r\n", 404 },
+        new object[] { $"GET /.well-known/acme-challenge/x/../{Token} HTTP/1.1\r\n\r\n", 404 },
+        new object[] { $"GET /.well-known/acme-challenge/{Token}?download=1 HTTP/1.1\r\n\r\n", 404 },
+        new object[] { $"GET /.well-known/acme-challenge/{Token}%00 HTTP/1.1\r\n\r\n", 404 },
+        new object[] { $"GET /.well-known/acme-challenge/{Token}/ HTTP/1.1\r\n\r\n", 404 },
+        new object[] { $"GET //.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n", 404 },
+        new object[] { $"GET /.WELL-KNOWN/ACME-CHALLENGE/{Token} HTTP/1.1\r\n\r\n", 404 },
+        new object[] { $"GET /.well-known/acme-challenge/{Token.ToLowerInvariant()} HTTP/1.1\r\n\r\n", 404 },
+        new object[] { "GET /.well-known/acme-challenge/ HTTP/1.1\r\n\r\n", 404 },
+        new object[] { "GET / HTTP/1.1\r\n\r\n", 404 },
+        new object[] { "GET /index.html HTTP/1.1\r\n\r\n", 404 },
+        new object[] { "GET /.well-known/ HTTP/1.1\r\n\r\n", 404 },
+        new object[] { "GET http://evil.test/ HTTP/1.1\r\n\r\n", 404 },
+        new object[] { "GET /.well-known/acme-challenge/" + new string('A', 4000) + " HTTP/1.1\r\n\r\n", 404 },
+        new object[] { "GET /" + new string('a', 9000) + " HTTP/1.1\r\n\r\n", 400 },
+        new object[] { "GET / HTTP/1.1\r\n" + string.Concat(Enumerable.Repeat("X-Junk: " + new string('j', 100) + "\r\n", 100)) + "\r\n", 400 },
+        new object[] { $"POST /.well-known/acme-challenge/{Token} HTTP/1.1\r\nContent-Length: 2\r\n\r\n{{}}", 405 },
+        new object[] { $"PUT /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n", 405 },
+        new object[] { $"DELETE /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n", 405 },
+        new object[] { $"OPTIONS /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n", 405 },
+        new object[] { $"TRACE /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n", 405 },
+        new object[] { $"PATCH /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n", 405 },
+        new object[] { "CONNECT evil.test:443 HTTP/1.1\r\n\r\n", 405 },
+        new object[] { $"get /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n", 405 },
+        new object[] { $"GET /.well-known/acme-challenge/{Token} HTTP/2.0\r\n\r\n", 400 },
+        new object[] { "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400 },
+        new object[] { $"GET  /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n", 400 },
+        new object[] { $"GET /.well-known/acme-challenge/{Token}\r\n\r\n", 400 },
+        new object[] { "\u0016\u0003\u0001\u0000\u00a5\u0001\u0000\u0000\u00a1\u0003\u0003\r\n\r\n", 400 },
+        new object[] { "\r\n\r\n", 400 },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileRequests))]
+    public async Task OnlyGetOrHeadOfAKnownTokenIsAnsweredAndEverythingElseGetsAnEmptyError(string request, int expected)
+    {
+        var store = new InMemoryHttp01Store();
+        store.Add(Token, Answer);
+        using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback);
+
+        (int status, string headers, string body) = await SendRawAsync(responder.Port, request);
+
+        Assert.Equal(expected, status);
+        Assert.Equal(expected == 200 ? Answer : string.Empty, body);
+        Assert.DoesNotContain("Server:", headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Connection: close", headers);
+        Assert.Equal(expected == 200 ? 1 : 0, responder.AnswersServed);
+    }
+
+    [Fact]
+    public async Task HeadGetsTheLengthButNoBody()
+    {
+        var store = new InMemoryHttp01Store();
+        store.Add(Token, Answer);
+        using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback);
+        (int status, string headers, string body) = await SendRawAsync(responder.Port, $"HEAD /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n");
+        Assert.Equal(200, status);
+        Assert.Contains($"Content-Length: {Answer.Length}", headers);
+        Assert.Equal(string.Empty, body);
+    }
+
+    [Fact]
+    public async Task SolversOnOnePortShareOneListenerThatStopsWithTheLast()
+    {
+        int port = FreePort();
+        using Http01Listener first = Http01Listener.Acquire(port, IPAddress.Loopback);
+        first.Add("tokenA", "tokenA.thumb");
+        using Http01Listener second = Http01Listener.Acquire(port, IPAddress.Loopback);
+        second.Add("tokenB", "tokenB.thumb");
+        Assert.Equal(port, second.Port);
+
+        Assert.Equal("tokenA.thumb", await first.SelfCheckAsync("tokenA", "a.test", default));
+        Assert.Equal("tokenB.thumb", await first.SelfCheckAsync("tokenB", "b.test", default));
+
+        first.Dispose();
+        Assert.Null(await second.SelfCheckAsync("tokenA", "a.test", default));
+        Assert.Equal("tokenB.thumb", await second.SelfCheckAsync("tokenB", "b.test", default));
+        Assert.False(PortIsFree(port));
+
+        second.Dispose();
+        Assert.True(PortIsFree(port));
+    }
+
+    [Fact]
+    public async Task ATokenTwoSolversShareStaysUntilBothWithdrawIt()
+    {
+        int port = FreePort();
+        var a = Http01Listener.Acquire(port, IPAddress.Loopback);
+        var b = Http01Listener.Acquire(port, IPAddress.Loopback);
+        a.Add(Token, Answer);
+        b.Add(Token, Answer);
+        a.Dispose();
+        Assert.Equal(Answer, await b.SelfCheckAsync(Token, "a.test", default));
+        b.Dispose();
+        Assert.True(PortIsFree(port));
+    }
+
+    [Fact]
+    public async Task TwoSolversPresentOnOnePortWithoutAPortInUseErrorAndCleanupFreesIt()
+    {
+        int port = FreePort();
+        Http01Solver one = Http01Solver.WithListener(port, IPAddress.Loopback, selfCheck: true);
+        Http01Solver two = Http01Solver.WithListener(port, IPAddress.Loopback, selfCheck: true);
+        AcmeChallenge c1 = Challenge("one.test", "tok1");
+        AcmeChallenge c2 = Challenge("two.test", "tok2");
+
+        await one.PresentAsync(new[] { c1 }, default);
+        await two.PresentAsync(new[] { c2 }, default);
+        await one.CleanupAsync(new[] { c1 }, default);
+        Assert.False(PortIsFree(port));
+        Assert.Equal(c2.KeyAuthorization, await Http01Responder.HttpGetAsync(IPAddress.Loopback, port, "/.well-known/acme-challenge/tok2", "two.test", default));
+        await two.CleanupAsync(new[] { c2 }, default);
+        Assert.True(PortIsFree(port));
+    }
+
+    [Fact]
+    public async Task AFloodOfIdleConnectionsBeyondTheLimitDoesNotKeepARealRequestOut()
+    {
+        var store = new InMemoryHttp01Store();
+        store.Add(Token, Answer);
+        using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback, null, maxConnections: 50);
+        var junk = new List<TcpClient>();
+        try
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                var c = new TcpClient(AddressFamily.InterNetwork);
+                await c.ConnectAsync(IPAddress.Loopback, responder.Port);
+                if (i % 2 == 0)
+                {
+                    // Half trickle the start of a request and never finish it.
+                    await c.GetStream().WriteAsync(Encoding.ASCII.GetBytes("GET /.well-known/acme-ch"));
+                }
+
+                junk.Add(c);
+            }
+
+            (int status, _, string body) = await SendRawAsync(responder.Port, $"GET /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n");
+            Assert.Equal(200, status);
+            Assert.Equal(Answer, body);
+            Assert.True(responder.ConnectionsDropped >= 100, $"only {responder.ConnectionsDropped} junk connections were dropped");
+        }
+        finally
+        {
+            junk.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public void DisposingFreesThePortEvenWithConnectionsStillOpen()
+    {
+        var responder = Http01Responder.Start(0, new InMemoryHttp01Store(), IPAddress.Loopback);
+        int port = responder.Port;
+        using var idle = new TcpClient(AddressFamily.InterNetwork);
+        idle.Connect(IPAddress.Loopback, port);
+        responder.Dispose();
+        Assert.True(PortIsFree(port));
+    }
+
+    private static AcmeChallenge Challenge(string name, string token) =>
+        new(new AcmeIdentifier("dns", name), AcmeChallenge.Http01, new Uri("https://ca.test/chall/" + token), token, "thumb");
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private static bool PortIsFree(int port)
+    {
+        try
+        {
+            var probe = new TcpListener(IPAddress.Loopback, port);
+            probe.Start();
+            probe.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Sends bytes as they are (Latin-1, so junk survives) and reads the answer until the listener closes.</summary>
+    private static async Task<(int Status, string Headers, string Body)> SendRawAsync(int port, string request)
+    {
+        using var client = new TcpClient(AddressFamily.InterNetwork);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+        NetworkStream stream = client.GetStream();
+        byte[] bytes = Encoding.Latin1.GetBytes(request);
+        try
+        {
+            await stream.WriteAsync(bytes, timeout.Token);
+        }
+        catch (IOException)
+        {
+            // An oversized request may be cut off while it is still being sent; the answer is read below.
+        }
+
+        using var buffer = new MemoryStream();
+        try
+        {
+            await stream.CopyToAsync(buffer, timeout.Token);
+        }
+        catch (IOException)
+        {
+        }
+
+        string text = Encoding.ASCII.GetString(buffer.ToArray());
+        int split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        Assert.True(split > 0, $"no HTTP answer came back: '{text}'");
+        string headers = text.Substring(0, split);
+        return (int.Parse(headers.Substring(9, 3)), headers, text.Substring(split + 4));
+    }
+}

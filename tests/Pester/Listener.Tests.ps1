@@ -1,0 +1,94 @@
+#Requires -Version 7.2
+<#
+    The http-01 listener under hostile conditions, with real validations by Pebble: a flood of junk
+    connections does not stop a validation, and the port is free again after success, after failure
+    and after Ctrl+C. (What it answers to hostile requests is tested on raw sockets in xunit,
+    tests/Acme.Protocol.Tests/Http01ListenerTests.cs.)
+#>
+BeforeDiscovery {
+    # These need a Pebble this harness configures (validation on loopback addresses through pebble-challtestsrv); an external one is skipped.
+    $script:external = [bool]$env:ACME_TEST_DIRECTORY
+}
+
+BeforeAll {
+    Import-Module $env:ACME_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
+    Import-TestKit
+    $ErrorActionPreference = 'Continue'
+    $script:pebble = Start-TestPebble
+    $script:port = $pebble.HttpPort
+    $script:account = New-TestAccount $pebble
+
+    # Points a name at another loopback address in pebble-challtestsrv's DNS, so Pebble validates it there.
+    function Set-TestAddress([string] $Name, [string] $Address) {
+        $body = @{ host = $Name; addresses = @($Address) } | ConvertTo-Json
+        Invoke-RestMethod -Method Post -Uri "$($pebble.ChallSrvUrl)/add-a" -Body $body | Out-Null
+    }
+}
+
+AfterAll {
+    if ($script:pebble) { Stop-TestPebble $script:pebble }
+}
+
+Describe 'The http-01 listener' -Skip:($external -or -not $IsLinux) {
+    It 'validates with 500 junk connections held open against it at once' {
+        # Hold the listener open (as another pipeline would) and flood it before the CA connects.
+        $hold = [Acme.Protocol.Flow.Http01Listener]::Acquire($port, $null, $null)
+        $flood = [Acme.TestKit.JunkFlood]::Open($port, 500)
+        try {
+            $flood.Opened | Should -Be 500
+            $run = Invoke-Captured { $account | New-AcmeOrder -DnsName flood.test | Start-AcmeHttpChallenge -Port $port | Complete-AcmeOrder }
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Output.Names | Should -Be @('flood.test')
+        } finally {
+            $flood.Dispose()
+            $hold.Dispose()
+        }
+        Test-TcpPortFree $port | Should -BeTrue
+    }
+
+    It 'frees the port after a validation succeeds' {
+        $order = $account | New-AcmeOrder -DnsName freed-after-success.test | Start-AcmeHttpChallenge -Port $port
+        $order.Status | Should -Be 'Ready'
+        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0
+        Test-TcpPortFree $port | Should -BeTrue
+    }
+
+    It 'frees the port after a validation fails' {
+        # Pebble looks for the answer on 127.0.0.2, where nothing listens; the listener is on 127.0.0.1 only.
+        Set-TestAddress 'freed-after-failure.test' '127.0.0.2'
+        $run = Invoke-Captured { $account | New-AcmeOrder -DnsName freed-after-failure.test | Start-AcmeHttpChallenge -Port $port -ListenAddress 127.0.0.1 }
+        $run.Errors.Count | Should -Be 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -BeLike 'AcmeAuthorizationFailed,*'
+        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0
+        Test-TcpPortFree $port | Should -BeTrue
+    }
+
+    It 'frees the port when the wait for the CA is stopped (Ctrl+C)' {
+        # Pebble validates on 127.0.0.3, where a tarpit accepts and never answers: the cmdlet waits.
+        Set-TestAddress 'freed-after-stop.test' '127.0.0.3'
+        $tarpit = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Parse('127.0.0.3'), $port)
+        $tarpit.Start()
+        $order = $account | New-AcmeOrder -DnsName freed-after-stop.test
+        $ps = [PowerShell]::Create()
+        try {
+            $null = $ps.AddScript('param($module, $order, $port) Import-Module $module; $order | Start-AcmeHttpChallenge -Port $port -ListenAddress 127.0.0.1 -TimeoutSec 120')
+            $null = $ps.AddArgument($env:ACME_TEST_MODULE).AddArgument($order).AddArgument($port)
+            $async = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not $tarpit.Pending() -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $tarpit.Pending() | Should -BeTrue -Because 'Pebble is validating, so the cmdlet is waiting'
+            Test-TcpPortFree $port | Should -BeFalse -Because 'the listener is up while the cmdlet waits'
+
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+            $async.IsCompleted | Should -BeTrue
+        } finally {
+            $ps.Dispose()
+            $tarpit.Stop()
+        }
+        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0
+        Test-TcpPortFree $port | Should -BeTrue
+    }
+}
