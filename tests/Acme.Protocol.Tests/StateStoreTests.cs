@@ -29,9 +29,12 @@ public class StateStoreTests
     [InlineData("*.example.com", "_.example.com")]
     [InlineData("2001:db8::1", "2001-db8--1")]
     [InlineData("192.0.2.1", "192.0.2.1")]
+    [InlineData("::1", "_--1")]
+    [InlineData("nul.example.com", "_nul.example.com")]
+    [InlineData("current", "_current")]
     public void ACertificateIsNamedAfterItsFirstIdentifier(string identifier, string name)
     {
-        string type = identifier.Contains(':') || char.IsDigit(identifier[0]) ? AcmeIdentifier.IpType : AcmeIdentifier.DnsType;
+        string type = System.Net.IPAddress.TryParse(identifier, out _) ? AcmeIdentifier.IpType : AcmeIdentifier.DnsType;
         string actual = AcmeStateStore.NameFor(new[] { new AcmeIdentifier(type, identifier), new AcmeIdentifier("dns", "other.test") });
         Assert.Equal(name, actual);
         Assert.True(AcmeStateStore.IsValidName(actual));

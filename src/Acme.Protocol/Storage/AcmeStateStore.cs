@@ -146,7 +146,8 @@ public sealed partial class AcmeStateStore
 
     /// <summary>
     /// The name a certificate gets from its first identifier: the DNS name itself, a wildcard's "*"
-    /// as "_" ("_.example.com", which no host name can be), an IPv6 address's colons as dashes.
+    /// as "_" ("_.example.com", which no host name can be), an IPv6 address's colons as dashes; and a
+    /// leading "_" where that would not be a valid name ("::1" is "_--1", "nul.example" is "_nul.example").
     /// </summary>
     public static string NameFor(IReadOnlyList<AcmeIdentifier> identifiers)
     {
@@ -156,6 +157,7 @@ public sealed partial class AcmeStateStore
         }
 
         string value = identifiers[0].Value.Replace('*', '_').Replace(':', '-');
+        value = IsValidName(value) ? value : "_" + value;
         return value.Length > 100 ? value.Substring(0, 100) : value;
     }
 
