@@ -141,6 +141,27 @@ Describe 'State across processes' {
     }
 }
 
+Describe 'Account changes are saved' {
+    It 'saves new contacts, a rolled-over key and a deactivation, so the next session reads them' {
+        $sp = Join-Path $TestDrive 'account-changes'
+        $account = New-AcmeAccount @ca -StatePath $sp -Name changing -AcceptTermsOfService -Contact 'before@acme.test'
+        $account | Set-AcmeAccount -Contact 'after@acme.test'
+        (Get-AcmeAccount -StatePath $sp -Name changing).Contact | Should -Be @('mailto:after@acme.test')
+
+        $rolled = $account | Update-AcmeAccountKey -NewKeyAlgorithm EC384 -Confirm:$false -WarningVariable warnings
+        $warnings | Should -BeNullOrEmpty -Because 'the new key is saved in the state folder'
+        $saved = Get-AcmeAccount -StatePath $sp -Name changing -WarningVariable warnings
+        $warnings | Should -BeNullOrEmpty -Because 'the rollover finished'
+        $saved.KeyThumbprint | Should -Be $rolled.KeyThumbprint
+        $saved.Key.Name | Should -Be 'EC384'
+        ($saved | New-AcmeOrder -DnsName rolled-state.test).Status | Should -Be 'Pending' -Because 'the CA accepts the saved key'
+
+        $saved | Disable-AcmeAccount -Confirm:$false
+        (Get-AcmeAccount -StatePath $sp -Name changing).Status | Should -Be 'Deactivated'
+        Assert-StateIntact $sp
+    }
+}
+
 Describe 'A process killed right after finalize' {
     It 'is resumed with Get-AcmeOrder | Complete-AcmeOrder, for the key saved before finalize' {
         $sp = Join-Path $TestDrive 'killed'
