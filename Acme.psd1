@@ -33,6 +33,11 @@
         'Set-AcmeAccount'
         'Update-AcmeAccountKey'
         'Start-AcmeChallengeResponder'
+        'Get-AcmeCertificate'
+        'New-AcmeCertificate'
+        'Remove-AcmeCertificate'
+        'Remove-AcmeOrder'
+        'Test-AcmeRenewal'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -175,6 +175,9 @@ function Invoke-Stress {
 function Invoke-Demo {
     Invoke-Build
     $pebble = Start-TestPebble
+    # The demo's account and certificate go to ./out/state, not to the per-user state folder.
+    $savedStatePath = $env:ACME_STATE_PATH
+    $env:ACME_STATE_PATH = Join-Path $root 'out/state'
     try {
         $pwsh = Get-PwshCommand
         & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $root 'examples/Demo.ps1') `
@@ -182,6 +185,7 @@ function Invoke-Demo {
             -HttpPort $pebble.HttpPort -ManagementUrl $pebble.ManagementUrl -OutPath (Join-Path $root 'out')
         if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit $LASTEXITCODE)." }
     } finally {
+        $env:ACME_STATE_PATH = $savedStatePath
         Stop-TestPebble $pebble
     }
 }

@@ -177,7 +177,11 @@ Describe 'Update-AcmeAccountKey' {
     }
 
     It 'warns that a generated key not saved anywhere lives only in the session' {
-        $account = New-TestAccount $pebble
+        # An account found by its key file is not in the state folder, so nothing saves its new key.
+        $keyFile = Join-Path $TestDrive 'unsaved.pem'
+        New-TestAccount $pebble | Export-AcmeAccountKey -Path $keyFile | Out-Null
+        $account = Get-AcmeAccount @ca -KeyPath $keyFile
+        $account.Name | Should -BeNullOrEmpty
         $warnings = $null
         $rolled = $account | Update-AcmeAccountKey -Confirm:$false -WarningVariable warnings -WarningAction SilentlyContinue
         $rolled.KeyThumbprint | Should -Not -Be $account.KeyThumbprint

@@ -9,6 +9,12 @@
 #>
 Set-StrictMode -Version Latest
 
+# A test file run on its own (not through Invoke-PesterTests.ps1, which sets a fresh folder) must not
+# write to the real per-user state folder either.
+if ($env:ACME_TEST_MODULE -and -not $env:ACME_STATE_PATH) {
+    $env:ACME_STATE_PATH = Join-Path ([System.IO.Path]::GetTempPath()) ("acme-test-state-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+}
+
 function Get-FreeTcpPort {
     [OutputType([int])]
     param()
@@ -170,7 +176,9 @@ function Start-TestPebble {
         [hashtable] $ExternalAccountMacKeys,
         [switch] $ExternalAccountBindingRequired,
         [string[]] $DomainBlocklist = @('blocked.test'),
-        [switch] $NoValidationSleep = $true
+        [switch] $NoValidationSleep = $true,
+        # Seconds the certificates are valid (Pebble's default is five years); short ones fall due during a test.
+        [int] $CertificateValidityPeriod = 0
     )
 
     if ($env:ACME_TEST_DIRECTORY) {
@@ -217,6 +225,7 @@ function Start-TestPebble {
         }
     }
     if ($ExternalAccountMacKeys) { $config.pebble.externalAccountMACKeys = $ExternalAccountMacKeys }
+    if ($CertificateValidityPeriod -gt 0) { $config.pebble.certificateValidityPeriod = $CertificateValidityPeriod }
     $configPath = Join-Path $work 'pebble-config.json'
     $config | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $configPath
 

@@ -38,6 +38,7 @@ BeforeAll {
             '*-Acme*:TrustedRootCertificate'  = $Ca.ApiRootPath
             'Start-AcmeDnsChallenge:DnsServer' = "127.0.0.1:$($Ca.DnsPort)"
             'Start-AcmeTlsAlpnChallenge:Port'  = $Ca.TlsPort
+            'New-AcmeCertificate:DnsServer'    = "127.0.0.1:$($Ca.DnsPort)"
         }
     }
 
@@ -227,6 +228,54 @@ BeforeAll {
                 Get-ChildItem -Recurse -Force (Join-Path $Folder 'share') | Should -BeNullOrEmpty -Because 'answers and the lock are gone'
             }
         }
+        State      = @{ Check = {
+                param($Output, $Folder)
+                $accounts = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeAccount] })
+                $accounts.Count | Should -Be 2 -Because 'New-AcmeAccount wrote one, and Get-AcmeAccount listed the only one saved'
+                $accounts | ForEach-Object { $_.Name | Should -Be 'web' }
+                $orders = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
+                $orders[0].Name | Should -Be 'example.com'
+                $orders[0].Status | Should -Be 'Pending'
+                $orders[-1].Status | Should -Be 'Valid' -Because 'Get-AcmeOrder lists the order as saved after completion'
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificates.Count | Should -Be 2
+                $certificates[1].Thumbprint | Should -Be $certificates[0].Thumbprint -Because 'Get-AcmeCertificate read back the one just issued'
+                Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
+            }
+        }
+        Renewal    = @{ Check = {
+                param($Output, $Folder)
+                $checks = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeRenewalCheck] })
+                $checks.Count | Should -Be 1
+                $checks[0].Due | Should -BeFalse -Because 'a Pebble certificate is valid for years'
+                Test-Path (Join-Path $Folder 'cert') | Should -BeFalse -Because 'nothing was due, so nothing was renewed or exported'
+                $renewed = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $renewed.Count | Should -Be 1
+                $renewed[0].Thumbprint | Should -Not -Be $checks[0].Certificate.Thumbprint
+                @($renewed[0].Names | Sort-Object) | Should -Be @('example.com', 'www.example.com')
+                $renewed[0].Name | Should -Be 'example.com'
+            }
+        }
+        NewCertificate = @{ Check = {
+                param($Output, $Folder)
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificates.Count | Should -Be 3
+                $certificates[1].Thumbprint | Should -Be $certificates[0].Thumbprint -Because 'the second run returns the saved certificate'
+                Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
+                $certificates[2].Name | Should -Be '_.example.com'
+                $certificates[2].Names | Should -Be @('*.example.com')
+            }
+        }
+        Runbook    = @{
+            Parameters = @{ Runbook = (Resolve-Path (Join-Path $PSScriptRoot '../../examples/Update-AcmeCertificates.ps1')).Path }
+            Check      = {
+                param($Output, $Folder)
+                @($Output | ForEach-Object { "$($_.Name):$($_.Action)" }) | Should -Be @('example.com:Issued', 'api.example.com:Issued')
+                Assert-PemFolder (Join-Path $Folder 'certs/example.com') 'example.com', 'www.example.com'
+                Assert-PemFolder (Join-Path $Folder 'certs/api.example.com') 'api.example.com'
+                @(Get-AcmeCertificate -StatePath (Join-Path $Folder 'acme-state')).Count | Should -Be 2
+            }
+        }
         WebRoot    = @{
             Setup    = {
                 param($Folder, $Parameters)
@@ -399,6 +448,9 @@ Describe 'Example script <Name>' -ForEach $scripts {
         $environmentDefaults = Get-EnvironmentDefault $ca
         $savedServer = $env:ACME_SERVER
         $savedConfirm = $global:ConfirmPreference
+        # Each script gets a state folder of its own, as a reader's first run would.
+        $savedState = $env:ACME_STATE_PATH
+        $env:ACME_STATE_PATH = Join-Path $folder '.acme-state'
         try {
             $state = if ($expectation.Setup) { & $expectation.Setup $folder $parameters $ca }
             foreach ($d in $environmentDefaults.GetEnumerator()) { $global:PSDefaultParameterValues[$d.Key] = $d.Value }
@@ -416,6 +468,7 @@ Describe 'Example script <Name>' -ForEach $scripts {
                 Pop-Location
                 foreach ($key in $environmentDefaults.Keys) { $global:PSDefaultParameterValues.Remove($key) }
                 $env:ACME_SERVER = $savedServer
+                $env:ACME_STATE_PATH = $savedState
                 $global:ConfirmPreference = $savedConfirm
                 Remove-Item -LiteralPath function:global:Read-Host -ErrorAction Ignore
                 if ($expectation.Teardown) { & $expectation.Teardown $state }

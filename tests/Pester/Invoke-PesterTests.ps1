@@ -14,6 +14,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
 $env:ACME_TEST_MODULE = (Resolve-Path $ModulePath).Path
+# Tests never touch the real per-user state folder: a fresh one for this run, removed at the end.
+$env:ACME_STATE_PATH = Join-Path ([System.IO.Path]::GetTempPath()) ("acme-test-state-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
 
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = $PSScriptRoot
@@ -25,7 +27,11 @@ $configuration.TestResult.OutputPath = Join-Path $ResultPath 'pester.xml'
 if ($Tag) { $configuration.Filter.Tag = $Tag -split ',' }
 if ($ExcludeTag) { $configuration.Filter.ExcludeTag = $ExcludeTag -split ',' }
 
-$result = Invoke-Pester -Configuration $configuration
+try {
+    $result = Invoke-Pester -Configuration $configuration
+} finally {
+    Remove-Item -LiteralPath $env:ACME_STATE_PATH -Recurse -Force -ErrorAction Ignore
+}
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
 [pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
     ConvertTo-Json | Set-Content -LiteralPath $SummaryPath

@@ -27,7 +27,9 @@ Describe 'New-AcmeAccount against Pebble' {
     }
 
     It 'fails clearly when the CA''s TLS certificate is not trusted' {
-        $e = { New-AcmeAccount -Server $pebble.Directory -AcceptTermsOfService -ErrorAction Stop } | Should -Throw -PassThru
+        # A state folder of its own: the shared one remembers the root New-TestAccount gave for this server.
+        $e = { New-AcmeAccount -Server $pebble.Directory -AcceptTermsOfService -StatePath (Join-Path $TestDrive 'untrusted') -ErrorAction Stop } |
+            Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'AcmeConnectionFailed,*'
         $e.CategoryInfo.Category | Should -Be 'ConnectionError'
     }

@@ -64,9 +64,11 @@ Describe 'Pipeline bindings and outputs' {
         (Get-Command $Command).OutputType.Type.FullName | Should -Be $Type
     }
 
-    It 'names the parameter sets later issues build on' {
-        (Get-Command Get-AcmeAccount).DefaultParameterSet | Should -Be 'ByKey'
-        (Get-Command Get-AcmeOrder).DefaultParameterSet | Should -Be 'ByUrl'
+    It 'reads the state folder by name by default, and keeps the sets that ask the CA' {
+        (Get-Command Get-AcmeAccount).DefaultParameterSet | Should -Be 'ByName'
+        (Get-Command Get-AcmeOrder).DefaultParameterSet | Should -Be 'ByName'
+        (Get-Command Get-AcmeAccount).ParameterSets.Name | Should -Contain 'ByKey'
+        (Get-Command Get-AcmeOrder).ParameterSets.Name | Should -Contain 'ByUrl'
     }
 
     It 'has a table view for <_>' -ForEach 'Acme.Protocol.AcmeDirectory', 'Acme.Protocol.AcmeRenewalInfo' {

@@ -1,9 +1,6 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using System.Management.Automation;
-using System.Security.Cryptography.X509Certificates;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Crypto;
@@ -50,13 +47,12 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
     protected override void ProcessRecord()
     {
         byte[]? csr = null;
-        byte[]? csrKeyBits = null;
         try
         {
             if (ParameterSetName == CsrSet)
             {
                 csr = AcmeFiles.ReadCertificateSigningRequest(CertificateSigningRequest, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
-                csrKeyBits = AcmeKey.PublicKeyBits(CsrBuilder.EnsureMatchesOrder(csr, Order.Identifiers));
+                CsrBuilder.EnsureMatchesOrder(csr, Order.Identifiers);
             }
         }
         catch (Exception e) when (e is AcmeException || e is IOException)
@@ -73,42 +69,10 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
 
         try
         {
-            AcmeCertificate certificate = RunAsync(async context =>
-            {
-                var client = new AcmeClient(Order.Account.Server, context);
-                bool finalizes = Order.Status is AcmeOrderStatus.Ready or AcmeOrderStatus.Pending;
-                // With a CSR of your own the private key stays yours: the certificate carries none. A retry
-                // (after a failed download, say) reuses the key the first attempt made and the CA may have certified.
-                AcmeKey? key = CertificateKey ?? (csr is null ? Order.CertificateKey ?? (finalizes ? AcmeKey.Generate(KeyAlgorithm) : null) : null);
-                if (csr is null)
-                {
-                    Order.CertificateKey = key;
-                }
-                IReadOnlyList<AcmeCertificate> chains = await OrderFlow.FinalizeAsync(client, Order, key, csr, PolicyFor(TimeoutSec), context, StopToken)
-                    .ConfigureAwait(false);
-                X509Certificate2 leaf = chains[0].Certificate;
-                if (key is not null && !key.MatchesCertificate(leaf))
-                {
-                    throw finalizes
-                        ? new AcmeProtocolException("The CA issued a certificate for a different public key than the one in the request.")
-                        : new AcmeArgumentException("AcmeCertificateKeyMismatch", $"The order's certificate was not issued for the key {key}.");
-                }
-
-                if (csrKeyBits is not null && finalizes && !leaf.GetPublicKey().SequenceEqual(csrKeyBits))
-                {
-                    throw new AcmeProtocolException("The CA issued a certificate for a different public key than the one in the CSR.");
-                }
-
-                foreach (AcmeCertificate chain in chains)
-                {
-                    chain.Key = key;
-                }
-
-                AcmeCertificate issued = ChainSelector.Choose(chains, PreferredChain, context);
-                context.Verbose($"Issued {issued.Thumbprint} for {string.Join(", ", issued.Names)}, valid until {issued.NotAfter:u}" +
-                    (chains.Count > 1 ? $"; {chains.Count - 1} alternate chain(s) in AlternateChains." : "."));
-                return issued;
-            });
+            // -KeyAlgorithm counts only when given: otherwise a renewal keeps the key type of the certificate it replaces.
+            AcmeKeyAlgorithm? algorithm = MyInvocation.BoundParameters.ContainsKey(nameof(KeyAlgorithm)) ? KeyAlgorithm : null;
+            AcmeCertificate certificate = RunAsync(context => StateFlow.CompleteOrderAsync(new AcmeClient(Order.Account.Server, context), Order,
+                CertificateKey, algorithm, csr, PreferredChain, PolicyFor(TimeoutSec), context, StopToken));
             WriteObject(certificate);
             ChallengeStores.ReleaseLock(Order, WriteVerbose);
         }

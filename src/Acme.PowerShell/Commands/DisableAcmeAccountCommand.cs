@@ -1,6 +1,8 @@
+using System;
 using System.Management.Automation;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
+using Acme.Protocol.Flow;
 
 namespace Acme.PowerShell.Commands;
 
@@ -27,13 +29,17 @@ public sealed class DisableAcmeAccountCommand : AcmeCmdlet
 
         try
         {
-            RunAsync(context => new AcmeClient(Account.Server, context).DeactivateAccountAsync(Account, StopToken));
+            RunAsync(async context =>
+            {
+                await new AcmeClient(Account.Server, context).DeactivateAccountAsync(Account, StopToken).ConfigureAwait(false);
+                await StateFlow.SaveAccountAsync(Account, context, StopToken).ConfigureAwait(false);
+            });
             if (PassThru)
             {
                 WriteObject(Account);
             }
         }
-        catch (AcmeException e)
+        catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
         {
             WriteAcmeError(e, Account);
         }

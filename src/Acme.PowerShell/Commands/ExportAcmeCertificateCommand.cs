@@ -1,17 +1,19 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using System.Management.Automation;
 using System.Security;
-using System.Text;
+using System.Security.Cryptography.X509Certificates;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
-using Acme.Protocol.Crypto;
 using Acme.Protocol.Storage;
 
 namespace Acme.PowerShell.Commands;
 
+/// <summary>
+/// Writes a certificate where servers read it: PEM files in a folder, a PFX file (AES-256 by default,
+/// or the legacy 3DES form), and on Windows a certificate store with its intermediates.
+/// </summary>
 [Cmdlet(VerbsData.Export, "AcmeCertificate", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
@@ -34,16 +36,39 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
     [Parameter]
     public SecureString? Password { get; set; }
 
+    /// <summary>The PFX in SHA1 with 3DES, for Windows Server 2016 and older, instead of AES-256 under PBKDF2.</summary>
+    [Parameter]
+    public SwitchParameter LegacyPfxEncryption { get; set; }
+
+    /// <summary>A Windows certificate store, such as Cert:\LocalMachine\My; the issuers go to the same location's intermediate store.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertStoreLocation { get; set; }
+
+    private (StoreLocation Location, string StoreName)? _store;
+
     protected override void BeginProcessing()
     {
-        if (Path is null && PfxPath is null)
+        if (Path is null && PfxPath is null && CertStoreLocation is null)
         {
-            ThrowAcmeError(new AcmeArgumentException("AcmeNoExportTarget", "Give -Path (a folder for PEM files), -PfxPath, or both."), null);
+            ThrowAcmeError(new AcmeArgumentException("AcmeNoExportTarget", "Give -Path (a folder for PEM files), -PfxPath, -CertStoreLocation, or several."), null);
         }
 
         if (PfxPath is not null && (Password is null || Password.Length == 0))
         {
             ThrowAcmeError(new AcmeArgumentException("AcmePfxPasswordRequired", "A PFX file needs -Password (a SecureString), so the private key is not stored in the clear."), PfxPath);
+        }
+
+        if (CertStoreLocation is not null)
+        {
+            try
+            {
+                _store = CertificateExporter.ParseStoreLocation(CertStoreLocation);
+            }
+            catch (AcmeArgumentException e)
+            {
+                ThrowAcmeError(e, CertStoreLocation);
+            }
         }
     }
 
@@ -55,23 +80,14 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
             if (Path is not null)
             {
                 string folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-                if (File.Exists(folder))
-                {
-                    throw new AcmeArgumentException("AcmeExportPathIsFile", $"-Path must be a folder, but '{folder}' is a file.");
-                }
-
                 if (ShouldProcess(folder, $"Write the PEM files for {string.Join(", ", Certificate.Names)}"))
                 {
-                    string leaf = Pem.Encode("CERTIFICATE", Certificate.Certificate.RawData);
-                    string chain = string.Concat(Certificate.Chain.Select(c => Pem.Encode("CERTIFICATE", c.RawData)));
-                    written.Add(Write(folder, "cert.pem", leaf, ownerOnly: false));
-                    written.Add(Write(folder, "chain.pem", chain, ownerOnly: false));
-                    written.Add(Write(folder, "fullchain.pem", leaf + chain, ownerOnly: false));
-                    if (Certificate.Key is not null)
+                    foreach (string file in CertificateExporter.WritePemFolder(Certificate, folder))
                     {
-                        written.Add(Write(folder, "key.pem", Certificate.Key.ExportPkcs8Pem(), ownerOnly: true));
+                        written.Add(new FileInfo(file));
                     }
-                    else
+
+                    if (Certificate.Key is null)
                     {
                         WriteWarning("The certificate carries no private key in this session, so key.pem was not written.");
                     }
@@ -83,17 +99,7 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
                 string pfx = SessionState.Path.GetUnresolvedProviderPathFromPSPath(PfxPath);
                 if (ShouldProcess(pfx, $"Write a PFX file for {string.Join(", ", Certificate.Names)}"))
                 {
-                    char[] password = Secrets.ToChars(Password!);
-                    try
-                    {
-                        AtomicFile.WriteAllBytes(pfx, PfxBuilder.Build(Certificate, password), ownerOnly: true);
-                    }
-                    finally
-                    {
-                        Array.Clear(password, 0, password.Length);
-                    }
-
-                    written.Add(new FileInfo(pfx));
+                    written.Add(new FileInfo(Secrets.WithChars(Password!, p => CertificateExporter.WritePfx(Certificate, pfx, p, LegacyPfxEncryption))));
                 }
             }
         }
@@ -107,12 +113,19 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
         {
             WriteObject(file);
         }
-    }
 
-    private static FileInfo Write(string folder, string name, string content, bool ownerOnly)
-    {
-        string path = System.IO.Path.Combine(folder, name);
-        AtomicFile.WriteAllText(path, content, ownerOnly);
-        return new FileInfo(path);
+        if (_store is (StoreLocation location, string storeName) &&
+            ShouldProcess($"Cert:\\{location}\\{storeName}", $"Import the certificate for {string.Join(", ", Certificate.Names)} with its key"))
+        {
+            try
+            {
+                X509Certificate2 imported = CertificateExporter.ImportToStore(Certificate, location, storeName);
+                WriteVerbose($"Imported {imported.Thumbprint} into Cert:\\{location}\\{storeName}, and its issuers into Cert:\\{location}\\CA.");
+            }
+            catch (Exception e) when (e is AcmeException || e is UnauthorizedAccessException)
+            {
+                WriteAcmeError(e, Certificate);
+            }
+        }
     }
 }

@@ -5,10 +5,14 @@ using Acme.Protocol;
 
 namespace Acme.PowerShell.Commands;
 
-/// <summary>Resumes an order by its URL (RFC 8555 section 7.4), with its authorizations, to carry on with it.</summary>
-[Cmdlet(VerbsCommon.Get, "AcmeOrder", DefaultParameterSetName = ByUrlSet)]
+/// <summary>
+/// Reads saved orders from the state folder by name (ByName: as last saved, no request; the next
+/// cmdlet refreshes what it needs), or resumes an order by its URL (ByUrl, RFC 8555 section 7.4)
+/// with its authorizations.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "AcmeOrder", DefaultParameterSetName = ByNameSet)]
 [OutputType(typeof(AcmeOrder))]
-public sealed class GetAcmeOrderCommand : AcmeCmdlet
+public sealed class GetAcmeOrderCommand : AcmeSavedCertificateCmdlet
 {
     private const string ByUrlSet = "ByUrl";
 
@@ -25,6 +29,13 @@ public sealed class GetAcmeOrderCommand : AcmeCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == ByNameSet)
+        {
+            // Accounts that cannot be read are errors here: an order without its account cannot go on.
+            WriteSaved((query, server, name) => query.Store.ReadOrder(server, name, query.AccountsOf(server)), "order", "AcmeOrderNotFound");
+            return;
+        }
+
         try
         {
             AcmeOrder order = RunAsync(context => new AcmeClient(Account.Server, context).GetOrderAsync(Account, Url, StopToken));

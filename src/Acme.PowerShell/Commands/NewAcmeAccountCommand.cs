@@ -7,6 +7,8 @@ using System.Text;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Crypto;
+using Acme.Protocol.Flow;
+using Acme.Protocol.Storage;
 
 namespace Acme.PowerShell.Commands;
 
@@ -60,14 +62,36 @@ public sealed class NewAcmeAccountCommand : AcmeServerCmdlet
     [ValidateSet("HS256", "HS384", "HS512")]
     public string ExternalAccountAlgorithm { get; set; } = "HS256";
 
+    /// <summary>The account's name in the state folder; without it "default", or the next free "default-2", "default-3"...</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(AccountNameCompleter))]
+    public string? Name { get; set; }
+
+    /// <summary>The state folder; by default $env:ACME_STATE_PATH, else the per-user data folder.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StatePath { get; set; }
+
+    /// <summary>Encrypts the saved account key (PKCS#8, AES-256); by default $env:ACME_KEY_PASSPHRASE, else the key file is owner-only but not encrypted.</summary>
+    [Parameter]
+    public SecureString? KeyPassphrase { get; set; }
+
     protected override void ProcessRecord()
     {
         AcmeServer server;
+        AcmeStateStore store;
         string[] contact;
         ExternalAccountBinding? binding;
         AcmeKey? existingKey = null;
         try
         {
+            if (Name is not null)
+            {
+                AcmeStateStore.CheckName(Name, "an account");
+            }
+
+            store = StateQuery.Open(StatePath, KeyPassphrase, ResolvePath);
             server = ResolveServer(Server!);
             contact = Contact.Select(NormalizeContact).ToArray();
             binding = ReadBinding();
@@ -87,37 +111,19 @@ public sealed class NewAcmeAccountCommand : AcmeServerCmdlet
             return;
         }
 
-        if (!ShouldProcess(server.DirectoryUrl.AbsoluteUri, $"Create an ACME account{(contact.Length > 0 ? " for " + string.Join(", ", contact) : string.Empty)}"))
+        if (!ShouldProcess(server.DirectoryUrl.AbsoluteUri, $"Create an ACME account{(contact.Length > 0 ? " for " + string.Join(", ", contact) : string.Empty)}" +
+                $" and save it in {store.Root}"))
         {
             return;
         }
 
         try
         {
-            AcmeAccount account = RunAsync(async context =>
-            {
-                var client = new AcmeClient(server, context);
-                AcmeDirectory directory = await client.GetDirectoryAsync(StopToken).ConfigureAwait(false);
-                if (directory.TermsOfService is not null && !AcceptTermsOfService)
-                {
-                    throw new AcmeArgumentException("AcmeTermsOfServiceNotAccepted",
-                        $"{server.Name} requires agreeing to its terms of service ({directory.TermsOfService}). Read them, then pass -AcceptTermsOfService.");
-                }
-
-                // RFC 8555 section 7.1.1, externalAccountRequired: "the CA requires that all newAccount
-                // requests include an 'externalAccountBinding' field"; refusing here sends nothing.
-                if (directory.ExternalAccountRequired && binding is null)
-                {
-                    throw new AcmeArgumentException("AcmeExternalAccountRequired",
-                        $"{server.Name} only creates accounts bound to an account you hold with the CA (external account binding), and none was given.");
-                }
-
-                AcmeKey key = existingKey ?? AcmeKey.Generate(KeyAlgorithm);
-                return await client.NewAccountAsync(key, contact, AcceptTermsOfService, binding, false, StopToken).ConfigureAwait(false);
-            });
+            AcmeAccount account = RunAsync(context => StateFlow.NewAccountAsync(new AcmeClient(server, context), store, Name, existingKey, KeyAlgorithm,
+                contact, AcceptTermsOfService, binding, StopToken));
             WriteObject(account);
         }
-        catch (AcmeException e)
+        catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
         {
             ThrowAcmeError(e, server.DirectoryUrl);
         }

@@ -3,28 +3,49 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
+using System.Threading.Tasks;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Flow;
+using Acme.Protocol.Storage;
 
 namespace Acme.PowerShell.Commands;
 
+/// <summary>
+/// Places an order (RFC 8555 section 7.4) for names (Default), or the order that renews a certificate
+/// (Renewal: its account, identifiers and profile, and "replaces" when the CA offers ARI). With a
+/// saved account the order is saved too, under -Name.
+/// </summary>
 [Cmdlet(VerbsCommon.New, "AcmeOrder", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
 [OutputType(typeof(AcmeOrder))]
 public sealed class NewAcmeOrderCommand : AcmeCmdlet
 {
     private const string DefaultSet = "Default";
+    private const string RenewalSet = "Renewal";
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    /// <summary>Default: the account that orders. Renewal: another account than the one that ordered the certificate.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = DefaultSet)]
+    [Parameter(ParameterSetName = RenewalSet)]
     [ValidateNotNull]
     public AcmeAccount Account { get; set; } = null!;
 
-    [Parameter(Position = 0)]
-    [Alias("Name", "Domain")]
+    [Parameter(Position = 0, ParameterSetName = DefaultSet)]
+    [Alias("Domain")]
     public string[] DnsName { get; set; } = Array.Empty<string>();
 
-    [Parameter]
+    [Parameter(ParameterSetName = DefaultSet)]
     public string[] IPAddress { get; set; } = Array.Empty<string>();
+
+    /// <summary>The certificate to renew: an AcmeCertificate, or the Certificate property of what Test-AcmeRenewal writes.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = RenewalSet)]
+    [ValidateNotNull]
+    public AcmeCertificate Certificate { get; set; } = null!;
+
+    /// <summary>The order's name in the state folder (the certificate's); by default the first identifier, or the renewed certificate's name.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(CertificateNameCompleter))]
+    public string? Name { get; set; }
 
     /// <summary>RFC 8555 section 7.4: the validity the certificate should start at (the CA may ignore or refuse it).</summary>
     [Parameter]
@@ -39,7 +60,7 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
     public string? Profile { get; set; }
 
     /// <summary>RFC 9773 section 5: the certificate this order renews, as an AcmeCertificate or its ARI certificate identifier.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = DefaultSet)]
     [CertificateIdTransformation]
     [ValidateNotNullOrEmpty]
     public string? Replaces { get; set; }
@@ -64,14 +85,16 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
         // -DnsName $null binds null, not an empty array.
         DnsName ??= Array.Empty<string>();
         IPAddress ??= Array.Empty<string>();
-        if (DnsName.Length == 0 && IPAddress.Length == 0)
-        {
-            ThrowAcmeError(new AcmeArgumentException("AcmeNoIdentifier", "Name at least one identifier with -DnsName or -IPAddress."), null);
-        }
 
         if (NotBefore is DateTime from && NotAfter is DateTime until && until <= from)
         {
             ThrowAcmeError(new AcmeArgumentException("AcmeInvalidValidity", $"-NotAfter ({until:u}) must come after -NotBefore ({from:u})."), NotAfter);
+        }
+
+        if (Name is not null && !AcmeStateStore.IsValidName(Name))
+        {
+            ThrowAcmeError(new AcmeArgumentException("AcmeInvalidName",
+                $"'{Name}' cannot name an order: use letters, digits and . _ @ + - (not first: . or -), at most 100 characters."), Name);
         }
 
         if (LockStore is not null)
@@ -89,6 +112,19 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
 
     protected override void ProcessRecord()
     {
+        DateTimeOffset? notBefore = NotBefore is DateTime nb ? new DateTimeOffset(nb) : null;
+        DateTimeOffset? notAfter = NotAfter is DateTime na ? new DateTimeOffset(na) : null;
+        if (ParameterSetName == RenewalSet)
+        {
+            Renew(notBefore, notAfter);
+            return;
+        }
+
+        if (DnsName.Length == 0 && IPAddress.Length == 0)
+        {
+            ThrowAcmeError(new AcmeArgumentException("AcmeNoIdentifier", "Name at least one identifier with -DnsName or -IPAddress."), null);
+        }
+
         IReadOnlyList<AcmeIdentifier> identifiers;
         try
         {
@@ -107,33 +143,69 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
             return;
         }
 
-        DateTimeOffset? notBefore = NotBefore is DateTime nb ? new DateTimeOffset(nb) : null;
-        DateTimeOffset? notAfter = NotAfter is DateTime na ? new DateTimeOffset(na) : null;
         try
         {
-            AcmeOrder order = RunAsync(async context =>
-            {
-                // The lock comes first: whoever holds the name orders it, the other waits or fails.
-                AcmeCertificateLock? held = _lockStore is null ? null : await ChallengeStore.AcquireLockAsync(_lockStore, identifiers[0].Value,
-                    ChallengeStore.DefaultLockLease, TimeSpan.FromSeconds(LockTimeoutSec), context, StopToken).ConfigureAwait(false);
-                try
-                {
-                    AcmeOrder placed = await new AcmeClient(Account.Server, context)
-                        .NewOrderAsync(Account, identifiers, notBefore, notAfter, Profile, Replaces, StopToken).ConfigureAwait(false);
-                    placed.Lock = held;
-                    return placed;
-                }
-                catch when (held is not null)
-                {
-                    await held.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
-                    throw;
-                }
-            });
+            AcmeOrder order = RunAsync(context => PlaceAsync(context, Name ?? AcmeStateStore.NameFor(identifiers),
+                () => StateFlow.NewOrderAsync(new AcmeClient(Account.Server, context), Account, identifiers, Name,
+                    notBefore, notAfter, Profile, Replaces, null, StopToken)));
             WriteObject(order);
         }
-        catch (AcmeException e)
+        catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
         {
             WriteAcmeError(e, names);
+        }
+    }
+
+    /// <summary>
+    /// Places an order under the -LockStore lock on the certificate's name, when there is one: whoever
+    /// holds the name orders it, another host waits (-LockTimeoutSec) or fails. The lock travels on the
+    /// order until Complete-AcmeOrder issues the certificate or a cmdlet fails on the order.
+    /// </summary>
+    private async Task<AcmeOrder> PlaceAsync(CmdletContext context, string lockName, Func<Task<AcmeOrder>> place)
+    {
+        AcmeCertificateLock? held = _lockStore is null ? null : await ChallengeStore.AcquireLockAsync(_lockStore, lockName,
+            ChallengeStore.DefaultLockLease, TimeSpan.FromSeconds(LockTimeoutSec), context, StopToken).ConfigureAwait(false);
+        try
+        {
+            AcmeOrder placed = await place().ConfigureAwait(false);
+            placed.Lock = held;
+            return placed;
+        }
+        catch when (held is not null)
+        {
+            await held.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private void Renew(DateTimeOffset? notBefore, DateTimeOffset? notAfter)
+    {
+        AcmeCertificate certificate = Certificate;
+        AcmeAccount? account = MyInvocation.BoundParameters.ContainsKey(nameof(Account)) ? Account : certificate.Order?.Account;
+        string names = string.Join(", ", certificate.Names);
+        if (account is null)
+        {
+            WriteAcmeError(new AcmeArgumentException("AcmeNoAccount",
+                $"The certificate for {names} does not say which account ordered it: give -Account."), certificate);
+            return;
+        }
+
+        if (!ShouldProcess(account.Server.DirectoryUrl.AbsoluteUri, $"Order the renewal of the certificate for {names} ({certificate.Thumbprint})"))
+        {
+            return;
+        }
+
+        try
+        {
+            AcmeOrder order = RunAsync(context => PlaceAsync(context, Name ?? certificate.Name ?? AcmeStateStore.NameFor(
+                    certificate.Order?.Identifiers ?? certificate.Names.Select(IdentifierParser.Parse).ToArray()),
+                () => StateFlow.NewReplacementOrderAsync(new AcmeClient(account.Server, context), certificate, account, Name,
+                    notBefore, notAfter, Profile, StopToken)));
+            WriteObject(order);
+        }
+        catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
+        {
+            WriteAcmeError(e, certificate);
         }
     }
 }

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Crypto;
+using Acme.Protocol.Flow;
 
 namespace Acme.PowerShell.Commands;
 
@@ -70,12 +71,13 @@ public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
 
         try
         {
-            RunAsync(context =>
+            RunAsync(async context =>
             {
                 var client = new AcmeClient(server, context);
-                return signingKey is not null
+                await (signingKey is not null
                     ? client.RevokeCertificateAsync(signingKey, certificate.Certificate, Reason, StopToken)
-                    : client.RevokeCertificateAsync(account!, certificate.Certificate, Reason, StopToken);
+                    : client.RevokeCertificateAsync(account!, certificate.Certificate, Reason, StopToken)).ConfigureAwait(false);
+                await StateFlow.RecordRevocationAsync(certificate, Reason, context, StopToken).ConfigureAwait(false);
             });
             if (PassThru)
             {

@@ -1,7 +1,9 @@
+using System;
 using System.Linq;
 using System.Management.Automation;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
+using Acme.Protocol.Flow;
 
 namespace Acme.PowerShell.Commands;
 
@@ -44,13 +46,17 @@ public sealed class SetAcmeAccountCommand : AcmeCmdlet
 
         try
         {
-            RunAsync(context => new AcmeClient(Account.Server, context).UpdateAccountContactAsync(Account, contact, StopToken));
+            RunAsync(async context =>
+            {
+                await new AcmeClient(Account.Server, context).UpdateAccountContactAsync(Account, contact, StopToken).ConfigureAwait(false);
+                await StateFlow.SaveAccountAsync(Account, context, StopToken).ConfigureAwait(false);
+            });
             if (PassThru)
             {
                 WriteObject(Account);
             }
         }
-        catch (AcmeException e)
+        catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
         {
             WriteAcmeError(e, Account);
         }

@@ -85,14 +85,17 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 
         try
         {
-            AcmeOrder order = RunAsync(context =>
+            AcmeOrder order = RunAsync(async context =>
             {
                 IDnsRecordPublisher publisher = Manual
                     ? new ManualDnsPublisher(context, message => Show(context, message), Host.UI)
                     : new ScriptBlockDnsPublisher(context, AddRecord, RemoveRecord);
                 DnsPropagationChecker? checker = SkipPropagationCheck ? null : new DnsPropagationChecker(_servers, context);
                 var solver = new Dns01Solver(publisher, checker, TimeSpan.FromSeconds(PropagationTimeoutSec), _aliases, context, context);
-                return OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken);
+                AcmeOrder solved = await OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
+                    .ConfigureAwait(false);
+                await StateFlow.SaveOrderAsync(solved, context, StopToken).ConfigureAwait(false);
+                return solved;
             });
             WriteObject(order);
         }

@@ -37,9 +37,13 @@ public sealed class StartAcmeTlsAlpnChallengeCommand : AcmeCmdlet
 
         try
         {
-            AcmeOrder order = RunAsync(context =>
-                OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, new TlsAlpn01Solver(Port, ListenAddress, context),
-                    PolicyFor(TimeoutSec), context, StopToken));
+            AcmeOrder order = RunAsync(async context =>
+            {
+                AcmeOrder solved = await OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, new TlsAlpn01Solver(Port, ListenAddress, context),
+                    PolicyFor(TimeoutSec), context, StopToken).ConfigureAwait(false);
+                await StateFlow.SaveOrderAsync(solved, context, StopToken).ConfigureAwait(false);
+                return solved;
+            });
             WriteObject(order);
         }
         catch (AcmeException e)

@@ -5,6 +5,7 @@ using System.Security;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Crypto;
+using Acme.Protocol.Flow;
 
 namespace Acme.PowerShell.Commands;
 
@@ -77,8 +78,8 @@ public sealed class UpdateAcmeAccountKeyCommand : AcmeCmdlet
             }
 
             AcmeKey key = newKey;
-            AcmeAccount updated = RunAsync(context => new AcmeClient(Account.Server, context).ChangeAccountKeyAsync(Account, key, StopToken));
-            if (exportPath is null && ParameterSetName == GenerateSet)
+            AcmeAccount updated = RunAsync(context => StateFlow.ChangeAccountKeyAsync(new AcmeClient(Account.Server, context), Account, key, StopToken));
+            if (exportPath is null && ParameterSetName == GenerateSet && Account.Name is null)
             {
                 WriteWarning("The new account key exists only in this session: save it with Export-AcmeAccountKey, or the account is lost when the session ends.");
             }

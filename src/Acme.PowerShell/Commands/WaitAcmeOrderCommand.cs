@@ -41,8 +41,13 @@ public sealed class WaitAcmeOrderCommand : AcmeCmdlet
         {
             try
             {
-                AcmeOrder done = RunAsync(context => OrderFlow.WaitForOrderAsync(new AcmeClient(order.Account.Server, context), order,
-                    s => s is AcmeOrderStatus.Ready or AcmeOrderStatus.Valid, PolicyFor(TimeoutSec), context, StopToken));
+                AcmeOrder done = RunAsync(async context =>
+                {
+                    AcmeOrder waited = await OrderFlow.WaitForOrderAsync(new AcmeClient(order.Account.Server, context), order,
+                        s => s is AcmeOrderStatus.Ready or AcmeOrderStatus.Valid, PolicyFor(TimeoutSec), context, StopToken).ConfigureAwait(false);
+                    await StateFlow.SaveOrderAsync(waited, context, StopToken).ConfigureAwait(false);
+                    return waited;
+                });
                 WriteObject(done);
             }
             catch (AcmeException e)

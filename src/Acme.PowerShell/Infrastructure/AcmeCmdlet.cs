@@ -101,7 +101,7 @@ public abstract class AcmeCmdlet : PSCmdlet, IDisposable
     /// What async work sees of the cmdlet: a log and a progress sink whose records are queued to the
     /// pipeline thread, and a way to run something there (a user's script block).
     /// </summary>
-    public sealed class CmdletContext : IAcmeLog, IProgress<AcmeProgress>, IDisposable
+    public sealed class CmdletContext : IAcmeWarningLog, IProgress<AcmeProgress>, IDisposable
     {
         private readonly AcmeCmdlet _cmdlet;
         private readonly BlockingCollection<Action> _queue = new();

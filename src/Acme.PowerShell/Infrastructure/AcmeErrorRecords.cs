@@ -155,6 +155,9 @@ public static class AcmeErrorRecords
         "AcmeCsrMismatch" => "Make the CSR name exactly the order's identifiers, or order exactly the CSR's names.",
         "AcmeServerRequired" => "Pass -Account (the account that ordered the certificate) or -Server.",
         "AcmeFileExists" => "Choose another path, or pass -Force to replace the file.",
+        "AcmeKeyPasswordRequired" => "Give the passphrase with -KeyPassphrase (the state folder's keys) or -KeyPassword (a key file), or set ACME_KEY_PASSPHRASE.",
+        "AcmeAccountNotFound" => "List the saved accounts with Get-AcmeAccount, or create this one with New-AcmeAccount -Name.",
+        "AcmeAccountExists" => "Use the saved account (Get-AcmeAccount -Name), or give another -Name.",
         _ => null,
     };
 
@@ -166,7 +169,9 @@ public static class AcmeErrorRecords
         "AcmeWebRootNotFound" or "AcmeStoreNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeKeyPasswordIncorrect" => ErrorCategory.AuthenticationError,
         "AcmeExternalAccountRequired" => ErrorCategory.AuthenticationError,
-        "AcmeAccountKeyInUse" or "AcmeFileExists" => ErrorCategory.ResourceExists,
+        "AcmeAccountKeyInUse" or "AcmeFileExists" or "AcmeAccountExists" => ErrorCategory.ResourceExists,
+        "AcmeNotSaved" => ErrorCategory.InvalidOperation,
+        "AcmeAccountNotFound" or "AcmeCertificateNotFound" => ErrorCategory.ObjectNotFound,
         "AcmeOrderNotFound" or "AcmeRenewalInfoNotFound" or "AcmeKeyFileNotFound" or "AcmeCertificateFileNotFound" or "AcmeCsrFileNotFound"
             => ErrorCategory.ObjectNotFound,
         "AcmeKeyChangeUnsupported" or "AcmeRevocationUnsupported" or "AcmeRenewalInfoUnsupported" => ErrorCategory.NotImplemented,
@@ -187,6 +192,11 @@ public static class AcmeErrorRecords
         "AcmeManualNotInteractive" => ErrorCategory.InvalidOperation,
         "AcmeStoreUnavailable" => ErrorCategory.ResourceUnavailable,
         "AcmeCertificateLocked" => ErrorCategory.ResourceBusy,
+        "AcmeStateLocked" => ErrorCategory.ResourceBusy,
+        "AcmeStateCorrupt" => ErrorCategory.InvalidData,
+        "AcmeStateConflict" => ErrorCategory.ResourceExists,
+        "AcmeStateWriteFailed" or "AcmeCertificateStoreFailed" => ErrorCategory.WriteError,
+        "AcmeCertificateStoreUnavailable" => ErrorCategory.NotImplemented,
         _ => ErrorCategory.NotSpecified,
     };
 
@@ -194,6 +204,9 @@ public static class AcmeErrorRecords
     {
         "AcmeStoreUnavailable" => "Check that this host reaches the challenge store (Redis running, its address, password and TLS; the folder mounted and writable), then run the pipeline again.",
         "AcmeCertificateLocked" => "Another host or process is ordering this certificate: let it finish, or wait for it with -LockTimeoutSec.",
+        "AcmeStateLocked" => "Another process is changing this item of the state folder: run again once it is done, or wait longer with ACME_STATE_LOCK_TIMEOUT (seconds).",
+        "AcmeStateCorrupt" => "Restore the file from a backup, or remove the item (Remove-AcmeOrder, Remove-AcmeCertificate) and order again.",
+        "AcmeStateWriteFailed" => "Check that the state folder (-StatePath, ACME_STATE_PATH) is writable and has space.",
         _ => null,
     };
 }

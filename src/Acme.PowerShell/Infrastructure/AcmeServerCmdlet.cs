@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
 using Acme.Protocol;
+using Acme.Protocol.Storage;
 
 namespace Acme.PowerShell.Infrastructure;
 
@@ -31,10 +32,15 @@ public abstract class AcmeServerCmdlet : AcmeCmdlet
     [Parameter]
     public SwitchParameter InsecureSkipCertificateCheck { get; set; }
 
-    /// <summary>The server -Server names, with the trust parameters. Throws AcmeArgumentException for a bad name or URL.</summary>
+    /// <summary>
+    /// The server -Server names, with the trust parameters; without them, with the trust saved for that
+    /// server in the state folder (a private CA's root given once). Throws AcmeArgumentException for a
+    /// bad name or URL.
+    /// </summary>
     protected AcmeServer ResolveServer(string nameOrUrl)
     {
         var server = new AcmeServer(AcmeServer.ResolveDirectoryUrl(nameOrUrl), TrustedRootCertificate, InsecureSkipCertificateCheck);
+        server = SavedTrust(server);
         if (InsecureSkipCertificateCheck && !_warned)
         {
             _warned = true;
@@ -50,7 +56,7 @@ public abstract class AcmeServerCmdlet : AcmeCmdlet
     /// </summary>
     protected AcmeServer ServerFor(AcmeAccount? account, AcmeCertificate? certificate)
     {
-        AcmeServer? known = account?.Server ?? certificate?.Order?.Account.Server;
+        AcmeServer? known = account?.Server ?? certificate?.Order?.Account.Server ?? certificate?.SavedServer;
         if (known is not null)
         {
             return known;
@@ -63,6 +69,26 @@ public abstract class AcmeServerCmdlet : AcmeCmdlet
         }
 
         return ResolveServer(Server!);
+    }
+
+    /// <summary>The trust the default state folder keeps for the server, when the caller gave none; an unreadable folder changes nothing.</summary>
+    private AcmeServer SavedTrust(AcmeServer server)
+    {
+        if (server.TrustedRoot is not null || server.SkipCertificateCheck)
+        {
+            return server;
+        }
+
+        try
+        {
+            string? statePath = MyInvocation.BoundParameters.TryGetValue("StatePath", out object? bound) && bound is string path ? ResolvePath(path) : null;
+            return AcmeStateStore.Open(statePath).WithSavedTrust(server);
+        }
+        catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
+        {
+            WriteVerbose($"The trust saved for {server.Name} could not be read ({e.Message}); the system's trust applies.");
+            return server;
+        }
     }
 
     /// <summary>A path as the user typed it, resolved against the current PowerShell location.</summary>

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using Acme.Protocol;
+using Acme.Protocol.Storage;
 
 namespace Acme.PowerShell.Infrastructure;
 
@@ -43,4 +44,40 @@ public sealed class ServerCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completion.Filter(AcmeServer.Shortcuts.Select(s => new KeyValuePair<string, string>(s.Key, s.Value.AbsoluteUri)), wordToComplete);
+}
+
+/// <summary>-Name and -AccountName of accounts: the account names in the state folder (-StatePath when typed, else the default one), with their server as the tooltip.</summary>
+public sealed class AccountNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        StateNames.Complete(fakeBoundParameters, wordToComplete, store => store.GetAccountNames());
+}
+
+/// <summary>-Name of certificates and orders: the certificate names in the state folder, with their server as the tooltip.</summary>
+public sealed class CertificateNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        StateNames.Complete(fakeBoundParameters, wordToComplete, store => store.GetCertificateNames());
+}
+
+internal static class StateNames
+{
+    public static IEnumerable<CompletionResult> Complete(IDictionary fakeBoundParameters, string? wordToComplete,
+        Func<AcmeStateStore, IReadOnlyList<(AcmeServer Server, string Name)>> names)
+    {
+        try
+        {
+            string? path = fakeBoundParameters?["StatePath"] as string;
+            IReadOnlyList<(AcmeServer Server, string Name)> found = names(AcmeStateStore.Open(path));
+            return Completion.Filter(found.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase)
+                .Select(g => new KeyValuePair<string, string>(g.Key, string.Join(", ", g.Select(f => f.Server.Name)))), wordToComplete).ToList();
+        }
+        catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
+        {
+            // Completion never fails loudly: an unreadable folder simply offers nothing.
+            return Array.Empty<CompletionResult>();
+        }
+    }
 }

@@ -26,6 +26,20 @@ internal static class Secrets
         }
     }
 
+    /// <summary>Runs <paramref name="use"/> with the secret's characters, cleared as soon as it returns.</summary>
+    public static T WithChars<T>(SecureString secure, Func<char[], T> use)
+    {
+        char[] chars = ToChars(secure);
+        try
+        {
+            return use(chars);
+        }
+        finally
+        {
+            Array.Clear(chars, 0, chars.Length);
+        }
+    }
+
     /// <summary>
     /// Decodes base64url (or plain base64) text such as a CA's external account HMAC key. The error
     /// never quotes the text.

@@ -236,8 +236,18 @@ public static class OrderFlow
     /// is processing, and downloads the certificate with its alternate chains. A processing or valid
     /// order is resumed, not finalized again.
     /// </summary>
+    public static Task<IReadOnlyList<AcmeCertificate>> FinalizeAsync(AcmeClient client, AcmeOrder order, AcmeKey? key, byte[]? csr,
+        RetryPolicy policy, IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        FinalizeAsync(client, order, key, csr, policy, (Func<AcmeOrder, CancellationToken, Task>?)null, progress, cancellationToken);
+
+    /// <summary>
+    /// <see cref="FinalizeAsync(AcmeClient, AcmeOrder, AcmeKey?, byte[]?, RetryPolicy, IProgress{AcmeProgress}?, CancellationToken)"/>,
+    /// calling <paramref name="finalized"/> once the CA has accepted the CSR (the state folder records
+    /// the order as processing before the wait and the download).
+    /// </summary>
     public static async Task<IReadOnlyList<AcmeCertificate>> FinalizeAsync(AcmeClient client, AcmeOrder order, AcmeKey? key, byte[]? csr,
-        RetryPolicy policy, IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default)
+        RetryPolicy policy, Func<AcmeOrder, CancellationToken, Task>? finalized, IProgress<AcmeProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         if (order.Status == AcmeOrderStatus.Pending)
         {
@@ -277,6 +287,11 @@ public static class OrderFlow
                     {
                         throw;
                     }
+                }
+
+                if (finalized is not null)
+                {
+                    await finalized(order, cancellationToken).ConfigureAwait(false);
                 }
 
                 break;

@@ -1,6 +1,7 @@
 using System;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Json;
+using Acme.Protocol.Storage;
 
 namespace Acme.Protocol;
 
@@ -37,6 +38,14 @@ public sealed class AcmeAccount
 
     public string KeyThumbprint => Key.Thumbprint;
 
+    /// <summary>The account's name in its state folder; null for an account that is not saved there.</summary>
+    public string? Name { get; internal set; }
+
+    /// <summary>The state folder the account is saved in; the orders it places are saved there too.</summary>
+    public string? StatePath => Store?.Root;
+
+    internal AcmeStateStore? Store { get; set; }
+
     internal void Update(JsonObject json)
     {
         Status = AcmeStatusParser.Parse<AcmeAccountStatus>(json.GetString("status"), "an account");
@@ -57,6 +66,8 @@ public sealed class AcmeAccount
         TermsOfServiceAgreed = TermsOfServiceAgreed,
         Orders = Orders,
         CreatedAt = CreatedAt,
+        Name = Name,
+        Store = Store,
     };
 
     public override string ToString() => Location.AbsoluteUri;

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Acme.Protocol.Crypto;
+using Acme.Protocol.Storage;
 
 namespace Acme.Protocol;
 
@@ -44,6 +45,19 @@ public sealed class AcmeCertificate
     /// rel="alternate"), each a complete AcmeCertificate that can be exported on its own.
     /// </summary>
     public IReadOnlyList<AcmeCertificate> AlternateChains { get; internal set; } = Array.Empty<AcmeCertificate>();
+
+    /// <summary>The certificate's name in its state folder (shared by its earlier and later versions); null when not saved.</summary>
+    public string? Name { get; internal set; }
+
+    public string? StatePath => Store?.Root;
+
+    internal AcmeStateStore? Store { get; set; }
+
+    /// <summary>The server whose folder the certificate is saved in (it holds the trust saved for it).</summary>
+    internal AcmeServer? SavedServer { get; set; }
+
+    /// <summary>When this module revoked the certificate (as recorded in its state folder).</summary>
+    public DateTimeOffset? RevokedAt { get; internal set; }
 
     /// <summary>The DNS names and IP addresses in the subjectAltName extension.</summary>
     public string[] Names { get; }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Json;
+using Acme.Protocol.Storage;
 
 namespace Acme.Protocol;
 
@@ -51,6 +52,19 @@ public sealed class AcmeOrder
 
     /// <summary>The server's Retry-After on the last fetch of this order, if any.</summary>
     public TimeSpan? RetryAfter { get; internal set; }
+
+    /// <summary>
+    /// The order's name in its account's state folder: the certificate it is for, whose earlier and
+    /// later versions share the name. Null when the account is not saved.
+    /// </summary>
+    public string? Name { get; internal set; }
+
+    public string? StatePath => Account.StatePath;
+
+    internal AcmeStateStore? Store => Name is null ? null : Account.Store;
+
+    /// <summary>The key type the certificate should get when nobody says otherwise (a renewal keeps the old one).</summary>
+    internal AcmeKeyAlgorithm? KeyAlgorithm { get; set; }
 
     /// <summary>
     /// The certificate key this session made for the order, kept with it so that a finalize or download

@@ -1,0 +1,236 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using Acme.PowerShell.Infrastructure;
+using Acme.Protocol;
+using Acme.Protocol.Crypto;
+using Acme.Protocol.Dns;
+using Acme.Protocol.Flow;
+using Acme.Protocol.Storage;
+
+namespace Acme.PowerShell.Commands;
+
+/// <summary>
+/// The common case in one command: the saved account (created when missing), an order, the challenges
+/// answered one way (an http-01 listener, a web root, dns-01 record scripts or a tls-alpn-01 listener),
+/// finalize, download, save and export. When the state folder already has a certificate for the same
+/// names that is valid and not due, it returns that one and does nothing (unless -Force), so it can run
+/// on a schedule. The steps are the pipeline's own (StateFlow), not a copy.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "AcmeCertificate", SupportsShouldProcess = true, DefaultParameterSetName = HttpSet)]
+[OutputType(typeof(AcmeCertificate))]
+public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
+{
+    private const string HttpSet = "Http";
+    private const string WebRootSet = "WebRoot";
+    private const string DnsSet = "Dns";
+    private const string TlsAlpnSet = "TlsAlpn";
+
+    private IReadOnlyList<DnsServerAddress>? _dnsServers;
+
+    /// <summary>The names (and IP addresses) the certificate is for.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [Alias("Domain")]
+    [ValidateNotNullOrEmpty]
+    public string[] DnsName { get; set; } = null!;
+
+    /// <summary>The certificate's name in the state folder; by default the first name ("_." for a wildcard's "*.").</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(CertificateNameCompleter))]
+    public string? Name { get; set; }
+
+    /// <summary>A shortcut (LetsEncrypt, LetsEncryptStaging, ZeroSSL, GoogleTrust, GoogleTrustStaging) or an https directory URL.</summary>
+    [Parameter]
+    [Alias("DirectoryUrl")]
+    [AcmeServerTransformation]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ServerCompleter))]
+    public override string? Server { get; set; } = DefaultServerName;
+
+    /// <summary>For a new account: its contacts.</summary>
+    [Parameter]
+    public string[] Contact { get; set; } = Array.Empty<string>();
+
+    /// <summary>For a new account: agreement to the CA's terms of service.</summary>
+    [Parameter]
+    public SwitchParameter AcceptTermsOfService { get; set; }
+
+    /// <summary>The saved account to order with; created when missing.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(AccountNameCompleter))]
+    public string AccountName { get; set; } = AcmeStateStore.DefaultAccountName;
+
+    /// <summary>The certificate key's type; by default the type of the certificate it renews, else EC256.</summary>
+    [Parameter]
+    public AcmeKeyAlgorithm KeyAlgorithm { get; set; } = AcmeKeyAlgorithm.EC256;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Profile { get; set; }
+
+    /// <summary>http-01 from a listener of its own on this port.</summary>
+    [Parameter(ParameterSetName = HttpSet)]
+    [ValidateRange(1, 65535)]
+    public int HttpPort { get; set; } = 80;
+
+    /// <summary>http-01 with files in the web root of a server that already serves the names.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = WebRootSet)]
+    [ValidateNotNullOrEmpty]
+    public string WebRoot { get; set; } = null!;
+
+    /// <summary>dns-01: publishes a TXT record; called with -RecordName, -Value and -Zone, as Start-AcmeDnsChallenge does.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = DnsSet)]
+    [ValidateNotNull]
+    public ScriptBlock AddRecord { get; set; } = null!;
+
+    /// <summary>dns-01: removes what -AddRecord published.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = DnsSet)]
+    [ValidateNotNull]
+    public ScriptBlock RemoveRecord { get; set; } = null!;
+
+    /// <summary>dns-01: the name servers to wait for (host or host:port); by default the zones' authoritative servers.</summary>
+    [Parameter(ParameterSetName = DnsSet)]
+    [ValidateNotNullOrEmpty]
+    public string[]? DnsServer { get; set; }
+
+    /// <summary>tls-alpn-01 from a TLS listener of its own on this port (usually 443).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = TlsAlpnSet)]
+    [ValidateRange(1, 65535)]
+    public int TlsAlpnPort { get; set; }
+
+    /// <summary>A folder for cert.pem, chain.pem, fullchain.pem and key.pem, written when a certificate is issued.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    /// <summary>A PFX file (AES-256, needs -Password), written when a certificate is issued.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PfxPath { get; set; }
+
+    [Parameter]
+    public SecureString? Password { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StatePath { get; set; }
+
+    /// <summary>Encrypts the keys saved in the state folder and opens those already there; by default $env:ACME_KEY_PASSPHRASE.</summary>
+    [Parameter]
+    public SecureString? KeyPassphrase { get; set; }
+
+    /// <summary>Orders a new certificate even when the saved one is valid and not due.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSec { get; set; } = 300;
+
+    protected override void BeginProcessing()
+    {
+        if (PfxPath is not null && (Password is null || Password.Length == 0))
+        {
+            ThrowAcmeError(new AcmeArgumentException("AcmePfxPasswordRequired", "A PFX file needs -Password (a SecureString), so the private key is not stored in the clear."), PfxPath);
+        }
+
+        try
+        {
+            _dnsServers = DnsServer?.Select(DnsServerAddress.Parse).ToList();
+        }
+        catch (AcmeArgumentException e)
+        {
+            ThrowAcmeError(e, DnsServer);
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        IReadOnlyList<AcmeIdentifier> identifiers;
+        AcmeStateStore store;
+        AcmeServer server;
+        string name;
+        string[] contact;
+        try
+        {
+            identifiers = IdentifierParser.Parse(DnsName);
+            name = AcmeStateStore.CheckName(Name ?? AcmeStateStore.NameFor(identifiers), "a certificate");
+            AcmeStateStore.CheckName(AccountName, "an account");
+            contact = Contact.Select(NewAcmeAccountCommand.NormalizeContact).ToArray();
+            store = StateQuery.Open(StatePath, KeyPassphrase, ResolvePath);
+            server = ResolveServer(Server!);
+        }
+        catch (AcmeException e)
+        {
+            ThrowAcmeError(e, string.Join(",", DnsName));
+            return;
+        }
+
+        string names = string.Join(", ", identifiers.Select(i => i.Value));
+        if (!ShouldProcess(names, $"Get a certificate from {server.Name} (unless '{name}' in {store.Root} is valid and not due) and save it"))
+        {
+            return;
+        }
+
+        string? webRoot = ParameterSetName == WebRootSet ? ResolvePath(WebRoot) : null;
+        AcmeKeyAlgorithm? algorithm = MyInvocation.BoundParameters.ContainsKey(nameof(KeyAlgorithm)) ? KeyAlgorithm : null;
+        AcmeCertificate certificate;
+        bool issued;
+        try
+        {
+            (certificate, issued) = RunAsync(context => StateFlow.IssueAsync(new AcmeClient(server, context), store, name, identifiers, AccountName, contact,
+                AcceptTermsOfService, algorithm, Profile, CreateSolver(context, webRoot), PolicyFor(TimeoutSec), Force, context, StopToken));
+        }
+        catch (AcmeException e)
+        {
+            WriteAcmeError(e, names);
+            return;
+        }
+
+        if (issued)
+        {
+            Export(certificate);
+        }
+
+        WriteObject(certificate);
+    }
+
+    private IChallengeSolver CreateSolver(CmdletContext context, string? webRoot) => ParameterSetName switch
+    {
+        WebRootSet => Http01Solver.WithWebRoot(webRoot!, context),
+        DnsSet => new Dns01Solver(new ScriptBlockDnsPublisher(context, AddRecord, RemoveRecord),
+            new DnsPropagationChecker(_dnsServers, context), TimeSpan.FromSeconds(TimeoutSec), null, context, context),
+        TlsAlpnSet => new TlsAlpn01Solver(TlsAlpnPort, null, context),
+        _ => Http01Solver.WithListener(HttpPort, null, true, context),
+    };
+
+    private void Export(AcmeCertificate certificate)
+    {
+        try
+        {
+            if (Path is not null)
+            {
+                foreach (string file in CertificateExporter.WritePemFolder(certificate, ResolvePath(Path)))
+                {
+                    WriteVerbose($"Wrote {file}.");
+                }
+            }
+
+            if (PfxPath is not null)
+            {
+                string pfx = ResolvePath(PfxPath);
+                WriteVerbose($"Wrote {Secrets.WithChars(Password!, p => CertificateExporter.WritePfx(certificate, pfx, p, legacy: false))}.");
+            }
+        }
+        catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
+        {
+            // The certificate is issued and saved; only its copy failed, so it is still written out.
+            WriteAcmeError(e, certificate);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using Acme.PowerShell.Infrastructure;
+using Acme.Protocol;
+using Acme.Protocol.Flow;
+
+namespace Acme.PowerShell.Commands;
+
+/// <summary>
+/// Says whether each certificate is due for renewal: when its CA offers ACME Renewal Information (RFC
+/// 9773), once the moment chosen in the suggested window has come; otherwise when a third of its
+/// lifetime is left (half, under 10 days); and at once when it is expired or revoked, or with -Force.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "AcmeRenewal", DefaultParameterSetName = CertificateSet)]
+[OutputType(typeof(AcmeRenewalCheck))]
+public sealed class TestAcmeRenewalCommand : AcmeCertificateCmdlet
+{
+    /// <summary>Due whatever the rule says (reason Forced).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        AcmeCertificate certificate;
+        AcmeServer? server;
+        try
+        {
+            certificate = InputCertificate()!;
+            server = certificate.Order?.Account.Server ?? certificate.SavedServer ?? (Server is null ? null : ResolveServer(Server));
+        }
+        catch (Exception e) when (e is AcmeException || e is IOException)
+        {
+            WriteAcmeError(e, InputTarget);
+            return;
+        }
+
+        if (server is null)
+        {
+            WriteVerbose($"No server is known for {string.Join(", ", certificate.Names)}; the lifetime rule decides without renewal information (give -Server to ask the CA).");
+        }
+
+        try
+        {
+            AcmeRenewalCheck check = RunAsync(context => StateFlow.CheckRenewalAsync(server is null ? null : new AcmeClient(server, context), certificate,
+                Force, DateTimeOffset.UtcNow, context, StopToken));
+            WriteObject(check);
+        }
+        catch (AcmeException e)
+        {
+            WriteAcmeError(e, certificate);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System;
+using System.Management.Automation;
+using System.Security;
+using Acme.Protocol;
+using Acme.Protocol.Storage;
+
+namespace Acme.PowerShell.Infrastructure;
+
+/// <summary>
+/// The base of the cmdlets that read what is saved under certificate names (Get-AcmeCertificate, and
+/// Get-AcmeOrder's ByName set): -Name with wildcards, -Server, -StatePath and -KeyPassphrase, and the read
+/// of each item with its own error.
+/// </summary>
+public abstract class AcmeSavedCertificateCmdlet : AcmeCmdlet
+{
+    protected const string ByNameSet = "ByName";
+
+    /// <summary>The names; wildcards allowed.</summary>
+    [Parameter(Position = 0, ParameterSetName = ByNameSet)]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(CertificateNameCompleter))]
+    public string[] Name { get; set; } = { "*" };
+
+    /// <summary>Only what was saved for this server (a shortcut name or directory URL).</summary>
+    [Parameter(ParameterSetName = ByNameSet)]
+    [AcmeServerTransformation]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ServerCompleter))]
+    public string? Server { get; set; }
+
+    [Parameter(ParameterSetName = ByNameSet)]
+    [ValidateNotNullOrEmpty]
+    public string? StatePath { get; set; }
+
+    /// <summary>Opens saved keys that are encrypted; by default $env:ACME_KEY_PASSPHRASE.</summary>
+    [Parameter(ParameterSetName = ByNameSet)]
+    public SecureString? KeyPassphrase { get; set; }
+
+    /// <summary>Writes what <paramref name="read"/> finds under each selected name; <paramref name="what"/> names it in errors.</summary>
+    private protected void WriteSaved<T>(Func<StateQuery, AcmeServer, string, T?> read, string what, string notFoundId) where T : class
+    {
+        StateQuery query;
+        AcmeServer? server;
+        try
+        {
+            query = new StateQuery(StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path.GetUnresolvedProviderPathFromPSPath), WriteWarning);
+            server = StateQuery.ServerFilter(Server);
+        }
+        catch (AcmeException e)
+        {
+            ThrowAcmeError(e, StatePath ?? Server);
+            return;
+        }
+
+        query.ReadEach(query.Store.GetCertificateNames(server), Name, (itemServer, name) => read(query, itemServer, name), item => WriteObject(item),
+            WriteAcmeError, name => WriteAcmeError(new AcmeArgumentException(notFoundId,
+                $"No {what} named '{name}' is saved in {query.Store.Root}{(server is null ? string.Empty : " for " + server.Name)}."), name));
+    }
+}
