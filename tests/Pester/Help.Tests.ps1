@@ -53,7 +53,7 @@ Describe 'Help for <Name>' -ForEach $cmdlets {
         $command = Get-Command $Name
         $help = Get-Help $Name -Full
         $pagePath = Join-Path $docs "$Name.md"
-        $page = if (Test-Path $pagePath) { Read-CommandHelpPage -Path $pagePath -AssemblyName ([System.IO.Path]::GetFileName($module.ImplementingAssembly.Location)) }
+        $page = if (Test-Path $pagePath) { Read-CommandHelpPage -Path $pagePath -AssemblyName ([System.IO.Path]::GetFileName($command.ImplementingType.Assembly.Location)) }
         $real = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
     }
 
