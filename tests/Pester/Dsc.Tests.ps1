@@ -282,3 +282,78 @@ Describe 'Wrong settings fail in Test and Set with a clear error and change noth
         Get-Snapshot $state, $out | Should -Be $files
     }
 }
+
+Describe 'The configurations in the docs' {
+    BeforeDiscovery {
+        $repository = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+        $pages = @('docs/en-US/about_Acme_Dsc.md', 'README.md' | ForEach-Object { @{ Page = $_; Path = Join-Path $repository $_ } })
+    }
+
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot '../../build/HelpMarkdown.psm1') -Force
+        $script:configurable = @($resourceType.GetProperties() | Where-Object {
+                -not $_.GetCustomAttributes([System.Management.Automation.DscPropertyAttribute], $false)[0].NotConfigurable } | ForEach-Object Name)
+
+        function Assert-Settings([System.Collections.IDictionary] $Settings, [string] $Where) {
+            <# Each property exists and is configurable, and each value is one the resource takes, assigned as the engines assign it. #>
+            $resource = $resourceType::new()
+            foreach ($name in $Settings.Keys) {
+                $name | Should -BeIn ($configurable + 'DependsOn', 'PsDscRunAsCredential') -Because "$Where sets $name"
+                if ($name -in $configurable -and $null -ne $Settings[$name]) { { $resource.$name = $Settings[$name] } | Should -Not -Throw -Because "$Where sets $name" }
+            }
+        }
+    }
+
+    It 'every AcmeCertificate block of a Configuration in <Page> parses and sets only what the resource takes' -ForEach $pages {
+        $blocks = foreach ($fence in Get-MarkdownExample -Path $Path | Where-Object Code -Match '(?m)^\s*Configuration\s') {
+            $parsed = Read-ExampleCode $fence.Code
+            $parsed.Errors | Should -BeNullOrEmpty -Because "the Configuration at line $($fence.Line) must parse"
+            foreach ($command in $parsed.Ast.FindAll({ param($a) $a -is [System.Management.Automation.Language.CommandAst] -and $a.GetCommandName() -eq 'AcmeCertificate' }, $true)) {
+                $settings = [ordered]@{}
+                foreach ($statement in $command.CommandElements[-1].ScriptBlock.EndBlock.Statements) {
+                    $elements = $statement.PipelineElements[0].CommandElements
+                    $elements[1].Extent.Text | Should -Be '=' -Because "line $($statement.Extent.StartLineNumber) of $Page is 'Property = value'"
+                    $value = try { $elements[2].SafeGetValue() } catch { $null }  # a variable, such as a credential parameter
+                    $settings[$elements[0].Value] = $value
+                }
+                Assert-Settings $settings "$Page (the fence at line $($fence.Line))"
+                $settings
+            }
+        }
+        @($blocks).Count | Should -BeGreaterThan 0
+        foreach ($settings in $blocks) { $settings.Keys | Should -Contain 'Name' }
+    }
+
+    It 'the DSC v3 document in about_Acme_Dsc is YAML whose AcmeCertificate instances set only what the resource takes' {
+        $nuget = Split-Path (Split-Path (Split-Path (Get-Module Pester).ModuleBase))
+        Add-Type -Path (Join-Path $nuget 'yamldotnet/16.3.0/lib/net8.0/YamlDotNet.dll')
+        $text = Get-Content -Raw (Join-Path $PSScriptRoot '../../docs/en-US/about_Acme_Dsc.md')
+        $documents = @([regex]::Matches($text, '(?ms)^```yaml\r?\n(.*?)^```') | ForEach-Object { $_.Groups[1].Value } | Where-Object { $_ -match 'Acme/AcmeCertificate' })
+        $documents.Count | Should -BeGreaterThan 0
+        foreach ($yaml in $documents) {
+            $document = [YamlDotNet.Serialization.DeserializerBuilder]::new().Build().Deserialize([System.IO.StringReader]::new($yaml))
+            $document['$schema'] | Should -BeLike 'https://aka.ms/dsc/schemas/v3/*'
+            $instances = @($document['resources'] | Where-Object { $_['type'] -eq 'Acme/AcmeCertificate' })
+            $instances.Count | Should -BeGreaterThan 0
+            foreach ($instance in $instances) {
+                # YAML scalars arrive as text, as DSC hands them to the adapter: the resource converts them.
+                $settings = [ordered]@{}
+                foreach ($key in $instance['properties'].Keys) {
+                    $value = $instance['properties'][$key]
+                    $settings[$key] = if ($value -is [System.Collections.IList]) { [string[]]@($value) } elseif ($value -eq 'true') { $true } else { $value }
+                }
+                Assert-Settings $settings "the instance '$($instance['name'])'"
+            }
+        }
+    }
+}
+
+Describe 'Where there is no Windows certificate store' -Skip:$IsWindows {
+    It 'CertStoreLocation keeps Test false and makes Set stop with AcmeCertificateStoreUnavailable' {
+        $state = Join-Path $TestDrive 'store-state'
+        $resource = New-Resource @{ Name = 'stored'; DnsName = 'stored.dsc.test'; StatePath = $state; CertStoreLocation = 'Cert:\LocalMachine\My' }
+        $e = { $resource.Set() } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeCertificateStoreUnavailable,*'
+        $resource.Test() | Should -BeFalse
+    }
+}

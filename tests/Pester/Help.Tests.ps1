@@ -204,9 +204,7 @@ Describe 'Examples embedded in <Name>' -ForEach $markdown {
 
     It 'parses every PowerShell code fence' {
         foreach ($f in $fences) {
-            $errors = $null
-            $null = [System.Management.Automation.Language.Parser]::ParseInput($f.Code, [ref]$null, [ref]$errors)
-            $errors | Should -BeNullOrEmpty -Because "the fence at line $($f.Line) must parse"
+            (Read-ExampleCode $f.Code).Errors | Should -BeNullOrEmpty -Because "the fence at line $($f.Line) must parse"
         }
     }
 
