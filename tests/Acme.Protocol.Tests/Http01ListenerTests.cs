@@ -201,7 +201,7 @@ public class Http01ListenerTests
         return port;
     }
 
-    private static bool PortIsFree(int port)
+    internal static bool PortIsFree(int port)
     {
         try
         {
