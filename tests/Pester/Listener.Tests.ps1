@@ -1,6 +1,6 @@
 #Requires -Version 7.2
 <#
-    The http-01 listener under hostile conditions, with real validations by Pebble: a flood of junk
+    The http-01 and tls-alpn-01 listeners under hostile conditions, with real validations by Pebble: a flood of junk
     connections does not stop a validation, and the port is free again after success, after failure
     and after Ctrl+C. (What it answers to hostile requests is tested on raw sockets in xunit,
     tests/Acme.Protocol.Tests/Http01ListenerTests.cs.)
@@ -90,5 +90,85 @@ Describe 'The http-01 listener' -Skip:($external -or -not $IsLinux) {
         }
         [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0
         Test-TcpPortFree $port | Should -BeTrue
+    }
+}
+
+Describe 'The tls-alpn-01 listener' -Skip:($external -or -not $IsLinux) {
+    BeforeAll {
+        $script:tlsPort = $pebble.TlsPort
+    }
+
+    It 'validates with 500 junk connections held open against it at once' {
+        $hold = [Acme.Protocol.Flow.TlsAlpnListener]::Acquire($tlsPort, $null, $null)
+        $flood = [Acme.TestKit.JunkFlood]::Open($tlsPort, 500)
+        try {
+            $flood.Opened | Should -Be 500
+            $run = Invoke-Captured { $account | New-AcmeOrder -DnsName alpn-flood.test | Start-AcmeTlsAlpnChallenge -Port $tlsPort | Complete-AcmeOrder }
+            $run.Errors | Should -BeNullOrEmpty
+            $run.Output.Names | Should -Be @('alpn-flood.test')
+            $hold.Responder.HandshakesAnswered | Should -BeGreaterThan 0 -Because 'the CA was answered by the shared listener'
+        } finally {
+            $flood.Dispose()
+            $hold.Dispose()
+        }
+        [Acme.Protocol.Flow.TlsAlpnListener]::ActiveCount | Should -Be 0
+        Test-TcpPortFree $tlsPort | Should -BeTrue
+    }
+
+    It 'issues from 4 pipelines at once on one port' {
+        $results = 1..4 | ForEach-Object -ThrottleLimit 4 -Parallel {
+            Import-Module $using:env:ACME_TEST_MODULE
+            $errors = $null
+            $name = "alpn-parallel$_.test"
+            $cert = $using:account | New-AcmeOrder -DnsName $name -ErrorVariable +errors -ErrorAction SilentlyContinue |
+                Start-AcmeTlsAlpnChallenge -Port $using:tlsPort -ErrorVariable +errors -ErrorAction SilentlyContinue |
+                Complete-AcmeOrder -ErrorVariable +errors -ErrorAction SilentlyContinue
+            [pscustomobject]@{ Name = $name; Certificate = $cert; Errors = @($errors) }
+        }
+        $results.Count | Should -Be 4
+        foreach ($r in $results) {
+            $r.Errors | Should -BeNullOrEmpty -Because "$($r.Name): $($r.Errors | Out-String)"
+            $r.Certificate.Names | Should -Be @($r.Name)
+        }
+        [Acme.Protocol.Flow.TlsAlpnListener]::ActiveCount | Should -Be 0
+        Test-TcpPortFree $tlsPort | Should -BeTrue
+    }
+
+    It 'frees the port after a validation fails' {
+        # Pebble connects to 127.0.0.2, where nothing listens; the listener is on 127.0.0.1 only.
+        Set-TestAddress 'alpn-failure.test' '127.0.0.2'
+        $run = Invoke-Captured { $account | New-AcmeOrder -DnsName alpn-failure.test | Start-AcmeTlsAlpnChallenge -Port $tlsPort -ListenAddress 127.0.0.1 }
+        $run.Errors.Count | Should -Be 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -BeLike 'AcmeAuthorizationFailed,*'
+        [Acme.Protocol.Flow.TlsAlpnListener]::ActiveCount | Should -Be 0
+        Test-TcpPortFree $tlsPort | Should -BeTrue
+    }
+
+    It 'frees the port when the wait for the CA is stopped (Ctrl+C)' {
+        # Pebble connects to 127.0.0.3, where a tarpit accepts and never answers: the cmdlet waits.
+        Set-TestAddress 'alpn-stop.test' '127.0.0.3'
+        $tarpit = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Parse('127.0.0.3'), $tlsPort)
+        $tarpit.Start()
+        $order = $account | New-AcmeOrder -DnsName alpn-stop.test
+        $ps = [PowerShell]::Create()
+        try {
+            $null = $ps.AddScript('param($module, $order, $port) Import-Module $module; $order | Start-AcmeTlsAlpnChallenge -Port $port -ListenAddress 127.0.0.1 -TimeoutSec 120')
+            $null = $ps.AddArgument($env:ACME_TEST_MODULE).AddArgument($order).AddArgument($tlsPort)
+            $async = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not $tarpit.Pending() -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $tarpit.Pending() | Should -BeTrue -Because 'Pebble is validating, so the cmdlet is waiting'
+            [Acme.Protocol.Flow.TlsAlpnListener]::ActiveCount | Should -Be 1 -Because 'the listener is up while the cmdlet waits'
+
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+            $async.IsCompleted | Should -BeTrue
+        } finally {
+            $ps.Dispose()
+            $tarpit.Stop()
+        }
+        [Acme.Protocol.Flow.TlsAlpnListener]::ActiveCount | Should -Be 0
+        Test-TcpPortFree $tlsPort | Should -BeTrue
     }
 }
