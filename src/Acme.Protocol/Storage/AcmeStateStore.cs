@@ -192,11 +192,11 @@ public sealed partial class AcmeStateStore
 
     /// <summary>Waits for, then holds, the lock of one account (AcmeStateLocked after <see cref="LockTimeout"/>).</summary>
     internal Task<StateLock> LockAccountAsync(AcmeServer server, string name, IAcmeLog log, CancellationToken cancellationToken) =>
-        StateLock.AcquireAsync(AccountFolder(server, name), LockTimeout, log, cancellationToken);
+        StateLock.AcquireAsync(AccountFolder(server, name), LockTimeout, log, cancellationToken, sweep: true);
 
     /// <summary>Waits for, then holds, the lock of one certificate: its order, its key and its versions.</summary>
     internal Task<StateLock> LockCertificateAsync(AcmeServer server, string name, IAcmeLog log, CancellationToken cancellationToken) =>
-        StateLock.AcquireAsync(CertificateFolder(server, name), LockTimeout, log, cancellationToken);
+        StateLock.AcquireAsync(CertificateFolder(server, name), LockTimeout, log, cancellationToken, sweep: true);
 
     internal Task<StateLock> LockServerAsync(AcmeServer server, IAcmeLog log, CancellationToken cancellationToken) =>
         StateLock.AcquireAsync(ServerFolder(server), LockTimeout, log, cancellationToken);
