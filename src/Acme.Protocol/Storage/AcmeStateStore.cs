@@ -70,6 +70,11 @@ public sealed partial class AcmeStateStore
         }
 
         Root = Path.GetFullPath(root);
+        if (File.Exists(Root))
+        {
+            throw new AcmeArgumentException("AcmeInvalidStatePath", $"The state folder {Root} is a file; give a folder (it is created when missing).");
+        }
+
         _passphrase = passphrase is { Length: > 0 } ? (char[])passphrase.Clone() : null;
         LockTimeout = ReadLockTimeout();
     }
@@ -363,7 +368,7 @@ public sealed partial class AcmeStateStore
         {
             throw new AcmeArgumentException("AcmeKeyPasswordIncorrect", $"The passphrase does not open the key file {path}.", e);
         }
-        catch (AcmeArgumentException e) when (e.ErrorId == "AcmeInvalidKey")
+        catch (AcmeArgumentException e) when (e.ErrorId is "AcmeInvalidKey" or "AcmeUnsupportedKey")
         {
             throw Corrupt(path, e.Message, e);
         }

@@ -58,7 +58,16 @@ internal sealed class StateLock : IDisposable
             return new StateLock(path, null, held);
         }
 
-        Directory.CreateDirectory(folder);
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file where a folder belongs, a read-only or missing volume.
+            throw new AcmeLocalException("AcmeStateWriteFailed", $"Could not create the state folder {folder}: {e.Message}", e);
+        }
+
         DateTimeOffset deadline = DateTimeOffset.UtcNow + timeout;
         TimeSpan delay = TimeSpan.FromMilliseconds(50);
         bool told = false;
@@ -76,7 +85,7 @@ internal sealed class StateLock : IDisposable
 
                 return new StateLock(path, stream, held);
             }
-            catch (UnauthorizedAccessException e)
+            catch (Exception e) when (e is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException or PathTooLongException)
             {
                 throw new AcmeLocalException("AcmeStateWriteFailed", $"Could not open the lock file {path}: {e.Message}", e);
             }
