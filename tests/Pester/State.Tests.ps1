@@ -171,20 +171,20 @@ Describe 'New-AcmeCertificate' {
     }
 
     It 'orders once, returns the saved certificate the second time, and orders again with -Force' {
-        $orders = Get-PebbleCount 'POST /order-plz'
+        $orders = Get-PebbleCount 'Added order "'
         $out = Join-Path $TestDrive 'oneshot-out'
         $first = New-AcmeCertificate -DnsName once.test, www.once.test @oneShot -Path $out
-        Get-PebbleCount 'POST /order-plz' | Should -Be ($orders + 1)
+        Get-PebbleCount 'Added order "' | Should -Be ($orders + 1)
         $first.Name | Should -Be 'once.test'
         $written = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile((Join-Path $out 'cert.pem'), (Join-Path $out 'key.pem'))
         $written.Thumbprint | Should -Be $first.Thumbprint
 
         $second = New-AcmeCertificate -DnsName once.test, www.once.test @oneShot
-        Get-PebbleCount 'POST /order-plz' | Should -Be ($orders + 1) -Because 'a valid certificate that is not due is returned as it is'
+        Get-PebbleCount 'Added order "' | Should -Be ($orders + 1) -Because 'a valid certificate that is not due is returned as it is'
         $second.Thumbprint | Should -Be $first.Thumbprint
 
         $forced = New-AcmeCertificate -DnsName once.test, www.once.test @oneShot -Force
-        Get-PebbleCount 'POST /order-plz' | Should -Be ($orders + 2)
+        Get-PebbleCount 'Added order "' | Should -Be ($orders + 2)
         $forced.Thumbprint | Should -Not -Be $first.Thumbprint
         (Get-AcmeCertificate -StatePath $sp -Name once.test).Thumbprint | Should -Be $forced.Thumbprint
         @(Get-StateFile $sp 'fullchain.pem').Count | Should -Be 2 -Because 'the earlier version is kept beside the current one'
@@ -330,7 +330,7 @@ Describe 'Key protection and removal' {
 Describe 'Two processes issuing into one folder at once' {
     It 'gives one account, one certificate per name, and an intact folder' {
         $sp = Join-Path $TestDrive 'concurrent'
-        $orders = Get-PebbleCount 'POST /order-plz'
+        $orders = Get-PebbleCount 'Added order "'
         $common = @{ ACME_STATE_PATH = $sp; T_DIR = $pebble.Directory; T_ROOT = $pebble.ApiRootPath }
         $issue = 'Import-Module Acme; $ErrorActionPreference = ''Stop''; $c = New-AcmeCertificate -DnsName same.test -Server $env:T_DIR -TrustedRootCertificate $env:T_ROOT -AcceptTermsOfService {0}; $c.Thumbprint'
         $children = @(
@@ -349,7 +349,7 @@ Describe 'Two processes issuing into one folder at once' {
         $same[1] | Should -Be $same[0] -Because 'the second process waited for the first, then found its certificate'
         (Get-AcmeCertificate -StatePath $sp -Name same.test).Thumbprint | Should -Be $same[0]
         (Get-AcmeCertificate -StatePath $sp -Name other.test).Thumbprint | Should -Be $results[2].Out.Trim()
-        Get-PebbleCount 'POST /order-plz' | Should -Be ($orders + 2)
+        Get-PebbleCount 'Added order "' | Should -Be ($orders + 2)
         @(Get-AcmeAccount -StatePath $sp).Name | Should -Be @('default') -Because 'the processes created the account once'
         @(Get-StateFile $sp 'fullchain.pem').Count | Should -Be 2
         Assert-StateIntact $sp
