@@ -176,9 +176,11 @@ function Invoke-Stress {
 function Invoke-Demo {
     Invoke-Build
     $pebble = Start-TestPebble
-    # The demo's account and certificate go to ./out/state, not to the per-user state folder.
+    # The demo's account and certificate go to ./out/state, not to the per-user state folder. Pebble
+    # forgets everything when it stops, so an earlier run's state is of no use: start afresh.
     $savedStatePath = $env:ACME_STATE_PATH
     $env:ACME_STATE_PATH = Join-Path $root 'out/state'
+    Remove-Item -LiteralPath $env:ACME_STATE_PATH -Recurse -Force -ErrorAction Ignore
     try {
         $pwsh = Get-PwshCommand
         & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $root 'examples/Demo.ps1') `

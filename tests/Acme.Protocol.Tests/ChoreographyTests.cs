@@ -213,6 +213,37 @@ public class ChoreographyTests
     }
 
     [Fact]
+    public async Task ConcurrentRequestsEachKeepTheNonceTheirOwnHeadFetched()
+    {
+        // With no nonce in any other answer, every request needs a HEAD newNonce; one request's fetched
+        // nonce must not be taken by another, which would leave the first with none.
+        var (fake, client, account) = Setup();
+        fake.Route("GET", "/dir", r =>
+        {
+            var response = DirectoryRoute()(r);
+            response.Headers.Add("Replay-Nonce", "");
+            return response;
+        });
+        fake.IssueNonces = false;
+        fake.Route("HEAD", "/nonce", _ =>
+        {
+            // A body that takes a moment to read holds each HEAD between its headers and its end,
+            // the window in which another request could take the nonce from a shared pool.
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new SlowStream(20)) };
+            response.Headers.Add("Replay-Nonce", "head-" + Guid.NewGuid().ToString("N"));
+            return response;
+        });
+        fake.Route("POST", "/authz/1", _ => FakeAcmeServer.Json(200, AuthzJson("pending")));
+        await client.GetDirectoryAsync();
+        var url = new Uri(FakeAcmeServer.Base + "/authz/1");
+        await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(() => client.GetAuthorizationAsync(account, url))));
+        var nonces = fake.Requests.Where(r => r.Method == "POST").Select(r => r.Nonce).ToList();
+        Assert.Equal(32, nonces.Count);
+        Assert.Equal(32, nonces.Distinct().Count());
+        Assert.Equal(32, fake.Count("HEAD", "/nonce"));
+    }
+
+    [Fact]
     public async Task MissingReplayNonceOnNewNonceIsAProtocolError()
     {
         var (fake, client, account) = Setup();
@@ -299,5 +330,47 @@ public class ChoreographyTests
         Assert.Equal(AcmeProblemTypes.Connection, e.Problem.Type);
         Assert.Contains("connection refused", e.Message);
         Assert.Equal(1, fake.Count("POST", "/authz/1"));
+    }
+
+    /// <summary>A one-byte body that is read only after a delay.</summary>
+    private sealed class SlowStream : System.IO.Stream
+    {
+        private readonly int _delayMs;
+        private bool _done;
+
+        public SlowStream(int delayMs) => _delayMs = delayMs;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => 1;
+
+        public override long Position { get; set; }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            if (_done)
+            {
+                return 0;
+            }
+
+            await Task.Delay(_delayMs, cancellationToken);
+            _done = true;
+            buffer[offset] = (byte)'.';
+            return 1;
+        }
+
+        public override void Flush() { }
+
+        public override long Seek(long offset, System.IO.SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

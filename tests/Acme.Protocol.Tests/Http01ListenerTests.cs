@@ -151,22 +151,9 @@ public class Http01ListenerTests
         var store = new InMemoryChallengeStore();
         store.Add(Token, Answer);
         using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback, null, maxConnections: 50);
-        var junk = new List<TcpClient>();
+        List<TcpClient> junk = await OpenJunkAsync(responder.Port, 200, Encoding.ASCII.GetBytes("GET /.well-known/acme-ch"));
         try
         {
-            for (int i = 0; i < 200; i++)
-            {
-                var c = new TcpClient(AddressFamily.InterNetwork);
-                await c.ConnectAsync(IPAddress.Loopback, responder.Port);
-                if (i % 2 == 0)
-                {
-                    // Half trickle the start of a request and never finish it.
-                    await c.GetStream().WriteAsync(Encoding.ASCII.GetBytes("GET /.well-known/acme-ch"));
-                }
-
-                junk.Add(c);
-            }
-
             (int status, _, string body) = await SendRawAsync(responder.Port, $"GET /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n");
             Assert.Equal(200, status);
             Assert.Equal(Answer, body);
@@ -189,6 +176,25 @@ public class Http01ListenerTests
         Assert.True(PortIsFree(port));
     }
 
+    /// <summary>Opens idle connections; every other one trickles the start of a request (<paramref name="start"/>) and never finishes it.</summary>
+    internal static async Task<List<TcpClient>> OpenJunkAsync(int port, int count, byte[] start)
+    {
+        var junk = new List<TcpClient>();
+        for (int i = 0; i < count; i++)
+        {
+            var c = new TcpClient(AddressFamily.InterNetwork);
+            await c.ConnectAsync(IPAddress.Loopback, port);
+            if (i % 2 == 0)
+            {
+                await c.GetStream().WriteAsync(start);
+            }
+
+            junk.Add(c);
+        }
+
+        return junk;
+    }
+
     private static AcmeChallenge Challenge(string name, string token) =>
         new(new AcmeIdentifier("dns", name), AcmeChallenge.Http01, new Uri("https://ca.test/chall/" + token), token, "thumb");
 
@@ -201,7 +207,7 @@ public class Http01ListenerTests
         return port;
     }
 
-    private static bool PortIsFree(int port)
+    internal static bool PortIsFree(int port)
     {
         try
         {

@@ -440,5 +440,51 @@ function Invoke-Captured {
     }
 }
 
-Export-ModuleMember -Function Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble,
+function Start-TestChild {
+    <# A pwsh -NonInteractive child with the built module importable as 'Acme'; its output is read as it comes. #>
+    param([string] $Script, [hashtable] $Environment = @{})
+    $pwsh = Get-PwshCommand
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
+    foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Script)) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $modules = Split-Path (Split-Path (Split-Path $env:ACME_TEST_MODULE))
+    $psi.Environment['PSModulePath'] = $modules + [System.IO.Path]::PathSeparator + $env:PSModulePath
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+    $process = [System.Diagnostics.Process]::Start($psi)
+    [pscustomobject]@{ Process = $process; Out = $process.StandardOutput.ReadToEndAsync(); Err = $process.StandardError.ReadToEndAsync() }
+}
+
+function Wait-TestChild {
+    param($Child, [int] $TimeoutSec = 120)
+    if (-not $Child.Process.WaitForExit($TimeoutSec * 1000)) { $Child.Process.Kill($true); throw "The child pwsh did not end within $TimeoutSec seconds." }
+    [pscustomobject]@{ ExitCode = $Child.Process.ExitCode; Out = $Child.Out.GetAwaiter().GetResult(); Err = $Child.Err.GetAwaiter().GetResult() }
+}
+
+function Invoke-TestChild {
+    param([string] $Script, [hashtable] $Environment = @{})
+    Wait-TestChild (Start-TestChild $Script $Environment)
+}
+
+function Get-StateFile {
+    param([string] $StatePath, [string] $Filter)
+    @(Get-ChildItem -LiteralPath $StatePath -Recurse -Force -File -Filter $Filter)
+}
+
+function Assert-StateIntact {
+    <# Every JSON file of a state folder parses, every key file is owner-only and opens, nothing is half-written. #>
+    param([string] $StatePath)
+    foreach ($json in Get-StateFile $StatePath '*.json') { { Get-Content -Raw $json.FullName | ConvertFrom-Json } | Should -Not -Throw -Because $json.FullName }
+    foreach ($key in @(Get-StateFile $StatePath '*key*.pem')) {
+        if (-not $IsWindows) { [int][System.IO.File]::GetUnixFileMode($key.FullName) | Should -Be 0x180 -Because "$($key.FullName) must be 0600" }
+        $pem = Get-Content -Raw $key.FullName
+        if ($pem -notmatch '^-----BEGIN ENCRYPTED PRIVATE KEY-----') {
+            { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($pem) } | Should -Not -Throw -Because $key.FullName
+        }
+    }
+    @(Get-ChildItem -LiteralPath $StatePath -Recurse -Force | Where-Object Name -Like '*.tmp') | Should -BeNullOrEmpty
+}
+
+Export-ModuleMember -Function Start-TestChild, Wait-TestChild, Invoke-TestChild, Get-StateFile, Assert-StateIntact, Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble,
     Get-PebbleRootCertificate, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint

@@ -17,8 +17,12 @@
       NoRequest  $true when the input must be refused before any request is sent
       Fault      (server rows) a FaultRule, as a hashtable, armed on the proxy for this row only
       Message    optional wildcard the error's text must match
+      Secret     optional text (a password in the input) that must appear nowhere in the error record
 
-    Not here yet: a wrong PFX password (no cmdlet reads a PFX), and the state folder (issue 5).
+    State rows also see $stateTemplate and Copy-TestState (a copy of a state folder with one account,
+    one issued certificate and one pending order, in $work) and Get-TestStateFile (a file in it by name).
+
+    Not here: a wrong PFX password where a cmdlet reads one (no cmdlet reads a PFX; they only write them).
 #>
 
 # A row made of a base and its own keys; the row's keys win.
@@ -202,7 +206,7 @@ $cases = @(
     @{ Area = 'parameter'; Name = '-Store: a folder that does not exist'; ErrorId = 'AcmeStoreNotFound'; Category = 'ObjectNotFound'; NoRequest = $true
         Run = { $order | Start-AcmeHttpChallenge -Store (Join-Path $work 'no-such-share') } }
     @{ Area = 'parameter'; Name = '-Store: a Redis URL with a port that is not a number (password not shown)'; ErrorId = 'AcmeInvalidStore'; Category = 'InvalidArgument'
-        NoRequest = $true; Message = '*port*'; Run = { $order | Start-AcmeHttpChallenge -Store 'redis://:hunter2@redis.test:six' } }
+        NoRequest = $true; Message = '*port*'; Secret = 'hunter2'; Run = { $order | Start-AcmeHttpChallenge -Store 'redis://:hunter2@redis.test:six' } }
     @{ Area = 'parameter'; Name = '-Store: an unknown scheme'; ErrorId = 'AcmeInvalidStore'; Category = 'InvalidArgument'; NoRequest = $true
         Run = { $order | Start-AcmeHttpChallenge -Store 'http://store.test/' } }
     @{ Area = 'parameter'; Name = '-Store: Redis that nothing listens for'; ErrorId = 'AcmeStoreUnavailable'; Category = 'ResourceUnavailable'; NoRequest = $true
@@ -380,6 +384,100 @@ $cases = @(
     Join-Row $certFile @{ Name = 'Revoke-AcmeCertificate -CertificatePath: a private key'; Value = $ecKey }
     @{ Area = 'file'; NoRequest = $true; Name = 'Get-AcmeRenewalInfo -CertificatePath: text that is not a certificate'; ErrorId = 'AcmeInvalidCertificate'; Category = 'InvalidArgument'
         Run = { $f = Join-Path $work 'cert.pem'; Set-Content $f 'hello'; Get-AcmeRenewalInfo -Account $account -CertificatePath $f } }
+    # ---- the state folder ----------------------------------------------------------------------------
+    # A copy of the state template in $work, one file damaged (Value: the file's new text, or $null to delete it), then Read.
+    $damaged = @{ Area = 'state'; NoRequest = $true; ErrorId = 'AcmeStateCorrupt'; Category = 'InvalidData'; Message = '*state file*'
+        Run = {
+            $sp = Copy-TestState
+            $f = Get-TestStateFile $sp $File $Under
+            if ($null -eq $Value) { Remove-Item -LiteralPath $f } else { Set-Content -LiteralPath $f -Value $(if ($Value -is [scriptblock]) { & $Value (Get-Content -Raw $f) } else { $Value }) -NoNewline }
+            & $Read $sp
+        } }
+    $readAccount = { param($sp) Get-AcmeAccount -StatePath $sp -Name default }
+    $readOrder = { param($sp) Get-AcmeOrder -StatePath $sp -Name badinput-state-pending.test }
+    $readCertificate = { param($sp) Get-AcmeCertificate -StatePath $sp -Name badinput-state.test }
+    $truncate = { param($text) $text.Substring(0, [Math]::Min(40, $text.Length)) }
+    $otherP256 = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256).ExportPkcs8PrivateKeyPem()
+    Join-Row $damaged @{ Name = 'account.json truncated'; File = 'account.json'; Value = $truncate; Read = $readAccount }
+    Join-Row $damaged @{ Name = 'account.json a JSON array'; File = 'account.json'; Value = '[]'; Read = $readAccount }
+    Join-Row $damaged @{ Name = 'account.json empty'; File = 'account.json'; Value = ''; Read = $readAccount }
+    Join-Row $damaged @{ Name = 'account.json without the account URL'; File = 'account.json'; Value = '{"status":"valid"}'; Read = $readAccount }
+    Join-Row $damaged @{ Name = 'account-key.pem truncated'; File = 'account-key.pem'; Value = $truncate; Read = $readAccount }
+    Join-Row $damaged @{ Name = 'account-key.pem empty'; File = 'account-key.pem'; Value = ''; Read = $readAccount }
+    Join-Row $damaged @{ Name = 'account-key.pem deleted'; File = 'account-key.pem'; Value = $null; Read = $readAccount }
+    Join-Row $damaged @{ Name = 'account-key.pem another P-256 key'; File = 'account-key.pem'; Value = $otherP256; Read = $readAccount; Message = '*not the account*' }
+    Join-Row $damaged @{ Name = 'account-key.pem a P-521 key'; File = 'account-key.pem'; Value = $p521Key; Read = $readAccount }
+    Join-Row $damaged @{ Name = 'order.json truncated'; File = 'order.json'; Under = 'badinput-state-pending.test'; Value = $truncate; Read = $readOrder }
+    Join-Row $damaged @{ Name = 'order.json with an unknown status'; File = 'order.json'; Under = 'badinput-state-pending.test'; Value = { param($t) $t -replace '"pending"', '"paused"' }; Read = $readOrder }
+    Join-Row $damaged @{ Name = 'current holds no thumbprint'; File = 'current'; Value = 'junk'; Read = $readCertificate }
+    Join-Row $damaged @{ Name = 'current names a version that is not there'; File = 'current'; Value = ('A' * 40); Read = $readCertificate }
+    Join-Row $damaged @{ Name = 'fullchain.pem truncated'; File = 'fullchain.pem'; Value = $truncate; Read = $readCertificate }
+    Join-Row $damaged @{ Name = 'certificate.json truncated'; File = 'certificate.json'; Value = $truncate; Read = $readCertificate }
+    Join-Row $damaged @{ Name = 'a certificate''s key.pem damaged'; File = 'key.pem'; Value = "-----BEGIN PRIVATE KEY-----`nAAAA`n-----END PRIVATE KEY-----"; Read = $readCertificate }
+    Join-Row $damaged @{ Name = 'a certificate''s key.pem another key'; File = 'key.pem'; Value = $otherP256; Read = $readCertificate; Message = '*not the certificate*' }
+    Join-Row $damaged @{ Name = 'server.json truncated'; File = 'server.json'; Value = $truncate; Read = $readCertificate }
+    Join-Row $damaged @{ Name = 'server.json without the directory URL'; File = 'server.json'; Value = '{}'; Read = $readAccount }
+    Join-Row $damaged @{ Name = 'Test-AcmeRenewal on a damaged certificate'; File = 'fullchain.pem'; Value = 'x'; Read = { param($sp) Get-AcmeCertificate -StatePath $sp | Test-AcmeRenewal } }
+    Join-Row $damaged @{ Name = 'New-AcmeCertificate on a damaged account'; File = 'account.json'; Value = '{'
+        Read = { param($sp) New-AcmeCertificate -DnsName badinput-other.test -StatePath $sp -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -HttpPort $port } }
+    Join-Row $damaged @{ Name = 'New-AcmeCertificate on a damaged current'; File = 'current'; Value = 'zz'
+        Read = { param($sp) New-AcmeCertificate -DnsName badinput-state.test -StatePath $sp -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -HttpPort $port } }
+
+    # State folder paths that cannot be used.
+    $statePath = @{ Area = 'state'; NoRequest = $true; ErrorId = 'AcmeInvalidStatePath'; Category = 'InvalidArgument' }
+    $issueInto = { param($sp) New-AcmeCertificate -DnsName badinput-path.test -StatePath $sp -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -HttpPort $port }
+    Join-Row $statePath @{ Name = 'New-AcmeCertificate -StatePath: a file'; Run = { $f = Join-Path $work 'file'; Set-Content $f 'x'; & $Issue $f }; Issue = $issueInto; Message = '*is a file*' }
+    Join-Row $statePath @{ Name = 'New-AcmeAccount -StatePath: a file'
+        Run = { $f = Join-Path $work 'file'; Set-Content $f 'x'; New-AcmeAccount -StatePath $f -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService } }
+    Join-Row $statePath @{ Name = 'Get-AcmeCertificate -StatePath: a file'; Run = { $f = Join-Path $work 'file'; Set-Content $f 'x'; Get-AcmeCertificate -StatePath $f } }
+    Join-Row $statePath @{ Name = 'New-AcmeCertificate -StatePath: on a drive that does not exist'; Run = { & $Issue 'Q:\acme-state' }; Issue = $issueInto; Message = '*drive*' }
+    Join-Row $statePath @{ Name = 'Get-AcmeAccount -StatePath: on a drive that does not exist'; Run = { Get-AcmeAccount -StatePath 'Q:\acme-state' } }
+    Join-Row $statePath @{ Name = 'Get-AcmeOrder -StatePath: a provider path that is not the file system'; Run = { Get-AcmeOrder -StatePath 'Env:\PATH' } }
+    $stateWrite = @{ Area = 'state'; NoRequest = $true; ErrorId = 'AcmeStateWriteFailed'; Category = 'WriteError' }
+    Join-Row $stateWrite @{ Name = 'New-AcmeCertificate -StatePath: below a file'; Issue = $issueInto
+        Run = { $f = Join-Path $work 'file'; Set-Content $f 'x'; & $Issue (Join-Path $f 'state') } }
+    if ($IsLinux) {
+        Join-Row $stateWrite @{ Name = 'New-AcmeCertificate -StatePath: where nothing can be written (/proc)'; Issue = $issueInto; Run = { & $Issue '/proc/acme-state' } }
+    }
+
+    # Cmdlets added with the state folder.
+    $oneShot = @{ Area = 'parameter'; NoRequest = $true }
+    Join-Row $oneShot @{ Name = 'New-AcmeCertificate -Name: a reserved name'; ErrorId = 'AcmeInvalidName'; Category = 'InvalidArgument'
+        Run = { New-AcmeCertificate -DnsName x.test -Name con -StatePath $work -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -HttpPort $port } }
+    Join-Row $oneShot @{ Name = 'New-AcmeCertificate -AccountName: a path'; ErrorId = 'AcmeInvalidName'; Category = 'InvalidArgument'
+        Run = { New-AcmeCertificate -DnsName x.test -AccountName '../x' -StatePath $work -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -HttpPort $port } }
+    Join-Row $oneShot @{ Name = 'New-AcmeCertificate -DnsName: a URL'; ErrorId = 'AcmeInvalidIdentifier'; Category = 'InvalidArgument'
+        Run = { New-AcmeCertificate -DnsName 'https://x.test/' -StatePath $work -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -HttpPort $port } }
+    Join-Row $oneShot @{ Name = 'New-AcmeCertificate -HttpPort 0'; ErrorId = 'ParameterArgumentValidationError'; Category = 'InvalidData'
+        Run = { New-AcmeCertificate -DnsName x.test -StatePath $work -Server $proxy.Directory -AcceptTermsOfService -HttpPort 0 } }
+    Join-Row $oneShot @{ Name = 'New-AcmeCertificate -PfxPath without -Password'; ErrorId = 'AcmePfxPasswordRequired'; Category = 'InvalidArgument'
+        Run = { New-AcmeCertificate -DnsName x.test -StatePath $work -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -HttpPort $port -PfxPath (Join-Path $work 'c.pfx') } }
+    Join-Row $oneShot @{ Name = 'New-AcmeCertificate -KeyPassphrase: the wrong one for an encrypted state'; ErrorId = 'AcmeKeyPasswordIncorrect'; Category = 'AuthenticationError'
+        NoRequest = $false; Secret = 'not-the-passphrase-7f3'
+        Run = {
+            $sp = Join-Path $work 'encrypted'
+            $null = New-AcmeAccount -StatePath $sp -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -KeyPassphrase (ConvertTo-SecureString right -AsPlainText -Force)
+            New-AcmeCertificate -DnsName x.test -StatePath $sp -Server $proxy.Directory -AcceptTermsOfService -HttpPort $port -KeyPassphrase (ConvertTo-SecureString not-the-passphrase-7f3 -AsPlainText -Force)
+        } }
+    Join-Row $oneShot @{ Name = 'Remove-AcmeCertificate: a certificate not saved in a state folder'; ErrorId = 'AcmeNotSaved'; Category = 'InvalidOperation'
+        Run = { [Acme.Protocol.AcmeCertificate]::FromPem($certificate.Pem) | Remove-AcmeCertificate -Confirm:$false } }
+    Join-Row $oneShot @{ Name = 'Get-AcmeCertificate -Name: a name that is not saved'; ErrorId = 'AcmeCertificateNotFound'; Category = 'ObjectNotFound'
+        Run = { Get-AcmeCertificate -StatePath (Copy-TestState) -Name nothing.test } }
+    Join-Row $oneShot @{ Name = 'Test-AcmeRenewal -CertificatePath: text that is not a certificate'; ErrorId = 'AcmeInvalidCertificate'; Category = 'InvalidArgument'
+        Run = { $f = Join-Path $work 'cert.pem'; Set-Content $f 'junk'; Test-AcmeRenewal -CertificatePath $f } }
+    Join-Row $oneShot @{ Name = 'Test-AcmeRenewal -CertificatePath: a file that does not exist'; ErrorId = 'AcmeCertificateFileNotFound'; Category = 'ObjectNotFound'
+        Run = { Test-AcmeRenewal -CertificatePath (Join-Path $work 'none.pem') } }
+
+    # Challenge stores: connection strings that are not.
+    $badStore = @{ Area = 'store'; NoRequest = $true; ErrorId = 'AcmeInvalidStore'; Category = 'InvalidArgument' }
+    Join-Row $badStore @{ Name = '-LockStore: a StackExchange.Redis configuration string (password not shown)'; Message = '*password=`*`*`**'; Secret = 'hunter2'
+        Run = { $account | New-AcmeOrder -DnsName s.test -LockStore '127.0.0.1:6379,password=hunter2' } }
+    Join-Row $badStore @{ Name = '-LockStore: redis:// with no host'; Run = { $account | New-AcmeOrder -DnsName s.test -LockStore 'redis://' } }
+    Join-Row $badStore @{ Name = '-LockStore: a database that is not a number'; Run = { $account | New-AcmeOrder -DnsName s.test -LockStore 'redis://127.0.0.1:6379/notadb' } }
+    Join-Row $badStore @{ Name = '-Store: an unknown option'; Run = { $order | Start-AcmeHttpChallenge -Store 'redis://127.0.0.1:6379/0?bogus=1' } }
+    Join-Row $badStore @{ Name = 'Start-AcmeChallengeResponder -Store: on a drive that does not exist'; Run = { Start-AcmeChallengeResponder -Store 'Q:\share' -Port $port -TimeoutSec 1 } }
+    @{ Area = 'store'; NoRequest = $true; Name = 'Start-AcmeChallengeResponder -Store: a file'; ErrorId = 'AcmeStoreNotFound'; Category = 'ObjectNotFound'
+        Run = { $f = Join-Path $work 'file'; Set-Content $f 'x'; Start-AcmeChallengeResponder -Store $f -Port $port -TimeoutSec 1 } }
     # ---- server answers (through the fault proxy) ----------------------------------------------------
     $violation = @{ Area = 'server'; ErrorId = 'AcmeProtocolViolation'; Category = 'ProtocolError'; Run = { Invoke-ProxyPipeline } }
     Join-Row $violation @{ Name = 'directory: invalid JSON'; Fault = @{ Kind = 'ReplaceBody'; Path = '^/dir$'; Body = '{"newNonce": ' } }

@@ -20,6 +20,25 @@ BeforeAll {
     $script:certificate = $account | New-AcmeOrder -DnsName badinput-issued.test | Start-AcmeHttpChallenge -Port $port | Complete-AcmeOrder
     $script:run = 0
 
+    # A state folder with one account, one issued certificate and one pending order, copied for each state row.
+    $script:stateTemplate = Join-Path $TestDrive 'state-template'
+    $null = New-AcmeCertificate -DnsName badinput-state.test -StatePath $stateTemplate -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate `
+        -AcceptTermsOfService -HttpPort $port
+    $null = Get-AcmeAccount -StatePath $stateTemplate -Name default | New-AcmeOrder -DnsName badinput-state-pending.test
+
+    function Copy-TestState {
+        $copy = Join-Path $work 'state'
+        Copy-Item -LiteralPath $stateTemplate -Destination $copy -Recurse
+        $copy
+    }
+
+    # The one file of that name in a state folder (below a folder named $Under, when given).
+    function Get-TestStateFile([string] $StatePath, [string] $Name, [string] $Under) {
+        $found = @(Get-ChildItem -LiteralPath $StatePath -Recurse -Force -File -Filter $Name | Where-Object { -not $Under -or $_.FullName -like "*$([IO.Path]::DirectorySeparatorChar)$Under$([IO.Path]::DirectorySeparatorChar)*" })
+        if ($found.Count -ne 1) { throw "Expected one $Name in $StatePath, found $($found.Count)." }
+        $found[0].FullName
+    }
+
     # The whole pipeline on a fresh connection, so directory faults hit a cold cache.
     function Invoke-ProxyPipeline {
         $script:run++
@@ -57,6 +76,7 @@ Describe 'Bad input' {
         $text.Trim() | Should -Not -BeNullOrEmpty
         $text | Should -Not -Match '\bat \S+\.\S+\(' -Because 'the message is not a stack trace'
         if ($Message) { $text | Should -BeLike $Message }
+        if ($Secret) { "$text $($record.TargetObject) $($record.CategoryInfo) $($record.Exception)" | Should -Not -BeLike "*$Secret*" -Because 'a password given in the input is never shown' }
         if ($NoRequest) { $sent | Should -Be 0 -Because 'bad input is refused before any request' }
         if ($rule) { $rule.Hits | Should -BeGreaterThan 0 -Because 'the server answer was tampered with' }
         $result.Seconds | Should -BeLessThan 30

@@ -11,48 +11,9 @@ BeforeAll {
     $script:ca = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath }
     $script:runbook = (Resolve-Path (Join-Path $PSScriptRoot '../../examples/Update-AcmeCertificates.ps1')).Path
 
-    function Start-Child([string] $Script, [hashtable] $Environment = @{}) {
-        <# A pwsh -NonInteractive child with the built module importable as 'Acme'; its output is read as it comes. #>
-        $pwsh = Get-PwshCommand
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
-        foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Script)) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $modules = Split-Path (Split-Path (Split-Path $env:ACME_TEST_MODULE))
-        $psi.Environment['PSModulePath'] = $modules + [System.IO.Path]::PathSeparator + $env:PSModulePath
-        foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
-        $process = [System.Diagnostics.Process]::Start($psi)
-        [pscustomobject]@{ Process = $process; Out = $process.StandardOutput.ReadToEndAsync(); Err = $process.StandardError.ReadToEndAsync() }
-    }
-
-    function Wait-Child($Child, [int] $TimeoutSec = 120) {
-        if (-not $Child.Process.WaitForExit($TimeoutSec * 1000)) { $Child.Process.Kill($true); throw "The child pwsh did not end within $TimeoutSec seconds." }
-        [pscustomobject]@{ ExitCode = $Child.Process.ExitCode; Out = $Child.Out.GetAwaiter().GetResult(); Err = $Child.Err.GetAwaiter().GetResult() }
-    }
-
-    function Invoke-Child([string] $Script, [hashtable] $Environment = @{}) { Wait-Child (Start-Child $Script $Environment) }
-
     function Get-PebbleCount([string] $Pattern) {
         $pebble.Processes[-1].Log.Flush()
         @(Select-String -LiteralPath $pebble.PebbleLog -Pattern $Pattern).Count
-    }
-
-    function Get-StateFile([string] $StatePath, [string] $Filter) {
-        @(Get-ChildItem -LiteralPath $StatePath -Recurse -Force -File -Filter $Filter)
-    }
-
-    function Assert-StateIntact([string] $StatePath) {
-        # Every JSON file parses, every key file is owner-only and opens, nothing is half-written.
-        foreach ($json in Get-StateFile $StatePath '*.json') { { Get-Content -Raw $json.FullName | ConvertFrom-Json } | Should -Not -Throw -Because $json.FullName }
-        foreach ($key in @(Get-StateFile $StatePath '*key*.pem')) {
-            if (-not $IsWindows) { [int][System.IO.File]::GetUnixFileMode($key.FullName) | Should -Be 0x180 -Because "$($key.FullName) must be 0600" }
-            $pem = Get-Content -Raw $key.FullName
-            if ($pem -notmatch '^-----BEGIN ENCRYPTED PRIVATE KEY-----') {
-                { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($pem) } | Should -Not -Throw -Because $key.FullName
-            }
-        }
-        @(Get-ChildItem -LiteralPath $StatePath -Recurse -Force | Where-Object Name -Like '*.tmp') | Should -BeNullOrEmpty
     }
 }
 
@@ -80,7 +41,7 @@ Describe 'State across processes' {
     }
 
     It 'finds the account, order and certificate by name in a new pwsh process, and the order goes on through the pipeline' {
-        $result = Invoke-Child -Environment @{ ACME_STATE_PATH = $sp; T_PORT = $pebble.HttpPort } -Script {
+        $result = Invoke-TestChild -Environment @{ ACME_STATE_PATH = $sp; T_PORT = $pebble.HttpPort } -Script {
             $ErrorActionPreference = 'Stop'
             Import-Module Acme
             $account = Get-AcmeAccount -Name keep
@@ -167,7 +128,7 @@ Describe 'A process killed right after finalize' {
         $sp = Join-Path $TestDrive 'killed'
         $signal = Join-Path $TestDrive 'finalized.signal'
         $null = New-AcmeAccount @ca -StatePath $sp -AcceptTermsOfService
-        $child = Start-Child -Environment @{
+        $child = Start-TestChild -Environment @{
             ACME_STATE_PATH = $sp; T_PORT = $pebble.HttpPort; ACME_TEST_FAILPOINT = 'finalized'; ACME_TEST_FAILPOINT_SIGNAL = $signal
         } -Script {
             $ErrorActionPreference = 'Stop'
@@ -180,7 +141,7 @@ Describe 'A process killed right after finalize' {
         } finally {
             Stop-Process -Id $child.Process.Id -Force
         }
-        $ended = Wait-Child $child
+        $ended = Wait-TestChild $child
         $ended.Out | Should -Not -Match 'not reached'
 
         $saved = Get-AcmeOrder -StatePath $sp -Name killed.test
@@ -210,20 +171,20 @@ Describe 'New-AcmeCertificate' {
     }
 
     It 'orders once, returns the saved certificate the second time, and orders again with -Force' {
-        $orders = Get-PebbleCount 'POST /order-plz'
+        $orders = Get-PebbleCount 'Added order "'
         $out = Join-Path $TestDrive 'oneshot-out'
         $first = New-AcmeCertificate -DnsName once.test, www.once.test @oneShot -Path $out
-        Get-PebbleCount 'POST /order-plz' | Should -Be ($orders + 1)
+        Get-PebbleCount 'Added order "' | Should -Be ($orders + 1)
         $first.Name | Should -Be 'once.test'
         $written = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile((Join-Path $out 'cert.pem'), (Join-Path $out 'key.pem'))
         $written.Thumbprint | Should -Be $first.Thumbprint
 
         $second = New-AcmeCertificate -DnsName once.test, www.once.test @oneShot
-        Get-PebbleCount 'POST /order-plz' | Should -Be ($orders + 1) -Because 'a valid certificate that is not due is returned as it is'
+        Get-PebbleCount 'Added order "' | Should -Be ($orders + 1) -Because 'a valid certificate that is not due is returned as it is'
         $second.Thumbprint | Should -Be $first.Thumbprint
 
         $forced = New-AcmeCertificate -DnsName once.test, www.once.test @oneShot -Force
-        Get-PebbleCount 'POST /order-plz' | Should -Be ($orders + 2)
+        Get-PebbleCount 'Added order "' | Should -Be ($orders + 2)
         $forced.Thumbprint | Should -Not -Be $first.Thumbprint
         (Get-AcmeCertificate -StatePath $sp -Name once.test).Thumbprint | Should -Be $forced.Thumbprint
         @(Get-StateFile $sp 'fullchain.pem').Count | Should -Be 2 -Because 'the earlier version is kept beside the current one'
@@ -397,18 +358,18 @@ Describe 'Key protection and removal' {
 Describe 'Two processes issuing into one folder at once' {
     It 'gives one account, one certificate per name, and an intact folder' {
         $sp = Join-Path $TestDrive 'concurrent'
-        $orders = Get-PebbleCount 'POST /order-plz'
+        $orders = Get-PebbleCount 'Added order "'
         $common = @{ ACME_STATE_PATH = $sp; T_DIR = $pebble.Directory; T_ROOT = $pebble.ApiRootPath }
         $issue = 'Import-Module Acme; $ErrorActionPreference = ''Stop''; $c = New-AcmeCertificate -DnsName same.test -Server $env:T_DIR -TrustedRootCertificate $env:T_ROOT -AcceptTermsOfService {0}; $c.Thumbprint'
         $children = @(
-            Start-Child ($issue -f '-HttpPort $env:T_PORT') ($common + @{ T_PORT = $pebble.HttpPort })
-            Start-Child ($issue -f '-TlsAlpnPort $env:T_PORT') ($common + @{ T_PORT = $pebble.TlsPort })
-            Start-Child (($issue -replace 'same\.test', 'other.test') -f (
+            Start-TestChild ($issue -f '-HttpPort $env:T_PORT') ($common + @{ T_PORT = $pebble.HttpPort })
+            Start-TestChild ($issue -f '-TlsAlpnPort $env:T_PORT') ($common + @{ T_PORT = $pebble.TlsPort })
+            Start-TestChild (($issue -replace 'same\.test', 'other.test') -f (
                     '-AddRecord { param($RecordName, $Value) Invoke-RestMethod -Method Post -Uri "$env:T_CHALL/set-txt" -Body (@{ host = "$RecordName."; value = $Value } | ConvertTo-Json) | Out-Null } ' +
                     '-RemoveRecord { param($RecordName) Invoke-RestMethod -Method Post -Uri "$env:T_CHALL/clear-txt" -Body (@{ host = "$RecordName." } | ConvertTo-Json) | Out-Null } ' +
                     '-DnsServer $env:T_DNS')) ($common + @{ T_CHALL = $pebble.ChallSrvUrl; T_DNS = "127.0.0.1:$($pebble.DnsPort)" })
         )
-        $results = @($children | ForEach-Object { Wait-Child $_ })
+        $results = @($children | ForEach-Object { Wait-TestChild $_ })
         foreach ($r in $results) { $r.ExitCode | Should -Be 0 -Because $r.Err }
 
         $same = @($results[0..1] | ForEach-Object { $_.Out.Trim() })
@@ -416,7 +377,7 @@ Describe 'Two processes issuing into one folder at once' {
         $same[1] | Should -Be $same[0] -Because 'the second process waited for the first, then found its certificate'
         (Get-AcmeCertificate -StatePath $sp -Name same.test).Thumbprint | Should -Be $same[0]
         (Get-AcmeCertificate -StatePath $sp -Name other.test).Thumbprint | Should -Be $results[2].Out.Trim()
-        Get-PebbleCount 'POST /order-plz' | Should -Be ($orders + 2)
+        Get-PebbleCount 'Added order "' | Should -Be ($orders + 2)
         @(Get-AcmeAccount -StatePath $sp).Name | Should -Be @('default') -Because 'the processes created the account once'
         @(Get-StateFile $sp 'fullchain.pem').Count | Should -Be 2
         Assert-StateIntact $sp
@@ -464,7 +425,7 @@ Describe 'The runbook examples/Update-AcmeCertificates.ps1' {
 
         function Invoke-Runbook([string[]] $Certificate = @('rb.test,www.rb.test'), [switch] $Force) {
             $resultFile = Join-Path $TestDrive "runbook-$([guid]::NewGuid().ToString('N')).json"
-            $result = Invoke-Child -Environment @{
+            $result = Invoke-TestChild -Environment @{
                 T_RESULT = $resultFile
                 T_RUNBOOK = $runbook; T_STATE = $sp; T_DIR = $shortLived.Directory; T_ROOT = $shortLived.ApiRootPath; T_PORT = $shortLived.HttpPort
                 T_EXPORT = $exportPath; T_CERTS = ($Certificate -join ';'); T_FORCE = [string][bool]$Force

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Security;
@@ -71,10 +72,12 @@ public sealed class GetAcmeAccountCommand : AcmeServerCmdlet
     {
         StateQuery query;
         AcmeServer? server;
+        IReadOnlyList<(AcmeServer Server, string Name)> names;
         try
         {
-            query = new StateQuery(StateQuery.Open(StatePath, KeyPassphrase, ResolvePath));
+            query = new StateQuery(StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path));
             server = MyInvocation.BoundParameters.ContainsKey(nameof(Server)) ? ResolveServer(Server!) : null;
+            names = query.Store.GetAccountNames(server);
         }
         catch (AcmeException e)
         {
@@ -82,7 +85,7 @@ public sealed class GetAcmeAccountCommand : AcmeServerCmdlet
             return;
         }
 
-        query.ReadEach(query.Store.GetAccountNames(server), Name, query.Store.ReadAccount, account =>
+        query.ReadEach(names, Name, query.Store.ReadAccount, account =>
         {
             if (query.Store.InterruptedKeyRollover(account) is { } next)
             {

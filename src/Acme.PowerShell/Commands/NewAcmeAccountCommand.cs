@@ -91,7 +91,7 @@ public sealed class NewAcmeAccountCommand : AcmeServerCmdlet
                 AcmeStateStore.CheckName(Name, "an account");
             }
 
-            store = StateQuery.Open(StatePath, KeyPassphrase, ResolvePath);
+            store = StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path);
             server = ResolveServer(Server!);
             contact = Contact.Select(NormalizeContact).ToArray();
             binding = ReadBinding();

@@ -191,7 +191,7 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
             name = AcmeStateStore.CheckName(Name ?? AcmeStateStore.NameFor(identifiers), "a certificate");
             AcmeStateStore.CheckName(AccountName, "an account");
             contact = Contact.Select(NewAcmeAccountCommand.NormalizeContact).ToArray();
-            store = StateQuery.Open(StatePath, KeyPassphrase, ResolvePath);
+            store = StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path);
             server = ResolveServer(Server!);
         }
         catch (AcmeException e)

@@ -105,7 +105,7 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
             }
             catch (AcmeException e)
             {
-                ThrowAcmeError(e, LockStore);
+                ThrowAcmeError(e, ChallengeStores.Redact(LockStore));
             }
         }
     }

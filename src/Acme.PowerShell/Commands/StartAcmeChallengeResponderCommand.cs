@@ -44,7 +44,7 @@ public sealed class StartAcmeChallengeResponderCommand : AcmeCmdlet
         }
         catch (AcmeException e)
         {
-            ThrowAcmeError(e, Store);
+            ThrowAcmeError(e, ChallengeStores.Redact(Store));
             return;
         }
 

@@ -62,7 +62,7 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
         }
         catch (AcmeException e)
         {
-            ThrowAcmeError(e, Store);
+            ThrowAcmeError(e, ChallengeStores.Redact(Store));
         }
     }
 

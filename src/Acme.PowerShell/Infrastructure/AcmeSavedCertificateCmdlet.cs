@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
 using Acme.Protocol;
@@ -42,10 +43,12 @@ public abstract class AcmeSavedCertificateCmdlet : AcmeCmdlet
     {
         StateQuery query;
         AcmeServer? server;
+        IReadOnlyList<(AcmeServer Server, string Name)> names;
         try
         {
-            query = new StateQuery(StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path.GetUnresolvedProviderPathFromPSPath), WriteWarning);
+            query = new StateQuery(StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path), WriteWarning);
             server = StateQuery.ServerFilter(Server);
+            names = query.Store.GetCertificateNames(server);
         }
         catch (AcmeException e)
         {
@@ -53,7 +56,7 @@ public abstract class AcmeSavedCertificateCmdlet : AcmeCmdlet
             return;
         }
 
-        query.ReadEach(query.Store.GetCertificateNames(server), Name, (itemServer, name) => read(query, itemServer, name), item => WriteObject(item),
+        query.ReadEach(names, Name, (itemServer, name) => read(query, itemServer, name), item => WriteObject(item),
             WriteAcmeError, name => WriteAcmeError(new AcmeArgumentException(notFoundId,
                 $"No {what} named '{name}' is saved in {query.Store.Root}{(server is null ? string.Empty : " for " + server.Name)}."), name));
     }

@@ -84,7 +84,7 @@ public abstract class AcmeServerCmdlet : AcmeCmdlet
             string? statePath = MyInvocation.BoundParameters.TryGetValue("StatePath", out object? bound) && bound is string path ? ResolvePath(path) : null;
             return AcmeStateStore.Open(statePath).WithSavedTrust(server);
         }
-        catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
+        catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException || e is SessionStateException || e is NotSupportedException)
         {
             WriteVerbose($"The trust saved for {server.Name} could not be read ({e.Message}); the system's trust applies.");
             return server;

@@ -1,4 +1,6 @@
 using System;
+using System.Management.Automation;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol;
@@ -17,7 +19,34 @@ internal static class ChallengeStores
     {
         string text = connection?.Trim() ?? string.Empty;
         bool isUrl = text.IndexOf("://", StringComparison.Ordinal) > 0;
-        return ChallengeStore.Open(isUrl || text.Length == 0 ? text : resolvePath(text), log);
+        string path = text;
+        if (!isUrl && text.Length > 0)
+        {
+            try
+            {
+                path = resolvePath(text);
+            }
+            catch (Exception e) when (e is SessionStateException or ArgumentException or NotSupportedException)
+            {
+                // "host:6379,password=..." (a StackExchange.Redis configuration string) reads as a path on a drive "host".
+                throw new AcmeArgumentException("AcmeInvalidStore",
+                    $"The store '{Redact(text)}' is neither a redis:// or rediss:// URL nor a folder path ({e.Message}). " +
+                    "Give Redis as redis://[[user]:password@]host[:port][/database].", e);
+            }
+        }
+
+        return ChallengeStore.Open(path, log);
+    }
+
+    /// <summary>
+    /// The store as it may be shown (error targets, messages): a password in a URL's user information
+    /// or in a "password=" option replaced by ***, even when the rest does not parse.
+    /// </summary>
+    public static string Redact(string? connection)
+    {
+        string text = connection ?? string.Empty;
+        text = Regex.Replace(text, @"(://[^/@:\s]*):[^/@\s]*@", "$1:***@");
+        return Regex.Replace(text, @"(password\s*=\s*)[^,;&\s]*", "$1***", RegexOptions.IgnoreCase);
     }
 
     /// <summary>

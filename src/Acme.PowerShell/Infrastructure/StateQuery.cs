@@ -26,13 +26,35 @@ internal sealed class StateQuery
 
     public AcmeStateStore Store { get; }
 
-    /// <summary>The store -StatePath names (resolved against the current location), else ACME_STATE_PATH, else the per-user folder.</summary>
-    public static AcmeStateStore Open(string? statePath, SecureString? passphrase, Func<string, string> resolvePath)
+    /// <summary>
+    /// The store -StatePath names (resolved against the current location; a file-system path only),
+    /// else ACME_STATE_PATH, else the per-user folder.
+    /// </summary>
+    public static AcmeStateStore Open(string? statePath, SecureString? passphrase, PathIntrinsics paths)
     {
+        string? path;
+        try
+        {
+            path = null;
+            if (statePath is not null)
+            {
+                path = paths.GetUnresolvedProviderPathFromPSPath(statePath, out ProviderInfo provider, out _);
+                if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+                {
+                    throw new NotSupportedException($"'{statePath}' is a {provider.Name} path, not a folder in the file system.");
+                }
+            }
+        }
+        catch (Exception e) when (e is SessionStateException or ArgumentException or NotSupportedException)
+        {
+            // A drive that does not exist (Q:\state on a machine without Q:), a provider that is not the file system.
+            throw new AcmeArgumentException("AcmeInvalidStatePath", $"The state folder '{statePath}' cannot be used: {e.Message}", e);
+        }
+
         char[]? chars = passphrase is { Length: > 0 } ? Secrets.ToChars(passphrase) : null;
         try
         {
-            return AcmeStateStore.Open(statePath is null ? null : resolvePath(statePath), chars);
+            return AcmeStateStore.Open(path, chars);
         }
         finally
         {

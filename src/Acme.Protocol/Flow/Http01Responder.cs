@@ -19,17 +19,18 @@ namespace Acme.Protocol.Flow;
 /// </summary>
 public sealed class Http01Listener : IDisposable
 {
-    private static readonly object s_lock = new();
-    private static readonly Dictionary<string, Shared> s_listeners = new(StringComparer.Ordinal);
+    private static readonly SharedPorts<Http01Responder> s_listeners = new();
 
-    private readonly Shared _shared;
+    private readonly SharedPorts<Http01Responder>.Entry _shared;
+    private readonly InMemoryChallengeStore _store;
     private readonly IAcmeLog _log;
     private readonly List<string> _tokens = new();
     private bool _disposed;
 
-    private Http01Listener(Shared shared, IAcmeLog log)
+    private Http01Listener(SharedPorts<Http01Responder>.Entry shared, IAcmeLog log)
     {
         _shared = shared;
+        _store = (InMemoryChallengeStore)shared.Responder.Store;
         _log = log;
     }
 
@@ -39,16 +40,7 @@ public sealed class Http01Listener : IDisposable
     public IPAddress? Address => _shared.Address;
 
     /// <summary>How many listeners this process runs now (one per port, however many solvers share it).</summary>
-    public static int ActiveCount
-    {
-        get
-        {
-            lock (s_lock)
-            {
-                return s_listeners.Count;
-            }
-        }
-    }
+    public static int ActiveCount => s_listeners.Count;
 
     /// <summary>
     /// Joins the listener already running on <paramref name="port"/> in this process, or starts one.
@@ -56,25 +48,15 @@ public sealed class Http01Listener : IDisposable
     /// </summary>
     public static Http01Listener Acquire(int port, IPAddress? address = null, IAcmeLog? log = null)
     {
-        if (port < 1 || port > 65535)
+        log ??= NullAcmeLog.Instance;
+        SharedPorts<Http01Responder>.Entry shared = s_listeners.Acquire(port, address,
+            () => Http01Responder.Start(port, new InMemoryChallengeStore(), address), out bool started);
+        if (started)
         {
-            // Port 0 (any free port) cannot be shared: each caller would mean a different port.
-            throw new AcmeArgumentException("AcmeInvalidPort", $"The port {port} is not between 1 and 65535.");
+            log.Verbose($"Started the http-01 listener on port {shared.Responder.Port}.");
         }
 
-        lock (s_lock)
-        {
-            string key = Key(port, address);
-            if (!s_listeners.TryGetValue(key, out Shared? shared) && !s_listeners.TryGetValue(Key(port, null), out shared))
-            {
-                shared = new Shared(key, address, Http01Responder.Start(port, new InMemoryChallengeStore(), address));
-                s_listeners[key] = shared;
-                (log ?? NullAcmeLog.Instance).Verbose($"Started the http-01 listener on port {shared.Responder.Port}.");
-            }
-
-            shared.Leases++;
-            return new Http01Listener(shared, log ?? NullAcmeLog.Instance);
-        }
+        return new Http01Listener(shared, log);
     }
 
     public void Add(string token, string keyAuthorization)
@@ -82,7 +64,7 @@ public sealed class Http01Listener : IDisposable
         lock (_tokens)
         {
             ThrowIfDisposed();
-            _shared.Store.Add(token, keyAuthorization, _log);
+            _store.Add(token, keyAuthorization, _log);
             _tokens.Add(token);
         }
     }
@@ -93,7 +75,7 @@ public sealed class Http01Listener : IDisposable
         {
             if (_tokens.Remove(token))
             {
-                _shared.Store.Remove(token);
+                _store.Remove(token);
             }
         }
     }
@@ -110,8 +92,6 @@ public sealed class Http01Listener : IDisposable
         }
     }
 
-    private static string Key(int port, IPAddress? address) => port.ToString(CultureInfo.InvariantCulture) + "|" + (address?.ToString() ?? "*");
-
     public void Dispose()
     {
         lock (_tokens)
@@ -124,45 +104,16 @@ public sealed class Http01Listener : IDisposable
             _disposed = true;
             foreach (string token in _tokens)
             {
-                _shared.Store.Remove(token);
+                _store.Remove(token);
             }
 
             _tokens.Clear();
         }
 
-        lock (s_lock)
+        if (s_listeners.Release(_shared))
         {
-            if (--_shared.Leases > 0)
-            {
-                return;
-            }
-
-            s_listeners.Remove(_shared.Key);
-            _shared.Responder.Dispose();
+            _log.Verbose($"Stopped the http-01 listener on port {_shared.Responder.Port}.");
         }
-
-        _log.Verbose($"Stopped the http-01 listener on port {_shared.Responder.Port}.");
-    }
-
-    private sealed class Shared
-    {
-        public Shared(string key, IPAddress? address, Http01Responder responder)
-        {
-            Key = key;
-            Address = address;
-            Responder = responder;
-            Store = (InMemoryChallengeStore)responder.Store;
-        }
-
-        public string Key { get; }
-
-        public IPAddress? Address { get; }
-
-        public Http01Responder Responder { get; }
-
-        public InMemoryChallengeStore Store { get; }
-
-        public int Leases { get; set; }
     }
 }
 
@@ -189,38 +140,28 @@ public sealed class Http01Responder : IDisposable
     /// <summary>Open connections beyond which the oldest one still waiting for its request is dropped.</summary>
     public const int DefaultMaxConnections = 1024;
 
-    private readonly TcpListener _listener;
+    private readonly TcpAcceptLoop _accept;
     private readonly IAcmeLog _log;
-    private readonly int _maxConnections;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<long, TcpClient> _waiting = new();
-    private readonly Task _acceptLoop;
-    private long _accepted;
-    private int _connections;
     private long _served;
-    private long _evicted;
 
     private readonly bool _health;
     private long _notFound;
     private volatile bool _draining;
 
-    private Http01Responder(TcpListener listener, IChallengeStore store, IAcmeLog log, int maxConnections, bool health)
+    private Http01Responder(int port, IPAddress? address, IChallengeStore store, IAcmeLog log, int maxConnections, bool health)
     {
-        _listener = listener;
         Store = store;
         _log = log;
-        _maxConnections = maxConnections;
         _health = health;
-        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _accept = TcpAcceptLoop.Start(port, address, "http-01", maxConnections, HandleAsync, ", or use -WebRoot");
     }
 
-    public int Port { get; }
+    public int Port => _accept.Port;
 
     internal IChallengeStore Store { get; }
 
     /// <summary>Connections dropped because too many were open at once.</summary>
-    public long ConnectionsDropped => Interlocked.Read(ref _evicted);
+    public long ConnectionsDropped => _accept.ConnectionsDropped;
 
     /// <summary>How long a client may take to send its request line and headers.</summary>
     public static TimeSpan RequestReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -255,188 +196,76 @@ public sealed class Http01Responder : IDisposable
             throw new AcmeArgumentException("AcmeInvalidPort", $"The port {port} is not between 1 and 65535.");
         }
 
-        TcpListener listener;
+        return new Http01Responder(port, address, store, log ?? NullAcmeLog.Instance, maxConnections, health);
+    }
+
+    private async Task HandleAsync(TcpAcceptLoop.Connection connection)
+    {
+        TcpClient client = connection.Client;
+        using CancellationTokenSource timeout = connection.Deadline(RequestReadTimeout);
+        NetworkStream stream = client.GetStream();
+        string? head = await ReadRequestHeadAsync(stream, timeout.Token).ConfigureAwait(false);
+        connection.Started();
+        if (head is null)
+        {
+            await WriteAsync(stream, 400, "Bad Request", null, false, timeout.Token).ConfigureAwait(false);
+            return;
+        }
+
+        string requestLine = head.Substring(0, head.IndexOf("\r\n", StringComparison.Ordinal) is int n && n >= 0 ? n : head.Length);
+        string[] parts = requestLine.Split(' ');
+        if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        {
+            await WriteAsync(stream, 400, "Bad Request", null, false, timeout.Token).ConfigureAwait(false);
+            return;
+        }
+
+        string method = parts[0];
+        bool head_ = method == "HEAD";
+        if (method != "GET" && !head_)
+        {
+            await WriteAsync(stream, 405, "Method Not Allowed", null, false, timeout.Token, "Allow: GET, HEAD\r\n").ConfigureAwait(false);
+            return;
+        }
+
+        if (_health && parts[1] == HealthPath)
+        {
+            bool healthy = await IsHealthyAsync(timeout.Token).ConfigureAwait(false);
+            await WriteAsync(stream, healthy ? 200 : 503, healthy ? "OK" : "Service Unavailable", healthy ? "ok" : "store unavailable", head_,
+                timeout.Token).ConfigureAwait(false);
+            return;
+        }
+
+        string? token = ExtractToken(parts[1]);
+        string? answer;
         try
         {
-            if (address is null)
-            {
-                try
-                {
-                    listener = new TcpListener(IPAddress.IPv6Any, port);
-                    listener.Server.DualMode = true;
-                    listener.Start(512);
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressFamilyNotSupported || e.SocketErrorCode == SocketError.ProtocolNotSupported)
-                {
-                    listener = new TcpListener(IPAddress.Any, port);
-                    listener.Start(512);
-                }
-            }
-            else
-            {
-                listener = new TcpListener(address, port);
-                listener.Start(512);
-            }
+            answer = token is null ? null : await Store.GetKeyAuthorizationAsync(token, timeout.Token).ConfigureAwait(false);
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        catch (AcmeException e)
         {
-            throw new AcmeLocalException("AcmeListenerPortInUse",
-                $"Port {port} is already in use, so the http-01 listener cannot start. Stop what holds it, choose another -Port, or use -WebRoot.", e);
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
-        {
-            throw new AcmeArgumentException("AcmeListenerAddressNotAvailable",
-                $"The address {address} is not one of this machine's, so the http-01 listener cannot listen on it. Give a local address to -ListenAddress, or leave it out to listen on all.", e);
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
-        {
-            throw new AcmeLocalException("AcmeListenerAccessDenied",
-                $"Listening on port {port} is not permitted for this user (ports below 1024 need elevated rights).", e);
-        }
-        catch (SocketException e)
-        {
-            throw new AcmeLocalException("AcmeListenerFailed", $"The http-01 listener could not start on port {port}: {e.Message}", e);
+            // The store is down: say so (503), so it is not mistaken for a wrong answer.
+            _log.Verbose($"Could not look up token {token} for {client.Client.RemoteEndPoint}: {e.Message}");
+            await WriteAsync(stream, 503, "Service Unavailable", null, head_, timeout.Token).ConfigureAwait(false);
+            return;
         }
 
-        return new Http01Responder(listener, store, log ?? NullAcmeLog.Instance, maxConnections, health);
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
+        if (answer is null)
         {
-            TcpClient client;
-            try
+            await WriteAsync(stream, 404, "Not Found", null, head_, timeout.Token).ConfigureAwait(false);
+            if (token is not null)
             {
-                client = await _listener.AcceptTcpClientAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
+                Interlocked.Increment(ref _notFound);
+                _log.Verbose($"No answer for token {token} in {Store.Description} (404 to {client.Client.RemoteEndPoint}).");
             }
 
-            long id = Interlocked.Increment(ref _accepted);
-            _waiting[id] = client;
-            if (Interlocked.Increment(ref _connections) > _maxConnections)
-            {
-                DropOldestWaiting();
-            }
-
-            _ = Task.Run(() => HandleAsync(id, client));
-        }
-    }
-
-    /// <summary>
-    /// Closes the connection that has waited longest without sending a whole request. A CA sends its
-    /// request as soon as it connects, so under a flood it is the junk that goes, not the validation.
-    /// </summary>
-    private void DropOldestWaiting()
-    {
-        long oldest = long.MaxValue;
-        foreach (long id in _waiting.Keys)
-        {
-            oldest = Math.Min(oldest, id);
+            return;
         }
 
-        if (oldest != long.MaxValue && _waiting.TryRemove(oldest, out TcpClient? victim))
-        {
-            Interlocked.Increment(ref _evicted);
-            victim.Dispose();
-        }
-    }
-
-    private async Task HandleAsync(long id, TcpClient client)
-    {
-        try
-        {
-            using (client)
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
-            {
-                timeout.CancelAfter(RequestReadTimeout);
-                client.NoDelay = true;
-                NetworkStream stream = client.GetStream();
-                using CancellationTokenRegistration closeOnTimeout = timeout.Token.Register(() => client.Dispose());
-                string? head = await ReadRequestHeadAsync(stream, timeout.Token).ConfigureAwait(false);
-                _waiting.TryRemove(id, out _);
-                if (head is null)
-                {
-                    await WriteAsync(stream, 400, "Bad Request", null, false, timeout.Token).ConfigureAwait(false);
-                    return;
-                }
-
-                string requestLine = head.Substring(0, head.IndexOf("\r\n", StringComparison.Ordinal) is int n && n >= 0 ? n : head.Length);
-                string[] parts = requestLine.Split(' ');
-                if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
-                {
-                    await WriteAsync(stream, 400, "Bad Request", null, false, timeout.Token).ConfigureAwait(false);
-                    return;
-                }
-
-                string method = parts[0];
-                bool head_ = method == "HEAD";
-                if (method != "GET" && !head_)
-                {
-                    await WriteAsync(stream, 405, "Method Not Allowed", null, false, timeout.Token, "Allow: GET, HEAD\r\n").ConfigureAwait(false);
-                    return;
-                }
-
-                if (_health && parts[1] == HealthPath)
-                {
-                    bool healthy = await IsHealthyAsync(timeout.Token).ConfigureAwait(false);
-                    await WriteAsync(stream, healthy ? 200 : 503, healthy ? "OK" : "Service Unavailable", healthy ? "ok" : "store unavailable", head_,
-                        timeout.Token).ConfigureAwait(false);
-                    return;
-                }
-
-                string? token = ExtractToken(parts[1]);
-                string? answer;
-                try
-                {
-                    answer = token is null ? null : await Store.GetKeyAuthorizationAsync(token, timeout.Token).ConfigureAwait(false);
-                }
-                catch (AcmeException e)
-                {
-                    // The store is down: say so (503), so it is not mistaken for a wrong answer.
-                    _log.Verbose($"Could not look up token {token} for {client.Client.RemoteEndPoint}: {e.Message}");
-                    await WriteAsync(stream, 503, "Service Unavailable", null, head_, timeout.Token).ConfigureAwait(false);
-                    return;
-                }
-
-                if (answer is null)
-                {
-                    await WriteAsync(stream, 404, "Not Found", null, head_, timeout.Token).ConfigureAwait(false);
-                    if (token is not null)
-                    {
-                        Interlocked.Increment(ref _notFound);
-                        _log.Verbose($"No answer for token {token} in {Store.Description} (404 to {client.Client.RemoteEndPoint}).");
-                    }
-
-                    return;
-                }
-
-                await WriteAsync(stream, 200, "OK", answer, head_, timeout.Token).ConfigureAwait(false);
-                Interlocked.Increment(ref _served);
-                IAcmeLog log = (Store as InMemoryChallengeStore)?.LogFor(token!) ?? _log;
-                log.Verbose($"Answered the http-01 challenge for token {token} to {client.Client.RemoteEndPoint}.");
-            }
-        }
-        catch (Exception)
-        {
-            // A client that hangs up, sends junk or is too slow is simply dropped; the listener carries on.
-        }
-        finally
-        {
-            _waiting.TryRemove(id, out _);
-            Interlocked.Decrement(ref _connections);
-        }
+        await WriteAsync(stream, 200, "OK", answer, head_, timeout.Token).ConfigureAwait(false);
+        Interlocked.Increment(ref _served);
+        IAcmeLog log = (Store as InMemoryChallengeStore)?.LogFor(token!) ?? _log;
+        log.Verbose($"Answered the http-01 challenge for token {token} to {client.Client.RemoteEndPoint}.");
     }
 
     private async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)
@@ -473,9 +302,9 @@ public sealed class Http01Responder : IDisposable
                 await Task.Delay(drain).ConfigureAwait(false);
             }
 
-            _listener.Stop();
+            _accept.StopAccepting();
             DateTime deadline = DateTime.UtcNow.AddSeconds(1);
-            while (Volatile.Read(ref _connections) > 0 && DateTime.UtcNow < deadline)
+            while (_accept.OpenConnections > 0 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(20).ConfigureAwait(false);
             }
@@ -551,8 +380,9 @@ public sealed class Http01Responder : IDisposable
     /// </summary>
     public async Task<string?> SelfCheckAsync(string token, string hostHeader, CancellationToken cancellationToken)
     {
-        bool v6Only = _listener.LocalEndpoint is IPEndPoint ep && ep.AddressFamily == AddressFamily.InterNetworkV6 && !_listener.Server.DualMode;
-        IPAddress target = _listener.LocalEndpoint is IPEndPoint bound && !bound.Address.Equals(IPAddress.Any) && !bound.Address.Equals(IPAddress.IPv6Any)
+        IPEndPoint bound = _accept.LocalEndpoint;
+        bool v6Only = bound.AddressFamily == AddressFamily.InterNetworkV6 && !_accept.DualMode;
+        IPAddress target = !bound.Address.Equals(IPAddress.Any) && !bound.Address.Equals(IPAddress.IPv6Any)
             ? bound.Address
             : (v6Only ? IPAddress.IPv6Loopback : IPAddress.Loopback);
         return await HttpGetAsync(target, Port, PathPrefix + token, hostHeader, cancellationToken).ConfigureAwait(false);
@@ -599,23 +429,5 @@ public sealed class Http01Responder : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        if (_stop.IsCancellationRequested)
-        {
-            return;
-        }
-
-        _stop.Cancel();
-        _listener.Stop();
-        try
-        {
-            _acceptLoop.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-        }
-
-        _stop.Dispose();
-    }
+    public void Dispose() => _accept.Dispose();
 }

@@ -65,6 +65,7 @@ public static class OrderFlow
         {
             progress?.Report(new AcmeProgress("Answering challenges", $"Publishing {challenges.Count} {solver.ChallengeType} answer(s)"));
             await solver.PresentAsync(challenges, cancellationToken).ConfigureAwait(false);
+            await Failpoint.HitAsync(Failpoint.ChallengeReady, client.Log, cancellationToken).ConfigureAwait(false);
             foreach (AcmeChallenge challenge in challenges)
             {
                 // A challenge already processing (answered before, by an earlier attempt) needs no new POST.

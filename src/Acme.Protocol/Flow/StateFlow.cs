@@ -88,6 +88,7 @@ public static class StateFlow
             account.Name = name;
             account.Store = store;
             Write("the account", () => store.WriteAccount(account));
+            await Failpoint.HitAsync(Failpoint.AccountSaved, client.Log, cancellationToken).ConfigureAwait(false);
             return account;
         }
     }
@@ -190,6 +191,7 @@ public static class StateFlow
             order.Name = name;
             await SaveOrderAsync(order, client.Log, cancellationToken).ConfigureAwait(false);
             client.Log.Verbose($"Saved the order as '{name}'.");
+            await Failpoint.HitAsync(Failpoint.OrderSaved, client.Log, cancellationToken).ConfigureAwait(false);
         }
 
         return order;
@@ -441,14 +443,67 @@ public static class StateFlow
 
             AcmeKeyAlgorithm? algorithm = keyAlgorithm
                 ?? (existing?.Key is not null && Enum.TryParse(existing.Key.Name, out AcmeKeyAlgorithm previous) ? previous : null);
-            AcmeOrder order = await NewOrderAsync(client, account, identifiers, name, null, null, profile, replaces, algorithm, cancellationToken)
-                .ConfigureAwait(false);
-            order = await OrderFlow.SolveAsync(client, order, solver, policy, progress, cancellationToken).ConfigureAwait(false);
-            await SaveOrderAsync(order, log, cancellationToken).ConfigureAwait(false);
+            AcmeOrder order = await FindUnfinishedOrderAsync(client, store, name, account, identifiers, existing, cancellationToken).ConfigureAwait(false)
+                ?? await NewOrderAsync(client, account, identifiers, name, null, null, profile, replaces, algorithm, cancellationToken).ConfigureAwait(false);
+            if (order.Status == AcmeOrderStatus.Pending)
+            {
+                order = await OrderFlow.SolveAsync(client, order, solver, policy, progress, cancellationToken).ConfigureAwait(false);
+                await SaveOrderAsync(order, log, cancellationToken).ConfigureAwait(false);
+            }
+
             AcmeCertificate issued = await CompleteOrderAsync(client, order, null, algorithm, null, null, policy, progress, cancellationToken)
                 .ConfigureAwait(false);
             return (issued, true);
         }
+    }
+
+    /// <summary>
+    /// The order saved under the name that an earlier run left unfinished (a process stopped or killed
+    /// after newOrder, after answering, after finalize), when the CA still has it usable for the same
+    /// account and names: resuming it spends no new order and reuses the certificate key saved before
+    /// finalize, so a key the CA has seen is the one used. Null (place a new order) when there is none,
+    /// it already gave the saved certificate, it expired, or the CA says it is invalid or gone.
+    /// </summary>
+    private static async Task<AcmeOrder?> FindUnfinishedOrderAsync(AcmeClient client, AcmeStateStore store, string name, AcmeAccount account,
+        IReadOnlyList<AcmeIdentifier> identifiers, AcmeCertificate? existing, CancellationToken cancellationToken)
+    {
+        AcmeOrder? saved;
+        try
+        {
+            saved = store.ReadOrder(account.Server, name, n => n == account.Name ? account : null);
+        }
+        catch (AcmeException e) when (e is AcmeArgumentException or AcmeLocalException)
+        {
+            // Placed by another account, or unreadable: a new order is saved over it.
+            client.Log.Verbose($"The order saved as '{name}' is not resumed: {e.Message}");
+            return null;
+        }
+
+        if (saved is null || saved.Status == AcmeOrderStatus.Invalid || saved.Account.Location != account.Location
+            || (existing?.Order is { } done && done.Location == saved.Location)
+            || (saved.Expires is { } expires && expires <= DateTimeOffset.UtcNow)
+            || !new HashSet<string>(saved.Identifiers.Select(i => i.Value), StringComparer.OrdinalIgnoreCase).SetEquals(identifiers.Select(i => i.Value)))
+        {
+            return null;
+        }
+
+        try
+        {
+            saved = await client.GetOrderAsync(saved, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AcmeProblemException e)
+        {
+            client.Log.Verbose($"The order {saved.Location} saved as '{name}' is not resumed: {e.Message}");
+            return null;
+        }
+
+        if (saved.Status == AcmeOrderStatus.Invalid)
+        {
+            return null;
+        }
+
+        client.Log.Verbose($"Resuming the unfinished order {saved.Location} saved as '{name}' ({saved.Status}) instead of placing a new one.");
+        return saved;
     }
 
     /// <summary>Records in the state folder that the certificate was revoked, so the renewal check says Revoked.</summary>

@@ -5,13 +5,16 @@ using System.Threading.Tasks;
 
 namespace Acme.Protocol.Flow;
 
-/// <summary>tls-alpn-01 (RFC 8737) answered by a <see cref="TlsAlpnResponder"/> this process starts and stops.</summary>
+/// <summary>
+/// tls-alpn-01 (RFC 8737) answered by the process's shared <see cref="TlsAlpnResponder"/> on the port
+/// (<see cref="TlsAlpnListener"/>), so pipelines running at once do not fight over the CA's port.
+/// </summary>
 public sealed class TlsAlpn01Solver : IChallengeSolver
 {
     private readonly int _port;
     private readonly IPAddress? _address;
     private readonly IAcmeLog _log;
-    private TlsAlpnResponder? _responder;
+    private TlsAlpnListener? _listener;
 
     public TlsAlpn01Solver(int port, IPAddress? address = null, IAcmeLog? log = null)
     {
@@ -27,38 +30,37 @@ public sealed class TlsAlpn01Solver : IChallengeSolver
 
     public string ChallengeType => AcmeChallenge.TlsAlpn01;
 
-    /// <summary>The running responder, while answers are presented.</summary>
-    public TlsAlpnResponder? Responder => _responder;
+    /// <summary>This solver's lease on the listener, while answers are presented.</summary>
+    public TlsAlpnListener? Listener => _listener;
 
     public Task PresentAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)
     {
-        _responder ??= TlsAlpnResponder.Start(_port, _address, _log);
+        _listener ??= TlsAlpnListener.Acquire(_port, _address, _log);
         foreach (AcmeChallenge challenge in challenges)
         {
-            _responder.Add(challenge.Identifier, challenge.KeyAuthorization!);
+            _listener.Add(challenge.Identifier, challenge.KeyAuthorization!);
         }
 
-        _log.Verbose($"The tls-alpn-01 listener answers for {challenges.Count} name(s) on port {_responder.Port}.");
+        _log.Verbose($"The tls-alpn-01 listener answers for {challenges.Count} name(s) on port {_listener.Port}.");
         return Task.CompletedTask;
     }
 
     public Task CleanupAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)
     {
-        if (_responder is null)
+        if (_listener is null)
         {
             return Task.CompletedTask;
         }
 
         foreach (AcmeChallenge challenge in challenges)
         {
-            _responder.Remove(challenge.Identifier);
+            _listener.Remove(challenge.Identifier);
         }
 
-        if (_responder.Count == 0)
+        if (_listener.Count == 0)
         {
-            _log.Verbose($"Stopped the tls-alpn-01 listener on port {_port} ({_responder.HandshakesAnswered} handshake(s) answered, {_responder.HandshakesRefused} refused).");
-            _responder.Dispose();
-            _responder = null;
+            _listener.Dispose();
+            _listener = null;
         }
 
         return Task.CompletedTask;

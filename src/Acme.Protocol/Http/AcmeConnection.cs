@@ -242,11 +242,9 @@ public sealed class AcmeConnection : IDisposable
                     ThrowIfProblem(response);
                 }
 
-                // SendAsync pushed the Replay-Nonce; another thread may have taken it, so a HEAD
-                // answer without one only fails when the pool is still empty.
-                if (_nonces.TryPop(out nonce))
+                if (response.ReplayNonce is string fresh)
                 {
-                    return nonce;
+                    return fresh;
                 }
 
                 throw new AcmeProtocolException($"HEAD {directory.NewNonce} answered without a Replay-Nonce header.");
@@ -293,11 +291,23 @@ public sealed class AcmeConnection : IDisposable
 
             // "The server MUST include a Replay-Nonce header field in every successful response to a
             // POST request and SHOULD provide it in error responses as well" (RFC 8555 section 6.5).
+            // The nonce a HEAD newNonce fetched is handed straight to the request waiting for it, not to
+            // the shared pool, where another thread could take it first.
+            string? replayNonce = null;
             if (message.Headers.TryGetValues("Replay-Nonce", out IEnumerable<string>? nonces))
             {
                 foreach (string n in nonces)
                 {
-                    if (IsValidNonce(n))
+                    if (!IsValidNonce(n))
+                    {
+                        continue;
+                    }
+
+                    if (method == HttpMethod.Head && replayNonce is null)
+                    {
+                        replayNonce = n;
+                    }
+                    else
                     {
                         _nonces.Push(n);
                     }
@@ -312,7 +322,10 @@ public sealed class AcmeConnection : IDisposable
             var response = new AcmeResponse(method.Method, url, message.StatusCode, message.Content?.Headers.ContentType?.MediaType, body,
                 message.Headers.Location is Uri location ? (location.IsAbsoluteUri ? location : new Uri(url, location)) : null,
                 AcmeHeaders.ParseRetryAfter(message.Headers.TryGetValues("Retry-After", out IEnumerable<string>? ra) ? ra.FirstOrDefault() : null, DateTimeOffset.UtcNow),
-                message.Headers.TryGetValues("Link", out IEnumerable<string>? links) ? AcmeHeaders.ParseLinks(links, url) : Array.Empty<KeyValuePair<string, Uri>>());
+                message.Headers.TryGetValues("Link", out IEnumerable<string>? links) ? AcmeHeaders.ParseLinks(links, url) : Array.Empty<KeyValuePair<string, Uri>>())
+            {
+                ReplayNonce = replayNonce,
+            };
             if (log.IsDebugEnabled && body.Length > 0)
             {
                 log.Debug($"{method.Method} {url.AbsoluteUri} response ({response.ContentType}): {Redact(response.Text)}");

@@ -40,6 +40,9 @@ internal sealed class AcmeResponse
 
     public IReadOnlyList<KeyValuePair<string, Uri>> Links { get; }
 
+    /// <summary>The Replay-Nonce of a HEAD newNonce answer, kept for the request that asked for it.</summary>
+    public string? ReplayNonce { get; set; }
+
     public string Text => Encoding.UTF8.GetString(Body);
 
     /// <summary>The body as a JSON object; a body that is not one is a protocol error, not a crash.</summary>

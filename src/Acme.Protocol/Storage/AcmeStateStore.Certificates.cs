@@ -126,12 +126,10 @@ public sealed partial class AcmeStateStore
         string thumbprint = certificate.Thumbprint.ToUpperInvariant();
         string version = Path.Combine(folder, thumbprint);
         Directory.CreateDirectory(folder);
-        foreach (string stale in Directory.GetDirectories(folder, ".*.tmp"))
-        {
-            // Left by a process that died mid-write; this one holds the certificate's lock, so nobody is writing it.
-            Directory.Delete(stale, recursive: true);
-        }
 
+        // Left by a process that died mid-write (taking the lock sweeps them too); this one holds the
+        // certificate's lock, so nobody is writing them.
+        StateLock.SweepTemporary(folder, NullAcmeLog.Instance);
         if (!Directory.Exists(version))
         {
             string temp = Path.Combine(folder, "." + thumbprint + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");

@@ -70,6 +70,11 @@ public sealed partial class AcmeStateStore
         }
 
         Root = Path.GetFullPath(root);
+        if (File.Exists(Root))
+        {
+            throw new AcmeArgumentException("AcmeInvalidStatePath", $"The state folder {Root} is a file; give a folder (it is created when missing).");
+        }
+
         _passphrase = passphrase is { Length: > 0 } ? (char[])passphrase.Clone() : null;
         LockTimeout = ReadLockTimeout();
     }
@@ -192,11 +197,11 @@ public sealed partial class AcmeStateStore
 
     /// <summary>Waits for, then holds, the lock of one account (AcmeStateLocked after <see cref="LockTimeout"/>).</summary>
     internal Task<StateLock> LockAccountAsync(AcmeServer server, string name, IAcmeLog log, CancellationToken cancellationToken) =>
-        StateLock.AcquireAsync(AccountFolder(server, name), LockTimeout, log, cancellationToken);
+        StateLock.AcquireAsync(AccountFolder(server, name), LockTimeout, log, cancellationToken, sweep: true);
 
     /// <summary>Waits for, then holds, the lock of one certificate: its order, its key and its versions.</summary>
     internal Task<StateLock> LockCertificateAsync(AcmeServer server, string name, IAcmeLog log, CancellationToken cancellationToken) =>
-        StateLock.AcquireAsync(CertificateFolder(server, name), LockTimeout, log, cancellationToken);
+        StateLock.AcquireAsync(CertificateFolder(server, name), LockTimeout, log, cancellationToken, sweep: true);
 
     internal Task<StateLock> LockServerAsync(AcmeServer server, IAcmeLog log, CancellationToken cancellationToken) =>
         StateLock.AcquireAsync(ServerFolder(server), LockTimeout, log, cancellationToken);
@@ -363,7 +368,7 @@ public sealed partial class AcmeStateStore
         {
             throw new AcmeArgumentException("AcmeKeyPasswordIncorrect", $"The passphrase does not open the key file {path}.", e);
         }
-        catch (AcmeArgumentException e) when (e.ErrorId == "AcmeInvalidKey")
+        catch (AcmeArgumentException e) when (e.ErrorId is "AcmeInvalidKey" or "AcmeUnsupportedKey")
         {
             throw Corrupt(path, e.Message, e);
         }

@@ -38,6 +38,8 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
 
+            Flow.Failpoint.HitWriting(Path.GetFileName(fullPath));
+
             if (File.Exists(fullPath))
             {
                 File.Replace(temp, fullPath, null, ignoreMetadataErrors: true);

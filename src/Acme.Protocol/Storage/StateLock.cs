@@ -39,13 +39,17 @@ internal sealed class StateLock : IDisposable
     /// holder; then fails with AcmeStateLocked. Not async itself, so the held set it may create belongs
     /// to the caller's flow.
     /// </summary>
-    public static Task<StateLock> AcquireAsync(string folder, TimeSpan timeout, IAcmeLog log, CancellationToken cancellationToken)
+    /// <param name="sweep">
+    /// Also removes the temporary files and folders (".*.tmp") a process that died mid-write left in
+    /// <paramref name="folder"/>: every write there happens under this lock, so none is in progress.
+    /// </param>
+    public static Task<StateLock> AcquireAsync(string folder, TimeSpan timeout, IAcmeLog log, CancellationToken cancellationToken, bool sweep = false)
     {
         HeldLocks held = s_held.Value ??= new HeldLocks();
-        return AcquireCoreAsync(folder, timeout, log, held, cancellationToken);
+        return AcquireCoreAsync(folder, timeout, log, held, sweep, cancellationToken);
     }
 
-    private static async Task<StateLock> AcquireCoreAsync(string folder, TimeSpan timeout, IAcmeLog log, HeldLocks held,
+    private static async Task<StateLock> AcquireCoreAsync(string folder, TimeSpan timeout, IAcmeLog log, HeldLocks held, bool sweep,
         CancellationToken cancellationToken)
     {
         string path = Path.Combine(Path.GetFullPath(folder), FileName);
@@ -54,7 +58,16 @@ internal sealed class StateLock : IDisposable
             return new StateLock(path, null, held);
         }
 
-        Directory.CreateDirectory(folder);
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file where a folder belongs, a read-only or missing volume.
+            throw new AcmeLocalException("AcmeStateWriteFailed", $"Could not create the state folder {folder}: {e.Message}", e);
+        }
+
         DateTimeOffset deadline = DateTimeOffset.UtcNow + timeout;
         TimeSpan delay = TimeSpan.FromMilliseconds(50);
         bool told = false;
@@ -65,9 +78,14 @@ internal sealed class StateLock : IDisposable
             {
                 var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
                 held.Add(path);
+                if (sweep)
+                {
+                    SweepTemporary(folder, log);
+                }
+
                 return new StateLock(path, stream, held);
             }
-            catch (UnauthorizedAccessException e)
+            catch (Exception e) when (e is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException or PathTooLongException)
             {
                 throw new AcmeLocalException("AcmeStateWriteFailed", $"Could not open the lock file {path}: {e.Message}", e);
             }
@@ -88,6 +106,36 @@ internal sealed class StateLock : IDisposable
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
                 delay = TimeSpan.FromMilliseconds(Math.Min(500, delay.TotalMilliseconds * 2));
             }
+        }
+    }
+
+    internal static void SweepTemporary(string folder, IAcmeLog log)
+    {
+        int removed = 0;
+        foreach (string entry in Directory.GetFileSystemEntries(folder, ".*.tmp"))
+        {
+            try
+            {
+                if (Directory.Exists(entry))
+                {
+                    Directory.Delete(entry, recursive: true);
+                }
+                else
+                {
+                    File.Delete(entry);
+                }
+
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Verbose($"Could not remove {entry}, left by an interrupted write: {e.Message}");
+            }
+        }
+
+        if (removed > 0)
+        {
+            log.Verbose($"Removed {removed} temporary file(s) an interrupted write left in {folder}.");
         }
     }
 

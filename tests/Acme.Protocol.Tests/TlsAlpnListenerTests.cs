@@ -1,0 +1,149 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Acme.Protocol.Flow;
+using Xunit;
+
+namespace Acme.Protocol.Tests;
+
+/// <summary>
+/// The tls-alpn-01 listener on real sockets, handshaking with .NET's own TLS client: one listener per
+/// port shared by solvers, a flood beyond the connection limit does not keep a real handshake out,
+/// and a silent peer is cut off at the handshake deadline.
+/// </summary>
+public class TlsAlpnListenerTests
+{
+    private const string KeyAuthorizationA = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+    private const string KeyAuthorizationB = "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI";
+
+    [Fact]
+    public async Task SolversOnOnePortShareOneListenerThatStopsWithTheLast()
+    {
+        int port = Http01ListenerTests.FreePort();
+        var first = TlsAlpnListener.Acquire(port, IPAddress.Loopback);
+        first.Add(Dns("a.test"), KeyAuthorizationA);
+        var second = TlsAlpnListener.Acquire(port, IPAddress.Loopback);
+        second.Add(Dns("b.test"), KeyAuthorizationB);
+        Assert.Same(first.Responder, second.Responder);
+        Assert.Equal(1, TlsAlpnListener.ActiveCount);
+
+        Assert.Equal(Digest(KeyAuthorizationA), await HandshakeAsync(port, "a.test"));
+        Assert.Equal(Digest(KeyAuthorizationB), await HandshakeAsync(port, "b.test"));
+
+        first.Dispose();
+        await Assert.ThrowsAnyAsync<Exception>(() => HandshakeAsync(port, "a.test"));
+        Assert.Equal(Digest(KeyAuthorizationB), await HandshakeAsync(port, "b.test"));
+        Assert.False(PortIsFree(port));
+
+        second.Dispose();
+        Assert.True(PortIsFree(port));
+        Assert.Equal(0, TlsAlpnListener.ActiveCount);
+    }
+
+    [Fact]
+    public async Task TheLatestAnswerForANameIsServedAndWithdrawingItBringsBackTheEarlierOne()
+    {
+        int port = Http01ListenerTests.FreePort();
+        using var first = TlsAlpnListener.Acquire(port, IPAddress.Loopback);
+        using var second = TlsAlpnListener.Acquire(port, IPAddress.Loopback);
+        first.Add(Dns("same.test"), KeyAuthorizationA);
+        second.Add(Dns("same.test"), KeyAuthorizationB);
+
+        Assert.Equal(Digest(KeyAuthorizationB), await HandshakeAsync(port, "same.test"));
+        second.Remove(Dns("same.test"));
+        Assert.Equal(Digest(KeyAuthorizationA), await HandshakeAsync(port, "same.test"));
+    }
+
+    [Fact]
+    public async Task AFloodOfIdleConnectionsBeyondTheLimitDoesNotKeepARealHandshakeOut()
+    {
+        using TlsAlpnResponder responder = TlsAlpnResponder.Start(0, IPAddress.Loopback, null, maxConnections: 50);
+        responder.Add(Dns("flood.test"), KeyAuthorizationA);
+        // Half trickle the start of a TLS record and never finish it.
+        List<TcpClient> junk = await Http01ListenerTests.OpenJunkAsync(responder.Port, 200, new byte[] { 0x16, 0x03, 0x01 });
+        try
+        {
+            Assert.Equal(Digest(KeyAuthorizationA), await HandshakeAsync(responder.Port, "flood.test"));
+            Assert.True(responder.ConnectionsDropped >= 100, $"only {responder.ConnectionsDropped} junk connections were dropped");
+            // The client is done once it has sent its Finished; the listener counts the handshake when it has read it.
+            Assert.True(await EventuallyAsync(() => responder.HandshakesAnswered == 1), "the listener counted the handshake");
+        }
+        finally
+        {
+            junk.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task ASilentPeerIsCutOffAtTheHandshakeDeadline()
+    {
+        TimeSpan saved = TlsAlpnResponder.HandshakeTimeout;
+        TlsAlpnResponder.HandshakeTimeout = TimeSpan.FromMilliseconds(300);
+        try
+        {
+            using TlsAlpnResponder responder = TlsAlpnResponder.Start(0, IPAddress.Loopback);
+            using var silent = new TcpClient(AddressFamily.InterNetwork);
+            await silent.ConnectAsync(IPAddress.Loopback, responder.Port);
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            int read = await silent.GetStream().ReadAsync(new byte[16], limit.Token);
+            Assert.Equal(0, read);
+            Assert.True(await EventuallyAsync(() => responder.HandshakesRefused == 1), "the listener counted the refusal");
+        }
+        finally
+        {
+            TlsAlpnResponder.HandshakeTimeout = saved;
+        }
+    }
+
+    [Fact]
+    public async Task AHandshakeWithoutAcmeTlsIsRefused()
+    {
+        using TlsAlpnResponder responder = TlsAlpnResponder.Start(0, IPAddress.Loopback);
+        responder.Add(Dns("held.test"), KeyAuthorizationA);
+        await Assert.ThrowsAnyAsync<Exception>(() => HandshakeAsync(responder.Port, "held.test", "h2"));
+        Assert.Equal(0, responder.HandshakesAnswered);
+    }
+
+    private static AcmeIdentifier Dns(string name) => new("dns", name);
+
+    private static async Task<bool> EventuallyAsync(Func<bool> condition)
+    {
+        for (int i = 0; i < 100 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        return condition();
+    }
+
+    private static string Digest(string keyAuthorization) =>
+        "0420" + Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(keyAuthorization)));
+
+    /// <summary>A tls-alpn-01 handshake as a CA makes it; returns the acmeIdentifier extension's value in hex.</summary>
+    private static async Task<string> HandshakeAsync(int port, string serverName, string protocol = TlsAlpnResponder.AlpnProtocol)
+    {
+        using var client = new TcpClient(AddressFamily.InterNetwork);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+        using var tls = new SslStream(client.GetStream(), false);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = serverName,
+            ApplicationProtocols = new List<SslApplicationProtocol> { new(protocol) },
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        }, timeout.Token);
+        Assert.Equal(TlsAlpnResponder.AlpnProtocol, tls.NegotiatedApplicationProtocol.ToString());
+        using var certificate = new X509Certificate2(tls.RemoteCertificate!);
+        X509Extension extension = certificate.Extensions["1.3.6.1.5.5.7.1.31"] ?? throw new InvalidOperationException("no acmeIdentifier extension");
+        return Convert.ToHexString(extension.RawData);
+    }
+
+    private static bool PortIsFree(int port) => Http01ListenerTests.PortIsFree(port);
+}
