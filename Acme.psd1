@@ -1,5 +1,6 @@
 @{
-    RootModule             = 'Acme.PowerShell.dll'
+    RootModule             = 'Acme.psm1'
+    NestedModules          = @('Acme.PowerShell.dll')
     ModuleVersion          = '0.1.0'
     CompatiblePSEditions   = @('Desktop', 'Core')
     GUID                   = '5f1f7c1e-3a0b-4d8e-9a55-0c7f0e4a9b21'
@@ -42,9 +43,10 @@
     FunctionsToExport      = @()
     VariablesToExport      = @()
     AliasesToExport        = @()
+    DscResourcesToExport   = @('AcmeCertificate')
     PrivateData            = @{
         PSData = @{
-            Tags         = @('ACME', 'LetsEncrypt', 'Certificate', 'TLS', 'SSL', 'PKI', 'RFC8555', 'ZeroSSL', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            Tags         = @('ACME', 'LetsEncrypt', 'Certificate', 'TLS', 'SSL', 'PKI', 'RFC8555', 'ZeroSSL', 'DSC', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://github.com/acme-powershell/Acme/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/acme-powershell/Acme'
             ReleaseNotes = 'First release: the five-cmdlet pipeline from account to exported certificate.'

@@ -775,5 +775,22 @@ function Get-ExampleSnippet {
     ($lines | ForEach-Object { if ($_.Length -ge $indent) { $_.Substring($indent) } else { $_ } }) -join "`n" -replace '^\n+', '' -replace '\n+$', ''
 }
 
+function Read-ExampleCode {
+    <#
+    .SYNOPSIS
+    Parses an example's code: the AST and the parse errors. A DSC Configuration statement compiles only
+    where the parser can load PSDesiredStateConfiguration and every imported resource (Windows, with the
+    modules installed), so it is parsed as the function it compiles to, where its resource blocks are
+    commands with a script block of "Property = value" lines (Dsc.Tests.ps1 checks those properties).
+    `using module Acme` resolves the module while parsing; that it is not installed where the docs are
+    checked is not an error in the example.
+    #>
+    param([Parameter(Mandatory)][string] $Code)
+    $portable = [regex]::Replace($Code, '(?im)^(\s*)Configuration(\s+[\w-]+\s*\{)', '$1function$2')
+    $errors = $null
+    $ast = [System.Management.Automation.Language.Parser]::ParseInput($portable, [ref]$null, [ref]$errors)
+    [pscustomobject]@{ Ast = $ast; Errors = @($errors | Where-Object ErrorId -NE 'ModuleNotFoundDuringParse') }
+}
+
 Export-ModuleMember -Function Read-CommandHelpPage, ConvertTo-MamlHelp, Read-AboutHelpPage, ConvertTo-AboutHelpText, Get-MarkdownExample,
-    Get-ExampleSnippet, Get-HelpPageLine
+    Get-ExampleSnippet, Get-HelpPageLine, Read-ExampleCode

@@ -32,7 +32,8 @@ if (-not $ModulePath) {
 }
 $module = Import-Module $ModulePath -PassThru -Force
 $common = [System.Management.Automation.Cmdlet]::CommonParameters
-$assemblyName = [System.IO.Path]::GetFileName($module.ImplementingAssembly.Location)
+# The cmdlets' assembly: a nested module (the root module is Acme.psm1, which holds the DSC resource).
+$assemblyName = [System.IO.Path]::GetFileName((Get-Command -Module $module.Name -CommandType Cmdlet | Select-Object -First 1).ImplementingType.Assembly.Location)
 
 function Get-TypeName([type] $Type) {
     $underlying = [Nullable]::GetUnderlyingType($Type)

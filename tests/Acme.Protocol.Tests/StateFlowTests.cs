@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net.Http;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Tasks;
@@ -316,5 +318,79 @@ public class StateFlowTests
         Assert.Equal(certificate.Thumbprint, saved.Thumbprint);
         Assert.Equal(key.Thumbprint, saved.Key!.Thumbprint);
         Assert.Empty(Directory.GetFiles(setup.Store.CertificateFolder(setup.Server, "resume.test"), "order-key-*.pem"));
+    }
+    [Fact]
+    public void ACertificatesNamesCompareAsAnOrderWouldSendThem()
+    {
+        AcmeCertificate certificate = TempState.Issue(AcmeKey.Generate(AcmeKeyAlgorithm.EC256), Now, TimeSpan.FromDays(90), "xn--bcher-kva.test", "www.names.test");
+
+        Assert.True(certificate.HasNames(new[] { "WWW.Names.TEST.", "bücher.test" }));
+        Assert.False(certificate.HasNames(new[] { "www.names.test" }));
+        Assert.False(certificate.HasNames(new[] { "www.names.test", "bücher.test", "api.names.test" }));
+        Assert.Equal("AcmeInvalidIdentifier", Assert.Throws<AcmeArgumentException>(() => certificate.HasNames(new[] { "not a name" })).ErrorId);
+    }
+
+    [Fact]
+    public async Task FakeServer_NewAcmeCertificateRenewsACertificateTheCaWindowMadeDueSayingWhatItReplaces()
+    {
+        // New-AcmeCertificate's step, which the AcmeCertificate DSC resource's Set runs; Pebble 2.4 has no ARI.
+        using var setup = new Setup();
+        AcmeCertificate saved = setup.Saved(TimeSpan.FromDays(10), TimeSpan.FromDays(90));
+        setup.Window(saved, Now.AddDays(-2), Now.AddDays(-1));
+        setup.Fake.Route("POST", "/order", r =>
+        {
+            HttpResponseMessage created = FakeAcmeServer.Json(201, RenewalOrder("ready", r.Payload!["identifiers"]!));
+            created.Headers.Location = new Uri(FakeAcmeServer.Base + "/order/9");
+            return created;
+        });
+        setup.Fake.Route("POST", "/order/9/finalize", r =>
+        {
+            setup.Fake.Route("POST", "/cert/9", _ => new HttpResponseMessage(System.Net.HttpStatusCode.OK)
+            {
+                Content = new StringContent(IssueFor(Base64Url.Decode((string)r.Payload!["csr"]!)), Encoding.ASCII, "application/pem-certificate-chain"),
+            });
+            return FakeAcmeServer.Json(200, RenewalOrder("valid", setup.Fake.Requests.Single(q => q.Path == "/order").Payload!["identifiers"]!));
+        });
+
+        (AcmeCertificate renewed, bool issued) = await StateFlow.IssueAsync(setup.Client, setup.Store, "renew.test",
+            IdentifierParser.Parse(new[] { "www.renew.test", "renew.test" }), "default", Array.Empty<string>(), false, null, null,
+            new NoSolver(), RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(10)), false);
+
+        Assert.True(issued);
+        Assert.Equal(AcmeRenewalInfo.GetCertificateId(saved.Certificate), (string?)setup.Fake.Requests.Single(r => r.Path == "/order").Payload!["replaces"]);
+        Assert.NotEqual(saved.Thumbprint, renewed.Thumbprint);
+        Assert.Equal(renewed.Thumbprint, setup.Reread(saved).Thumbprint);
+        Assert.Equal(saved.Key!.Name, renewed.Key!.Name);
+    }
+
+    private static JsonObject RenewalOrder(string status, JsonNode identifiers) => new()
+    {
+        ["status"] = status,
+        ["identifiers"] = identifiers.DeepClone(),
+        ["authorizations"] = new JsonArray(),
+        ["finalize"] = FakeAcmeServer.Base + "/order/9/finalize",
+        ["certificate"] = status == "valid" ? FakeAcmeServer.Base + "/cert/9" : null,
+    };
+
+    /// <summary>What a CA issues for a CSR: its key and names, signed by a throwaway issuer.</summary>
+    private static string IssueFor(byte[] csr)
+    {
+        CertificateRequest request = CertificateRequest.LoadSigningRequest(csr, HashAlgorithmName.SHA256,
+            CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        using ECDsa issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using X509Certificate2 leaf = request.Create(new X500DistinguishedName("CN=Renewal Test Issuer"), X509SignatureGenerator.CreateForECDsa(issuerKey),
+            Now.AddMinutes(-1), Now.AddDays(90), RandomNumberGenerator.GetBytes(8));
+        return leaf.ExportCertificatePem() + "\n";
+    }
+
+    /// <summary>A solver for orders that need no answer (their authorizations are valid already).</summary>
+    private sealed class NoSolver : IChallengeSolver
+    {
+        public string ChallengeType => "http-01";
+
+        public Task PresentAsync(IReadOnlyList<AcmeChallenge> challenges, System.Threading.CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("Nothing should need an answer.");
+
+        public Task CleanupAsync(IReadOnlyList<AcmeChallenge> challenges, System.Threading.CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -229,6 +229,21 @@ $cases = @(
             $other = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $other.Start()
             try { Start-AcmeChallengeResponder -Store $work -Port $other.LocalEndpoint.Port -ListenAddress 127.0.0.1 -TimeoutSec 5 } finally { $other.Stop() }
         } }
+    $dnsScript = @{ Area = 'file'; ErrorId = 'AcmeDnsScriptInvalid'; Category = 'InvalidData'; NoRequest = $true }
+    @{ Area = 'file'; Name = 'New-AcmeCertificate -DnsScriptPath: a file that does not exist'; ErrorId = 'AcmeDnsScriptNotFound'; Category = 'ObjectNotFound'; NoRequest = $true
+        Run = { New-AcmeCertificate -DnsName a.test -StatePath $work -DnsScriptPath (Join-Path $work 'no-such-script.ps1') } }
+    Join-Row $dnsScript @{ Name = 'New-AcmeCertificate -DnsScriptPath: a script that does not parse'; Message = '*line 2*'
+        Run = { $f = Join-Path $work 'dns.ps1'; Set-Content $f "function Add-AcmeDnsRecord { }`nfunction Remove-AcmeDnsRecord {"; New-AcmeCertificate -DnsName a.test -StatePath $work -DnsScriptPath $f } }
+    Join-Row $dnsScript @{ Name = 'New-AcmeCertificate -DnsScriptPath: no Remove-AcmeDnsRecord'; Message = '*Remove-AcmeDnsRecord*'
+        Run = { $f = Join-Path $work 'dns.ps1'; Set-Content $f 'function Add-AcmeDnsRecord { }'; New-AcmeCertificate -DnsName a.test -StatePath $work -DnsScriptPath $f } }
+    Join-Row $dnsScript @{ Name = 'New-AcmeCertificate -DnsScriptPath: a script that throws while it loads'; Message = '*no API token*'
+        Run = { $f = Join-Path $work 'dns.ps1'; Set-Content $f 'throw "no API token"'; New-AcmeCertificate -DnsName a.test -StatePath $work -DnsScriptPath $f } }
+    Join-Row $dnsScript @{ Name = 'New-AcmeCertificate -DnsScriptPath: the functions only in the session, not in the file'; Message = '*Add-AcmeDnsRecord*'
+        Run = {
+            function global:Add-AcmeDnsRecord { }; function global:Remove-AcmeDnsRecord { }
+            try { $f = Join-Path $work 'dns.ps1'; Set-Content $f '# nothing'; New-AcmeCertificate -DnsName a.test -StatePath $work -DnsScriptPath $f }
+            finally { Remove-Item function:\Add-AcmeDnsRecord, function:\Remove-AcmeDnsRecord }
+        } }
     Join-Row $binding @{ Name = 'New-AcmeOrder -Account $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { New-AcmeOrder -Account $null -DnsName a.test } }
     Join-Row $binding @{ Name = 'Start-AcmeHttpChallenge -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Start-AcmeHttpChallenge -Order $null -Port $port } }
     Join-Row $binding @{ Name = 'Complete-AcmeOrder -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Complete-AcmeOrder -Order $null } }

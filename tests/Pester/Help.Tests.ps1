@@ -53,7 +53,7 @@ Describe 'Help for <Name>' -ForEach $cmdlets {
         $command = Get-Command $Name
         $help = Get-Help $Name -Full
         $pagePath = Join-Path $docs "$Name.md"
-        $page = if (Test-Path $pagePath) { Read-CommandHelpPage -Path $pagePath -AssemblyName ([System.IO.Path]::GetFileName($module.ImplementingAssembly.Location)) }
+        $page = if (Test-Path $pagePath) { Read-CommandHelpPage -Path $pagePath -AssemblyName ([System.IO.Path]::GetFileName($command.ImplementingType.Assembly.Location)) }
         $real = @($command.Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object)
     }
 
@@ -204,9 +204,7 @@ Describe 'Examples embedded in <Name>' -ForEach $markdown {
 
     It 'parses every PowerShell code fence' {
         foreach ($f in $fences) {
-            $errors = $null
-            $null = [System.Management.Automation.Language.Parser]::ParseInput($f.Code, [ref]$null, [ref]$errors)
-            $errors | Should -BeNullOrEmpty -Because "the fence at line $($f.Line) must parse"
+            (Read-ExampleCode $f.Code).Errors | Should -BeNullOrEmpty -Because "the fence at line $($f.Line) must parse"
         }
     }
 

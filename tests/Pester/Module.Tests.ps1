@@ -15,7 +15,7 @@ Describe 'The module manifest' {
     It 'exports exactly the cmdlets the assembly defines, with no wildcard' {
         $declared = (Import-PowerShellDataFile $env:ACME_TEST_MODULE).CmdletsToExport
         $declared | Should -Not -Contain '*'
-        $defined = $module.ImplementingAssembly.GetTypes() |
+        $defined = $commands[0].ImplementingType.Assembly.GetTypes() |
             Where-Object { $_.IsPublic -and $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false) } |
             ForEach-Object { $a = $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]; "$($a.VerbName)-$($a.NounName)" }
         ($declared | Sort-Object) | Should -Be ($defined | Sort-Object)

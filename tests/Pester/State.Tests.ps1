@@ -212,6 +212,34 @@ Describe 'New-AcmeCertificate' {
         $wild.Names | Should -Be @('*.wild.test')
         (Get-AcmeCertificate -StatePath $sp -Name '_.wild.test').Thumbprint | Should -Be $wild.Thumbprint
     }
+
+    It 'issues through a dns-01 script file (-DnsScriptPath) whose functions keep their helpers, and leaves nothing in the session' {
+        # The contract of about_Acme_Dsc: Add-AcmeDnsRecord and Remove-AcmeDnsRecord take the record name, the value and the identifier.
+        $log = Join-Path $TestDrive 'dns-script.log'
+        $script = Join-Path $TestDrive 'dns-script.ps1'
+        @'
+$script:api = '@API@'
+function Send-Record([string] $Verb, [hashtable] $Body) { Invoke-RestMethod -Method Post -Uri "$script:api/$Verb" -Body ($Body | ConvertTo-Json) | Out-Null }
+function Add-AcmeDnsRecord {
+    param($RecordName, $Value, $Identifier)
+    Send-Record set-txt @{ host = "$RecordName."; value = $Value }
+    Add-Content -LiteralPath '@LOG@' -Value "add $RecordName $Identifier"
+}
+function Remove-AcmeDnsRecord {
+    param($RecordName, $Value, $Identifier)
+    Send-Record clear-txt @{ host = "$RecordName." }
+    Add-Content -LiteralPath '@LOG@' -Value "remove $RecordName $Identifier"
+}
+'@.Replace('@API@', $pebble.ChallSrvUrl).Replace('@LOG@', $log) | Set-Content -LiteralPath $script
+
+        $issued = New-AcmeCertificate -DnsName '*.dnsfile.test', dnsfile.test -StatePath $sp -AcceptTermsOfService @ca -DnsScriptPath $script `
+            -DnsServer "127.0.0.1:$($pebble.DnsPort)"
+        @($issued.Names | Sort-Object) | Should -Be @('*.dnsfile.test', 'dnsfile.test')
+        @(Get-Content -LiteralPath $log | Sort-Object) | Should -Be @(
+            'add _acme-challenge.dnsfile.test *.dnsfile.test', 'add _acme-challenge.dnsfile.test dnsfile.test',
+            'remove _acme-challenge.dnsfile.test *.dnsfile.test', 'remove _acme-challenge.dnsfile.test dnsfile.test')
+        Get-Command Add-AcmeDnsRecord, Send-Record -ErrorAction Ignore | Should -BeNullOrEmpty -Because 'the script runs in a module of its own'
+    }
 }
 
 Describe 'Renewal as a pipeline' {

@@ -15,7 +15,8 @@ namespace Acme.PowerShell.Commands;
 
 /// <summary>
 /// The common case in one command: the saved account (created when missing), an order, the challenges
-/// answered one way (an http-01 listener, a web root, dns-01 record scripts or a tls-alpn-01 listener),
+/// answered one way (an http-01 listener, a web root, dns-01 record scripts (script blocks, or a script
+/// file defining them) or a tls-alpn-01 listener),
 /// finalize, download, save and export. When the state folder already has a certificate for the same
 /// names that is valid and not due, it returns that one and does nothing (unless -Force), so it can run
 /// on a schedule. The steps are the pipeline's own (StateFlow), not a copy.
@@ -27,9 +28,12 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
     private const string HttpSet = "Http";
     private const string WebRootSet = "WebRoot";
     private const string DnsSet = "Dns";
+    private const string DnsScriptSet = "DnsScript";
     private const string TlsAlpnSet = "TlsAlpn";
 
     private IReadOnlyList<DnsServerAddress>? _dnsServers;
+    private ScriptBlock? _addRecord;
+    private ScriptBlock? _removeRecord;
 
     /// <summary>The names (and IP addresses) the certificate is for.</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -83,7 +87,7 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
     [ValidateNotNullOrEmpty]
     public string WebRoot { get; set; } = null!;
 
-    /// <summary>dns-01: publishes a TXT record; called with -RecordName, -Value and -Zone, as Start-AcmeDnsChallenge does.</summary>
+    /// <summary>dns-01: publishes a TXT record; called with the record name, the value and the identifier, as Start-AcmeDnsChallenge calls it.</summary>
     [Parameter(Mandatory = true, ParameterSetName = DnsSet)]
     [ValidateNotNull]
     public ScriptBlock AddRecord { get; set; } = null!;
@@ -93,8 +97,17 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
     [ValidateNotNull]
     public ScriptBlock RemoveRecord { get; set; } = null!;
 
+    /// <summary>
+    /// dns-01 from a script file that defines the functions Add-AcmeDnsRecord and Remove-AcmeDnsRecord
+    /// (called as -AddRecord and -RemoveRecord are), for callers that cannot pass a script block (DSC).
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = DnsScriptSet)]
+    [ValidateNotNullOrEmpty]
+    public string DnsScriptPath { get; set; } = null!;
+
     /// <summary>dns-01: the name servers to wait for (host or host:port); by default the zones' authoritative servers.</summary>
     [Parameter(ParameterSetName = DnsSet)]
+    [Parameter(ParameterSetName = DnsScriptSet)]
     [ValidateNotNullOrEmpty]
     public string[]? DnsServer { get; set; }
 
@@ -146,6 +159,22 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
         catch (AcmeArgumentException e)
         {
             ThrowAcmeError(e, DnsServer);
+        }
+
+        if (ParameterSetName == DnsScriptSet)
+        {
+            try
+            {
+                (_addRecord, _removeRecord) = DnsScriptFile.Load(ResolvePath(DnsScriptPath));
+            }
+            catch (AcmeArgumentException e)
+            {
+                ThrowAcmeError(e, DnsScriptPath);
+            }
+        }
+        else if (ParameterSetName == DnsSet)
+        {
+            (_addRecord, _removeRecord) = (AddRecord, RemoveRecord);
         }
     }
 
@@ -203,7 +232,7 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
     private IChallengeSolver CreateSolver(CmdletContext context, string? webRoot) => ParameterSetName switch
     {
         WebRootSet => Http01Solver.WithWebRoot(webRoot!, context),
-        DnsSet => new Dns01Solver(new ScriptBlockDnsPublisher(context, AddRecord, RemoveRecord),
+        DnsSet or DnsScriptSet => new Dns01Solver(new ScriptBlockDnsPublisher(context, _addRecord!, _removeRecord!),
             new DnsPropagationChecker(_dnsServers, context), TimeSpan.FromSeconds(TimeoutSec), null, context, context),
         TlsAlpnSet => new TlsAlpn01Solver(TlsAlpnPort, null, context),
         _ => Http01Solver.WithListener(HttpPort, null, true, context),

@@ -158,6 +158,7 @@ public static class AcmeErrorRecords
         "AcmeKeyPasswordRequired" => "Give the passphrase with -KeyPassphrase (the state folder's keys) or -KeyPassword (a key file), or set ACME_KEY_PASSPHRASE.",
         "AcmeAccountNotFound" => "List the saved accounts with Get-AcmeAccount, or create this one with New-AcmeAccount -Name.",
         "AcmeAccountExists" => "Use the saved account (Get-AcmeAccount -Name), or give another -Name.",
+        "AcmeDnsScriptInvalid" => "Define the functions Add-AcmeDnsRecord and Remove-AcmeDnsRecord, each with param($RecordName, $Value, $Identifier), in the script (Get-Help about_Acme_Dsc).",
         _ => null,
     };
 
@@ -176,6 +177,8 @@ public static class AcmeErrorRecords
             => ErrorCategory.ObjectNotFound,
         "AcmeKeyChangeUnsupported" or "AcmeRevocationUnsupported" or "AcmeRenewalInfoUnsupported" => ErrorCategory.NotImplemented,
         "AcmeCsrMismatch" or "AcmeCertificateKeyMismatch" => ErrorCategory.InvalidData,
+        "AcmeDnsScriptNotFound" => ErrorCategory.ObjectNotFound,
+        "AcmeDnsScriptInvalid" => ErrorCategory.InvalidData,
         _ => ErrorCategory.InvalidArgument,
     };
 

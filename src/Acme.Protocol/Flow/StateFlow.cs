@@ -408,8 +408,7 @@ public static class StateFlow
         using (await store.LockCertificateAsync(server, name, log, cancellationToken).ConfigureAwait(false))
         {
             AcmeCertificate? existing = store.ReadCertificate(server, name, n => store.ReadAccount(server, n));
-            bool sameNames = existing is not null && new HashSet<string>(existing.Names, StringComparer.OrdinalIgnoreCase)
-                .SetEquals(identifiers.Select(i => i.Value));
+            bool sameNames = existing is not null && existing.HasIdentifiers(identifiers);
             if (existing is not null && sameNames && !force)
             {
                 AcmeRenewalCheck check = await CheckRenewalAsync(client, existing, false, DateTimeOffset.UtcNow, log, cancellationToken).ConfigureAwait(false);

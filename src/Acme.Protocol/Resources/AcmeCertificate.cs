@@ -77,6 +77,17 @@ public sealed class AcmeCertificate
     /// <summary>The issuer name of the topmost certificate in the chain, for preferred-chain choices.</summary>
     public string? ChainIssuer => Chain.Count > 0 ? Chain[Chain.Count - 1].Issuer : null;
 
+    /// <summary>
+    /// True when the certificate is for exactly these DNS names and IP addresses, in any order, compared
+    /// as New-AcmeCertificate compares them (each one normalised as an order would send it: lower case,
+    /// an international name in its ASCII form, an IPv6 address in canonical form). Throws
+    /// AcmeArgumentException for a name that is not valid.
+    /// </summary>
+    public bool HasNames(IEnumerable<string> names) => HasIdentifiers(Flow.IdentifierParser.Parse(names));
+
+    internal bool HasIdentifiers(IEnumerable<AcmeIdentifier> identifiers) =>
+        new HashSet<string>(Names, StringComparer.OrdinalIgnoreCase).SetEquals(identifiers.Select(i => i.Value));
+
     /// <summary>Parses an "application/pem-certificate-chain" body into an end-entity certificate and its chain.</summary>
     public static AcmeCertificate FromPem(string pem)
     {
