@@ -221,8 +221,8 @@ public sealed class Http01Responder : IDisposable
         }
 
         string method = parts[0];
-        bool head_ = method == "HEAD";
-        if (method != "GET" && !head_)
+        bool headOnly = method == "HEAD";
+        if (method != "GET" && !headOnly)
         {
             await WriteAsync(stream, 405, "Method Not Allowed", null, false, timeout.Token, "Allow: GET, HEAD\r\n").ConfigureAwait(false);
             return;
@@ -231,7 +231,7 @@ public sealed class Http01Responder : IDisposable
         if (_health && parts[1] == HealthPath)
         {
             bool healthy = await IsHealthyAsync(timeout.Token).ConfigureAwait(false);
-            await WriteAsync(stream, healthy ? 200 : 503, healthy ? "OK" : "Service Unavailable", healthy ? "ok" : "store unavailable", head_,
+            await WriteAsync(stream, healthy ? 200 : 503, healthy ? "OK" : "Service Unavailable", healthy ? "ok" : "store unavailable", headOnly,
                 timeout.Token).ConfigureAwait(false);
             return;
         }
@@ -246,13 +246,13 @@ public sealed class Http01Responder : IDisposable
         {
             // The store is down: say so (503), so it is not mistaken for a wrong answer.
             _log.Verbose($"Could not look up token {token} for {client.Client.RemoteEndPoint}: {e.Message}");
-            await WriteAsync(stream, 503, "Service Unavailable", null, head_, timeout.Token).ConfigureAwait(false);
+            await WriteAsync(stream, 503, "Service Unavailable", null, headOnly, timeout.Token).ConfigureAwait(false);
             return;
         }
 
         if (answer is null)
         {
-            await WriteAsync(stream, 404, "Not Found", null, head_, timeout.Token).ConfigureAwait(false);
+            await WriteAsync(stream, 404, "Not Found", null, headOnly, timeout.Token).ConfigureAwait(false);
             if (token is not null)
             {
                 Interlocked.Increment(ref _notFound);
@@ -262,7 +262,7 @@ public sealed class Http01Responder : IDisposable
             return;
         }
 
-        await WriteAsync(stream, 200, "OK", answer, head_, timeout.Token).ConfigureAwait(false);
+        await WriteAsync(stream, 200, "OK", answer, headOnly, timeout.Token).ConfigureAwait(false);
         Interlocked.Increment(ref _served);
         IAcmeLog log = (Store as InMemoryChallengeStore)?.LogFor(token!) ?? _log;
         log.Verbose($"Answered the http-01 challenge for token {token} to {client.Client.RemoteEndPoint}.");
