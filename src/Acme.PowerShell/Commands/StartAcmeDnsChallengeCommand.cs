@@ -92,10 +92,8 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
                     : new ScriptBlockDnsPublisher(context, AddRecord, RemoveRecord);
                 DnsPropagationChecker? checker = SkipPropagationCheck ? null : new DnsPropagationChecker(_servers, context);
                 var solver = new Dns01Solver(publisher, checker, TimeSpan.FromSeconds(PropagationTimeoutSec), _aliases, context, context);
-                AcmeOrder solved = await OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
+                return await StateFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
                     .ConfigureAwait(false);
-                await StateFlow.SaveOrderAsync(solved, context, StopToken).ConfigureAwait(false);
-                return solved;
             });
             WriteObject(order);
         }

@@ -98,10 +98,8 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
                         : Http01Solver.WithListener(Port, ListenAddress, !SkipSelfCheck, context);
                 }
 
-                AcmeOrder solved = await OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
+                return await StateFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
                     .ConfigureAwait(false);
-                await StateFlow.SaveOrderAsync(solved, context, StopToken).ConfigureAwait(false);
-                return solved;
             });
             WriteObject(order);
         }

@@ -37,13 +37,8 @@ public sealed class StartAcmeTlsAlpnChallengeCommand : AcmeCmdlet
 
         try
         {
-            AcmeOrder order = RunAsync(async context =>
-            {
-                AcmeOrder solved = await OrderFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, new TlsAlpn01Solver(Port, ListenAddress, context),
-                    PolicyFor(TimeoutSec), context, StopToken).ConfigureAwait(false);
-                await StateFlow.SaveOrderAsync(solved, context, StopToken).ConfigureAwait(false);
-                return solved;
-            });
+            AcmeOrder order = RunAsync(context => StateFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order,
+                new TlsAlpn01Solver(Port, ListenAddress, context), PolicyFor(TimeoutSec), context, StopToken));
             WriteObject(order);
         }
         catch (AcmeException e)

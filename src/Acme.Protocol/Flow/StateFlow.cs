@@ -226,6 +226,18 @@ public static class StateFlow
             replaces, keyAlgorithm, cancellationToken);
     }
 
+    /// <summary>
+    /// Answers the order's challenges with <paramref name="solver"/> (<see cref="OrderFlow.SolveAsync"/>)
+    /// and saves the order as it then stands, so a later session resumes from there.
+    /// </summary>
+    public static async Task<AcmeOrder> SolveAsync(AcmeClient client, AcmeOrder order, IChallengeSolver solver, RetryPolicy policy,
+        IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        AcmeOrder solved = await OrderFlow.SolveAsync(client, order, solver, policy, progress, cancellationToken).ConfigureAwait(false);
+        await SaveOrderAsync(solved, client.Log, cancellationToken).ConfigureAwait(false);
+        return solved;
+    }
+
     /// <summary>Saves an order whose state changed (answered, validated); an order not saved is left alone.</summary>
     public static async Task SaveOrderAsync(AcmeOrder order, IAcmeLog log, CancellationToken cancellationToken = default)
     {
