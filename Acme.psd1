@@ -49,7 +49,7 @@
             Tags         = @('ACME', 'LetsEncrypt', 'Certificate', 'TLS', 'SSL', 'PKI', 'RFC8555', 'ZeroSSL', 'DSC', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://github.com/acme-powershell/Acme/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/acme-powershell/Acme'
-            ReleaseNotes = 'First release: the five-cmdlet pipeline from account to exported certificate.'
+            ReleaseNotes = 'First release: the whole RFC 8555 lifecycle as a pipeline (accounts with EAB and key rollover, DNS and IP identifiers, profiles, http-01, dns-01 and tls-alpn-01, alternate chains, PEM/PFX/Windows store export, ARI renewal, revocation), a state folder for runbooks, a shared challenge store (directory or Redis) for responders behind a load balancer, and the AcmeCertificate DSC resource.'
         }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Acme.Protocol.Crypto;
@@ -117,6 +118,43 @@ public class JwsAndKeyTests
         var wrong = Assert.Throws<AcmeArgumentException>(() => AcmeKey.ImportPem(pem, "wrong".ToCharArray()));
         Assert.Equal("AcmeKeyPasswordIncorrect", wrong.ErrorId);
         Assert.Equal("AcmeKeyPasswordRequired", Assert.Throws<AcmeArgumentException>(() => AcmeKey.ImportPem(pem)).ErrorId);
+    }
+
+    [Theory]
+    [InlineData(Pkcs12ExportPbeParameters.Pbes2Aes256Sha256, "EC")]
+    [InlineData(Pkcs12ExportPbeParameters.Pkcs12TripleDesSha1, "EC")]
+    [InlineData(Pkcs12ExportPbeParameters.Pbes2Aes256Sha256, "RSA")]
+    public void Pkcs12FilesGiveTheirKeyWithTheRightPassword(Pkcs12ExportPbeParameters encryption, string type)
+    {
+        using AsymmetricAlgorithm key = type == "EC" ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : RSA.Create(2048);
+        using X509Certificate2 certificate = key is ECDsa ec
+            ? new CertificateRequest("CN=pfx.test", ec, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1))
+            : new CertificateRequest("CN=pfx.test", (RSA)key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        byte[] pfx = certificate.ExportPkcs12(encryption, "pfx password");
+        string expected = AcmeKey.ImportPem(Pem.Encode("PRIVATE KEY", key.ExportPkcs8PrivateKey())).Thumbprint;
+
+        using AcmeKey read = AcmeKey.ImportPkcs12(pfx, "pfx password".ToCharArray());
+        Assert.Equal(expected, read.Thumbprint);
+        Assert.Equal(type == "EC" ? "EC256" : "RSA2048", read.Name);
+        var wrong = Assert.Throws<AcmeArgumentException>(() => AcmeKey.ImportPkcs12(pfx, "n0t-the-Passw0rd".ToCharArray()));
+        Assert.Equal("AcmeKeyPasswordIncorrect", wrong.ErrorId);
+        Assert.DoesNotContain("n0t-the-Passw0rd", wrong.ToString());
+        Assert.DoesNotContain("pfx password", wrong.ToString());
+        Assert.Equal("AcmeKeyPasswordRequired", Assert.Throws<AcmeArgumentException>(() => AcmeKey.ImportPkcs12(pfx)).ErrorId);
+    }
+
+    [Fact]
+    public void Pkcs12WithAnEmptyPasswordNeedsNoneAndOneWithoutAKeyIsRefused()
+    {
+        using ECDsa ec = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        using X509Certificate2 certificate = new CertificateRequest("CN=pfx.test", ec, HashAlgorithmName.SHA384)
+            .CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        Assert.Equal("EC384", AcmeKey.ImportPkcs12(certificate.Export(X509ContentType.Pkcs12, string.Empty)).Name);
+
+        using var publicOnly = X509CertificateLoader.LoadCertificate(certificate.RawData);
+        var noKey = Assert.Throws<AcmeArgumentException>(() => AcmeKey.ImportPkcs12(publicOnly.Export(X509ContentType.Pkcs12, "x"), "x".ToCharArray()));
+        Assert.Equal("AcmeInvalidKey", noKey.ErrorId);
+        Assert.Equal("AcmeInvalidKey", Assert.Throws<AcmeArgumentException>(() => AcmeKey.ImportPkcs12(new byte[] { 0x30, 0x03, 0x02, 0x01 })).ErrorId);
     }
 
     [Fact]

@@ -22,7 +22,6 @@
     State rows also see $stateTemplate and Copy-TestState (a copy of a state folder with one account,
     one issued certificate and one pending order, in $work) and Get-TestStateFile (a file in it by name).
 
-    Not here: a wrong PFX password where a cmdlet reads one (no cmdlet reads a PFX; they only write them).
 #>
 
 # A row made of a base and its own keys; the row's keys win.
@@ -45,6 +44,11 @@ $encryptedKey = [System.Security.Cryptography.ECDsa]::Create().ExportEncryptedPk
 $ecKey = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256).ExportPkcs8PrivateKeyPem()
 $rsa1024Key = [System.Security.Cryptography.RSA]::Create(1024).ExportPkcs8PrivateKeyPem()
 $p521Key = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP521).ExportPkcs8PrivateKeyPem()
+# PKCS#12 files (password 'Pfx-Right-5c1'): one with a key, one holding only a certificate.
+$pfxCertificate = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=pfx.test', $foreignKey, 'SHA256').CreateSelfSigned(
+    [DateTimeOffset]::UtcNow.AddMinutes(-5), [DateTimeOffset]::UtcNow.AddDays(1))
+$pfxWithKey = $pfxCertificate.Export('Pkcs12', 'Pfx-Right-5c1')
+$pfxWithoutKey = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pfxCertificate.RawData).Export('Pkcs12', 'Pfx-Right-5c1')
 # A CSR for a name the orders in the runner never contain.
 $otherRequest = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=other.test', $foreignKey, 'SHA256')
 $otherNames = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
@@ -333,6 +337,31 @@ $cases = @(
     Join-Row $keyFile @{ Name = '-KeyPath: an encrypted key without -KeyPassword'; Value = $encryptedKey; ErrorId = 'AcmeKeyPasswordRequired' }
     @{ Area = 'file'; NoRequest = $true; Name = '-KeyPath: an encrypted key with the wrong -KeyPassword'; Value = $encryptedKey; Password = 'wrong'
         ErrorId = 'AcmeKeyPasswordIncorrect'; Category = 'AuthenticationError'; Run = $keyFile.Run }
+    # A PKCS#12 (PFX) file for -KeyPath: Value is its bytes, Password its password.
+    $pfxFile = Join-Row $keyFile @{
+        Run = {
+            $f = Join-Path $work 'account.pfx'
+            Set-Content -LiteralPath $f -Value $Value -AsByteStream
+            $password = if ($Password) { @{ KeyPassword = (ConvertTo-SecureString $Password -AsPlainText -Force) } } else { @{} }
+            New-AcmeAccount -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -KeyPath $f @password
+        } }
+    Join-Row $pfxFile @{ Name = '-KeyPath: a PFX file with the wrong -KeyPassword'; Value = $pfxWithKey; Password = 'Pfx-Wr0ng-9d2'; Secret = 'Pfx-Wr0ng-9d2'
+        ErrorId = 'AcmeKeyPasswordIncorrect'; Category = 'AuthenticationError'; Message = '*PFX*password*' }
+    Join-Row $pfxFile @{ Name = '-KeyPath: a PFX file without its -KeyPassword'; Value = $pfxWithKey; ErrorId = 'AcmeKeyPasswordRequired' }
+    Join-Row $pfxFile @{ Name = '-KeyPath: a PFX file holding only a certificate'; Value = $pfxWithoutKey; Password = 'Pfx-Right-5c1'; ErrorId = 'AcmeInvalidKey'; Message = '*no private key*' }
+    Join-Row $pfxFile @{ Name = '-KeyPath: binary junk, neither PEM nor PFX'; Value = [byte[]](0x30, 0x82, 0x01, 0x00, 0xde, 0xad); ErrorId = 'AcmeInvalidKey'; Message = '*neither*' }
+    Join-Row $pfxFile @{ Name = '-KeyPath: a truncated PFX file'; Value = $pfxWithKey[0..200]; Password = 'Pfx-Right-5c1'; ErrorId = 'AcmeInvalidKey' }
+    @{ Area = 'file'; NoRequest = $true; Name = 'Complete-AcmeOrder -CertificateKeyPath: a PFX file with the wrong password'; Value = $pfxWithKey
+        ErrorId = 'AcmeKeyPasswordIncorrect'; Category = 'AuthenticationError'; Secret = 'Pfx-Wr0ng-9d2'
+        Run = { $f = Join-Path $work 'cert.pfx'; Set-Content -LiteralPath $f -Value $Value -AsByteStream
+            $order | Complete-AcmeOrder -CertificateKeyPath $f -CertificateKeyPassword (ConvertTo-SecureString 'Pfx-Wr0ng-9d2' -AsPlainText -Force) } }
+    @{ Area = 'file'; NoRequest = $true; Name = 'Complete-AcmeOrder -CertificateKey: a PFX file with a password (it needs -CertificateKeyPath)'; Value = $pfxWithKey
+        ErrorId = 'ParameterArgumentTransformationError'; Category = 'InvalidData'; Message = '*-CertificateKeyPassword*'
+        Run = { $f = Join-Path $work 'cert.pfx'; Set-Content -LiteralPath $f -Value $Value -AsByteStream; $order | Complete-AcmeOrder -CertificateKey $f } }
+    @{ Area = 'parameter'; NoRequest = $true; Name = 'Revoke-AcmeCertificate: -CertificateKeyPath with -UseCertificateKey'
+        ErrorId = 'AcmeConflictingParameters'; Category = 'InvalidArgument'
+        Run = { $f = Join-Path $work 'key.pem'; Set-Content -LiteralPath $f -Value $certificate.Key.ExportPkcs8Pem()
+            $certificate | Revoke-AcmeCertificate -CertificateKeyPath $f -UseCertificateKey -Confirm:$false } }
     @{ Area = 'file'; NoRequest = $true; Name = '-KeyPath: a folder'; ErrorId = 'AcmeKeyFileNotFound'; Category = 'ObjectNotFound'
         Run = { New-AcmeAccount -Server $proxy.Directory -TrustedRootCertificate $proxy.RootCertificate -AcceptTermsOfService -KeyPath $work } }
     @{ Area = 'file'; NoRequest = $true; Name = 'Get-AcmeAccount -KeyPath: a file that does not exist'; ErrorId = 'AcmeKeyFileNotFound'; Category = 'ObjectNotFound'

@@ -362,15 +362,19 @@ BeforeAll {
         }
         Finalize   = @{
             Pebble = @{ AlternateRoots = 1 }
+            Answer = 'example-pfx-password'  # the PFX file is written and read with it
             Setup  = { param($Folder, $Parameters, $Ca) $Parameters.RootName = (Get-PebbleRootCertificate $Ca -Index 1).GetNameInfo('SimpleName', $false) }
             Check  = {
                 param($Output, $Folder, $State, $Ca)
                 $certificates = Get-OfType $Output ([Acme.Protocol.AcmeCertificate])
-                $certificates.Count | Should -Be 3
-                $reused, $fromCsr, $preferred = $certificates
+                $certificates.Count | Should -Be 4
+                $reused, $fromPfx, $fromCsr, $preferred = $certificates
                 $earlier = Read-PemCertificate (Join-Path $Folder 'cert/cert.pem')
                 $reused.Thumbprint | Should -Not -Be $earlier.Thumbprint
                 $reused.Certificate.GetPublicKeyString() | Should -Be $earlier.GetPublicKeyString() -Because 'the new certificate is for the key in cert/key.pem'
+                $fromPfx.Thumbprint | Should -Not -Be $earlier.Thumbprint
+                $fromPfx.Certificate.GetPublicKeyString() | Should -Be $earlier.GetPublicKeyString() -Because 'the new certificate is for the key in site.pfx'
+                $fromPfx.Key.Thumbprint | Should -Be $reused.Key.Thumbprint
                 $csr = [System.Security.Cryptography.X509Certificates.CertificateRequest]::LoadSigningRequestPem(
                     (Get-Content -Raw (Join-Path $Folder 'example.csr')), 'SHA256')
                 [Convert]::ToHexString($fromCsr.Certificate.PublicKey.EncodedKeyValue.RawData) |

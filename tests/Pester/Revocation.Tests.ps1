@@ -49,6 +49,17 @@ Describe 'Revoke-AcmeCertificate' {
         $status.Reason | Should -Be 5
     }
 
+    It 'revokes with the key from a PFX file and its password (-CertificateKeyPath)' {
+        $cert = Get-Issued 'revoke-pfx.test'
+        $pfx = Join-Path $TestDrive 'revoke.pfx'
+        $password = ConvertTo-SecureString 'revoke-pfx-password' -AsPlainText -Force
+        $cert | Export-AcmeCertificate -PfxPath $pfx -Password $password | Out-Null
+        $cert | Revoke-AcmeCertificate -CertificateKeyPath $pfx -CertificateKeyPassword $password -Reason KeyCompromise -Confirm:$false
+        $status = Get-PebbleCertificateStatus $cert
+        $status.Status | Should -Be 'Revoked'
+        $status.Reason | Should -Be 1
+    }
+
     It 'sends no reason when none is given' {
         $cert = Get-Issued 'revoke-noreason.test'
         $cert | Revoke-AcmeCertificate -Confirm:$false

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Management.Automation;
+using System.Security;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Crypto;
@@ -14,6 +15,7 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
 {
     private const string DefaultSet = "Default";
     private const string KeySet = "CertificateKey";
+    private const string KeyPathSet = "CertificateKeyPath";
     private const string CsrSet = "CertificateSigningRequest";
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -28,6 +30,15 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
     [AcmeKeyTransformation]
     [ValidateNotNull]
     public AcmeKey? CertificateKey { get; set; }
+
+    /// <summary>Reuses the key in a file: PEM (PKCS#8, encrypted PKCS#8, SEC 1, PKCS#1) or PKCS#12 (PFX).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = KeyPathSet)]
+    [ValidateNotNullOrEmpty]
+    public string CertificateKeyPath { get; set; } = null!;
+
+    /// <summary>The password of an encrypted -CertificateKeyPath file.</summary>
+    [Parameter(ParameterSetName = KeyPathSet)]
+    public SecureString? CertificateKeyPassword { get; set; }
 
     /// <summary>A CSR of your own: PEM text, or the path of a PEM or DER file. It must name exactly the order's identifiers.</summary>
     [Parameter(Mandatory = true, ParameterSetName = CsrSet)]
@@ -47,8 +58,14 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
     protected override void ProcessRecord()
     {
         byte[]? csr = null;
+        AcmeKey? key = CertificateKey;
         try
         {
+            if (ParameterSetName == KeyPathSet)
+            {
+                key = AcmeFiles.ReadKey(SessionState.Path.GetUnresolvedProviderPathFromPSPath(CertificateKeyPath), CertificateKeyPassword);
+            }
+
             if (ParameterSetName == CsrSet)
             {
                 csr = AcmeFiles.ReadCertificateSigningRequest(CertificateSigningRequest, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
@@ -72,7 +89,7 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
             // -KeyAlgorithm counts only when given: otherwise a renewal keeps the key type of the certificate it replaces.
             AcmeKeyAlgorithm? algorithm = MyInvocation.BoundParameters.ContainsKey(nameof(KeyAlgorithm)) ? KeyAlgorithm : null;
             AcmeCertificate certificate = RunAsync(context => StateFlow.CompleteOrderAsync(new AcmeClient(Order.Account.Server, context), Order,
-                CertificateKey, algorithm, csr, PreferredChain, PolicyFor(TimeoutSec), context, StopToken));
+                key, algorithm, csr, PreferredChain, PolicyFor(TimeoutSec), context, StopToken));
             WriteObject(certificate);
             ChallengeStores.ReleaseLock(Order, WriteVerbose);
         }

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Management.Automation;
+using System.Security;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Crypto;
@@ -33,6 +34,15 @@ public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
     [AcmeKeyTransformation]
     public AcmeKey? CertificateKey { get; set; }
 
+    /// <summary>Signs with the certificate's own key, read from this file: PEM, encrypted PEM or PKCS#12 (PFX).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificateKeyPath { get; set; }
+
+    /// <summary>The password of an encrypted -CertificateKeyPath file.</summary>
+    [Parameter]
+    public SecureString? CertificateKeyPassword { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -45,7 +55,14 @@ public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
         try
         {
             certificate = InputCertificate()!;
-            signingKey = CertificateKey ?? (UseCertificateKey ? certificate.Key ?? throw new AcmeArgumentException("AcmeCertificateKeyUnavailable",
+            if (CertificateKeyPath is not null && (CertificateKey is not null || UseCertificateKey))
+            {
+                throw new AcmeArgumentException("AcmeConflictingParameters", "Give one of -CertificateKey, -CertificateKeyPath and -UseCertificateKey.");
+            }
+
+            AcmeKey? keyFromFile = CertificateKeyPath is null ? null
+                : AcmeFiles.ReadKey(SessionState.Path.GetUnresolvedProviderPathFromPSPath(CertificateKeyPath), CertificateKeyPassword);
+            signingKey = keyFromFile ?? CertificateKey ?? (UseCertificateKey ? certificate.Key ?? throw new AcmeArgumentException("AcmeCertificateKeyUnavailable",
                 "The certificate carries no private key in this session; give it with -CertificateKey.") : null);
             account = signingKey is null ? Account ?? certificate.Order?.Account : Account;
             if (signingKey is null && account is null)

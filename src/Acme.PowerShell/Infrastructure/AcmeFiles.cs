@@ -16,14 +16,17 @@ internal static class AcmeFiles
     /// <summary>No key, certificate chain or CSR comes near this; a bigger file is the wrong file.</summary>
     private const long MaxFileBytes = 1024 * 1024;
 
-    /// <summary>A private key file (PKCS#8, encrypted PKCS#8, SEC 1 or PKCS#1 PEM).</summary>
+    /// <summary>A private key file: PKCS#8, encrypted PKCS#8, SEC 1 or PKCS#1 PEM, or PKCS#12 (PFX, DER).</summary>
     public static AcmeKey ReadKey(string path, SecureString? password)
     {
-        string pem = Encoding.UTF8.GetString(ReadBytes(path, "AcmeKeyFileNotFound", "AcmeInvalidKey", "key"));
+        byte[] bytes = ReadBytes(path, "AcmeKeyFileNotFound", "AcmeInvalidKey", "key");
         char[]? chars = password is null ? null : Secrets.ToChars(password);
         try
         {
-            return AcmeKey.ImportPem(pem, chars);
+            // DER begins with a SEQUENCE (0x30); PEM with text.
+            return bytes.Length > 0 && bytes[0] == 0x30
+                ? AcmeKey.ImportPkcs12(bytes, chars)
+                : AcmeKey.ImportPem(Encoding.UTF8.GetString(bytes), chars);
         }
         finally
         {

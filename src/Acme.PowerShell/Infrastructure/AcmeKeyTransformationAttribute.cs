@@ -8,7 +8,8 @@ namespace Acme.PowerShell.Infrastructure;
 
 /// <summary>
 /// Lets a key parameter take an AcmeKey (such as an earlier certificate's Key), the path of an
-/// unencrypted PEM key file, or PEM text, so `-CertificateKey ./key.pem` reuses a key.
+/// unencrypted key file (PEM, or a PFX without a password), or PEM text, so `-CertificateKey ./key.pem`
+/// reuses a key. A file with a password goes through -CertificateKeyPath and -CertificateKeyPassword.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class AcmeKeyTransformationAttribute : AcmeTransformationAttribute
@@ -19,10 +20,10 @@ public sealed class AcmeKeyTransformationAttribute : AcmeTransformationAttribute
         FileInfo file => AcmeFiles.ReadKey(file.FullName, null),
         string text when text.Contains("PRIVATE KEY-----") => AcmeKey.ImportPem(text),
         string path => AcmeFiles.ReadKey(engineIntrinsics.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path), null),
-        _ => throw new ArgumentTransformationMetadataException("Give an AcmeKey, or the path of an unencrypted PEM private key file."),
+        _ => throw new ArgumentTransformationMetadataException("Give an AcmeKey, or the path of an unencrypted private key file (PEM or PFX)."),
     };
 
     protected override string Describe(AcmeArgumentException e) => e.ErrorId == "AcmeKeyPasswordRequired"
-        ? "The key file is encrypted; decrypt it first (openssl pkcs8 -in key.pem -out plain.pem) or pass the AcmeKey object."
+        ? "The key file is protected by a password; give it with -CertificateKeyPath and -CertificateKeyPassword."
         : e.Message;
 }

@@ -189,6 +189,47 @@ public sealed class AcmeKey : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the private key from a PKCS#12 (PFX) file, such as one Export-AcmeCertificate, OpenSSL or
+    /// Windows wrote. <paramref name="password"/> may be null for a file protected by an empty password.
+    /// A file with several keys gives the first.
+    /// </summary>
+    public static AcmeKey ImportPkcs12(byte[] pfx, char[]? password = null)
+    {
+        try
+        {
+            Pfx.GetInstance(Asn1Object.FromByteArray(pfx));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new AcmeArgumentException("AcmeInvalidKey", "The file is neither a PEM private key nor a PKCS#12 (PFX) file.", e);
+        }
+
+        Pkcs12Store store = new Pkcs12StoreBuilder().Build();
+        try
+        {
+            using var stream = new System.IO.MemoryStream(pfx, writable: false);
+            store.Load(stream, password ?? Array.Empty<char>());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A MAC that does not verify and a key that does not decrypt look the same: the password is wrong,
+            // or missing, or the file is damaged. BouncyCastle's message names no secret, but it is not passed on.
+            throw password is null || password.Length == 0
+                ? new AcmeArgumentException("AcmeKeyPasswordRequired", "The PFX file is protected by a password; give it.", e)
+                : new AcmeArgumentException("AcmeKeyPasswordIncorrect", "The PFX file could not be opened: the password is wrong or the file is damaged.", e);
+        }
+
+        string? alias = store.Aliases.FirstOrDefault(store.IsKeyEntry);
+        AsymmetricKeyParameter? key = alias is null ? null : store.GetKey(alias)?.Key;
+        if (key is null || !key.IsPrivate)
+        {
+            throw new AcmeArgumentException("AcmeInvalidKey", "The PFX file holds no private key (only certificates).");
+        }
+
+        return FromBouncyCastle(key);
+    }
+
     /// <summary>The private key as unencrypted PKCS#8 PEM. The caller must store it owner-only.</summary>
     public string ExportPkcs8Pem()
     {
