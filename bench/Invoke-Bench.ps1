@@ -11,6 +11,7 @@ param(
     [int] $ColdRuns = 10,
     [int] $BulkCount = 100,
     [int] $BulkInFlight = 8,
+    [int] $BulkRuns = 3,
     [int] $ImportRuns = 10
 )
 $ErrorActionPreference = 'Stop'
@@ -84,7 +85,10 @@ try {
     $results.ColdMedian = Get-Median $cold
 
     Write-Host "bulk: $BulkCount certificates, $BulkInFlight in flight, one account..."
-    $bulk = Invoke-Worker 'bulk.ps1' ($common + @{ Count = $BulkCount; InFlight = $BulkInFlight })
+    # CPU-bound, so the most sensitive to a busy host: the median of three runs, each in its own process.
+    $bulkResults = foreach ($i in 1..$BulkRuns) { Invoke-Worker 'bulk.ps1' ($common + @{ Count = $BulkCount; InFlight = $BulkInFlight }) }
+    $bulk = @($bulkResults | Sort-Object { $_.Count / $_.Seconds })[[int][Math]::Floor($bulkResults.Count / 2)]
+    $bulk | Add-Member -NotePropertyName RatesPerSecond -NotePropertyValue @($bulkResults | ForEach-Object { [Math]::Round($_.Count / $_.Seconds, 1) })
     $results.Bulk = $bulk
 
     Write-Host 'import cost...'
