@@ -21,6 +21,9 @@ class AcmeCertificate {
 
     [DscProperty()] [bool] $AcceptTermsOfService
 
+    # External account binding, for a CA that requires it (ZeroSSL, Google): the user name is the key id, the password the HMAC key.
+    [DscProperty()] [pscredential] $ExternalAccountCredential
+
     [DscProperty()] [ValidateSet('Present', 'Absent')] [string] $Ensure = 'Present'
 
     [DscProperty()] [ValidateSet('Http', 'WebRoot', 'Dns', 'TlsAlpn')] [string] $ChallengeType = 'Http'

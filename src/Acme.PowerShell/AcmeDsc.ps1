@@ -8,7 +8,7 @@ function script:Get-AcmeDscState($Resource) {
     $state = $Resource.GetType()::new()
     foreach ($property in $Resource.GetType().GetProperties()) {
         # The configuration as given; what the certificate itself says is filled in below.
-        if ($property.Name -notin 'PfxCredential', 'DnsName', 'KeyAlgorithm' -and $null -ne $Resource.($property.Name)) {
+        if ($property.Name -notin 'PfxCredential', 'ExternalAccountCredential', 'DnsName', 'KeyAlgorithm' -and $null -ne $Resource.($property.Name)) {
             $state.($property.Name) = $Resource.($property.Name)
         }
     }
@@ -67,6 +67,7 @@ function script:Set-AcmeDscState($Resource) {
     $issue = @{ DnsName = $Resource.DnsName; Name = $Resource.Name; Server = $Resource.Server; Confirm = $false; ErrorAction = 'Stop' }
     if ($Resource.Contact) { $issue.Contact = $Resource.Contact }
     if ($Resource.AcceptTermsOfService) { $issue.AcceptTermsOfService = $true }
+    if ($Resource.ExternalAccountCredential) { $issue.ExternalAccountBinding = $Resource.ExternalAccountCredential }
     if ($Resource.KeyAlgorithm) { $issue.KeyAlgorithm = $Resource.KeyAlgorithm }
     if ($Resource.Profile) { $issue.Profile = $Resource.Profile }
     if ($Resource.StatePath) { $issue.StatePath = $Resource.StatePath }

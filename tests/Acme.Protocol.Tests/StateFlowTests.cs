@@ -353,7 +353,7 @@ public class StateFlowTests
         });
 
         (AcmeCertificate renewed, bool issued) = await StateFlow.IssueAsync(setup.Client, setup.Store, "renew.test",
-            IdentifierParser.Parse(new[] { "www.renew.test", "renew.test" }), "default", Array.Empty<string>(), false, null, null,
+            IdentifierParser.Parse(new[] { "www.renew.test", "renew.test" }), "default", Array.Empty<string>(), false, null, null, null,
             new NoSolver(), RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(10)), false);
 
         Assert.True(issued);

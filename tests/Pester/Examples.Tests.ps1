@@ -415,12 +415,21 @@ BeforeAll {
             }
             Teardown   = { Remove-Item -LiteralPath function:global:Get-Credential }
             Check      = {
-                param($Output)
+                param($Output, $Folder)
                 $accounts = Get-OfType $Output ([Acme.Protocol.AcmeAccount])
                 $accounts.Count | Should -Be 2
                 $accounts | ForEach-Object { $_.Status | Should -Be 'Valid' }
                 $accounts[0].Contact | Should -Be @('mailto:admin@example.com')
                 $accounts[0].Location | Should -Not -Be $accounts[1].Location
+                # New-AcmeCertificate made a third account, bound with kid-2, and issued with it.
+                $certificate = @(Get-OfType $Output ([Acme.Protocol.AcmeCertificate]))
+                $certificate.Count | Should -Be 1
+                $certificate[0].Names | Should -Be @('example.com')
+                $eab = Get-AcmeAccount -Name eab -StatePath (Join-Path $Folder '.acme-state')
+                $eab.Status | Should -Be 'Valid'
+                $eab.Location | Should -Not -BeIn @($accounts.Location)
+                $certificate[0].Order.Account.Location | Should -Be $eab.Location
+                Test-Path (Join-Path $Folder 'cert/fullchain.pem') | Should -BeTrue
                 @($Output | Where-Object { "$_" -match [regex]::Escape($eabKeys[0]) -or "$_" -match [regex]::Escape($eabKeys[1]) }) | Should -BeNullOrEmpty -Because 'an HMAC key is never output'
             }
         }

@@ -93,6 +93,51 @@ Describe 'A CA that requires external account binding' -Skip:$external {
         $streams | Should -Not -Match ([regex]::Escape($hmac))
     }
 
+    It 'New-AcmeCertificate refuses to create its account without a binding, creates it with one, then needs it no more' {
+        $state = Join-Path $TestDrive 'state-one-shot'
+        $common = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath; AcceptTermsOfService = $true
+            StatePath = $state; HttpPort = $pebble.HttpPort; Confirm = $false }
+        $e = { New-AcmeCertificate @common -DnsName eab-one.test -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeExternalAccountRequired,*'
+        $e.ErrorDetails.RecommendedAction | Should -BeLike '*-ExternalAccountBinding*'
+
+        $file = Join-Path $TestDrive 'one-shot-hmac.txt'
+        Set-Content -LiteralPath $file -Value $hmac
+        $first = New-AcmeCertificate @common -DnsName eab-one.test -ExternalAccountKeyId 'kid-1' -ExternalAccountKeyPath $file -Verbose 4>&1 |
+            Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] }
+        $first.Names | Should -Be @('eab-one.test')
+        $account = Get-AcmeAccount -StatePath $state -Name default
+        $account.Status | Should -Be 'Valid'
+        $first.Order.Account.Location | Should -Be $account.Location
+
+        $second = New-AcmeCertificate @common -DnsName eab-two.test
+        $second.Order.Account.Location | Should -Be $account.Location -Because 'the saved account is used, with no binding needed'
+    }
+
+    It 'the AcmeCertificate DSC resource creates its account with ExternalAccountCredential, and Get never returns it' {
+        $type = & ([scriptblock]::Create("using module '$env:ACME_TEST_MODULE'`n[AcmeCertificate]"))
+        $resource = $type::new()
+        $resource.Name = 'eab-dsc.test'
+        $resource.DnsName = 'eab-dsc.test'
+        $resource.Server = $pebble.Directory
+        $resource.TrustedRootCertificate = $pebble.ApiRootPath
+        $resource.HttpPort = $pebble.HttpPort
+        $resource.AcceptTermsOfService = $true
+        $resource.StatePath = Join-Path $TestDrive 'state-dsc'
+        $resource.Path = Join-Path $TestDrive 'dsc-out'
+
+        $resource.Test() | Should -BeFalse
+        $e = { $resource.Set() } | Should -Throw -PassThru
+        "$e" | Should -BeLike '*external account binding*'
+        $resource.ExternalAccountCredential = $binding
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+        $state = $resource.Get()
+        $state.Thumbprint | Should -Not -BeNullOrEmpty
+        $state.ExternalAccountCredential | Should -BeNullOrEmpty
+        Test-Path (Join-Path $resource.Path 'fullchain.pem') | Should -BeTrue
+    }
+
     It 'refuses <Name> before any request' -ForEach @(
         @{ Name = 'both binding forms'; Arguments = @{ ExternalAccountBinding = $null; ExternalAccountKeyId = 'kid-1'; ExternalAccountKeyPath = 'x' }; Id = 'AcmeInvalidBinding' }
         @{ Name = 'a key id without a key file'; Arguments = @{ ExternalAccountKeyId = 'kid-1' }; Id = 'AcmeInvalidBinding' }

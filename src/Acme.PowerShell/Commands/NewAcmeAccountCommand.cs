@@ -3,7 +3,6 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Security;
-using System.Text;
 using Acme.PowerShell.Infrastructure;
 using Acme.Protocol;
 using Acme.Protocol.Crypto;
@@ -14,7 +13,7 @@ namespace Acme.PowerShell.Commands;
 
 [Cmdlet(VerbsCommon.New, "AcmeAccount", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
 [OutputType(typeof(AcmeAccount))]
-public sealed class NewAcmeAccountCommand : AcmeServerCmdlet
+public sealed class NewAcmeAccountCommand : AcmeAccountCreatingCmdlet
 {
     private const string DefaultSet = "Default";
     private const string KeyPathSet = "KeyPath";
@@ -43,24 +42,6 @@ public sealed class NewAcmeAccountCommand : AcmeServerCmdlet
 
     [Parameter(ParameterSetName = KeyPathSet)]
     public SecureString? KeyPassword { get; set; }
-
-    /// <summary>RFC 8555 section 7.3.4: the key id (user name) and base64url HMAC key (password) the CA issued.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? ExternalAccountBinding { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? ExternalAccountKeyId { get; set; }
-
-    /// <summary>A file holding the CA's base64url HMAC key, so the key never appears on a command line.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? ExternalAccountKeyPath { get; set; }
-
-    [Parameter]
-    [ValidateSet("HS256", "HS384", "HS512")]
-    public string ExternalAccountAlgorithm { get; set; } = "HS256";
 
     /// <summary>The account's name in the state folder; without it "default", or the next free "default-2", "default-3"...</summary>
     [Parameter]
@@ -126,69 +107,6 @@ public sealed class NewAcmeAccountCommand : AcmeServerCmdlet
         catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
         {
             ThrowAcmeError(e, server.DirectoryUrl);
-        }
-    }
-
-    /// <summary>
-    /// The binding from -ExternalAccountBinding, or from -ExternalAccountKeyId with -ExternalAccountKeyPath.
-    /// The HMAC key goes from the SecureString or file into a byte array and nowhere else.
-    /// </summary>
-    private ExternalAccountBinding? ReadBinding()
-    {
-        bool fromFile = ExternalAccountKeyId is not null || ExternalAccountKeyPath is not null;
-        if (ExternalAccountBinding is not null && fromFile)
-        {
-            throw new AcmeArgumentException("AcmeInvalidBinding",
-                "Give either -ExternalAccountBinding or -ExternalAccountKeyId with -ExternalAccountKeyPath, not both.");
-        }
-
-        if (ExternalAccountBinding is not null)
-        {
-            return CreateBinding(ExternalAccountBinding.UserName, Secrets.ToChars(ExternalAccountBinding.Password));
-        }
-
-        if (!fromFile)
-        {
-            return null;
-        }
-
-        if (ExternalAccountKeyId is null || ExternalAccountKeyPath is null)
-        {
-            throw new AcmeArgumentException("AcmeInvalidBinding", "-ExternalAccountKeyId and -ExternalAccountKeyPath go together: give both.");
-        }
-
-        string path = ResolvePath(ExternalAccountKeyPath);
-        if (!File.Exists(path))
-        {
-            throw new AcmeArgumentException("AcmeKeyFileNotFound", $"The HMAC key file '{path}' does not exist.");
-        }
-
-        byte[] raw = File.ReadAllBytes(path);
-        try
-        {
-            return CreateBinding(ExternalAccountKeyId, Encoding.UTF8.GetChars(raw));
-        }
-        finally
-        {
-            Array.Clear(raw, 0, raw.Length);
-        }
-    }
-
-    private ExternalAccountBinding CreateBinding(string keyId, char[] hmacText)
-    {
-        byte[]? hmacKey = null;
-        try
-        {
-            hmacKey = Secrets.DecodeBase64Url(hmacText);
-            return new ExternalAccountBinding(keyId?.Trim() ?? string.Empty, hmacKey, ExternalAccountAlgorithm);
-        }
-        finally
-        {
-            Array.Clear(hmacText, 0, hmacText.Length);
-            if (hmacKey is not null)
-            {
-                Array.Clear(hmacKey, 0, hmacKey.Length);
-            }
         }
     }
 

@@ -23,7 +23,7 @@ namespace Acme.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "AcmeCertificate", SupportsShouldProcess = true, DefaultParameterSetName = HttpSet)]
 [OutputType(typeof(AcmeCertificate))]
-public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
+public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
 {
     private const string HttpSet = "Http";
     private const string WebRootSet = "WebRoot";
@@ -185,6 +185,7 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
         AcmeServer server;
         string name;
         string[] contact;
+        ExternalAccountBinding? binding;
         try
         {
             identifiers = IdentifierParser.Parse(DnsName);
@@ -193,10 +194,16 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
             contact = Contact.Select(NewAcmeAccountCommand.NormalizeContact).ToArray();
             store = StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path);
             server = ResolveServer(Server!);
+            binding = ReadBinding();
         }
         catch (AcmeException e)
         {
             ThrowAcmeError(e, string.Join(",", DnsName));
+            return;
+        }
+        catch (IOException e)
+        {
+            ThrowAcmeError(e, ExternalAccountKeyPath);
             return;
         }
 
@@ -213,7 +220,7 @@ public sealed class NewAcmeCertificateCommand : AcmeServerCmdlet
         try
         {
             (certificate, issued) = RunAsync(context => StateFlow.IssueAsync(new AcmeClient(server, context), store, name, identifiers, AccountName, contact,
-                AcceptTermsOfService, algorithm, Profile, CreateSolver(context, webRoot), PolicyFor(TimeoutSec), Force, context, StopToken));
+                AcceptTermsOfService, binding, algorithm, Profile, CreateSolver(context, webRoot), PolicyFor(TimeoutSec), Force, context, StopToken));
         }
         catch (AcmeException e)
         {

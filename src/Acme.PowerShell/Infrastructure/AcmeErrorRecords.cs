@@ -155,7 +155,7 @@ public static class AcmeErrorRecords
         "AcmeCsrMismatch" => "Make the CSR name exactly the order's identifiers, or order exactly the CSR's names.",
         "AcmeServerRequired" => "Pass -Account (the account that ordered the certificate) or -Server.",
         "AcmeFileExists" => "Choose another path, or pass -Force to replace the file.",
-        "AcmeKeyPasswordRequired" => "Give the passphrase with -KeyPassphrase (the state folder's keys) or -KeyPassword (a key file), or set ACME_KEY_PASSPHRASE.",
+        "AcmeKeyPasswordRequired" => "Give the passphrase with -KeyPassphrase (the state folder's keys), -KeyPassword or -CertificateKeyPassword (a key or PFX file), or set ACME_KEY_PASSPHRASE.",
         "AcmeAccountNotFound" => "List the saved accounts with Get-AcmeAccount, or create this one with New-AcmeAccount -Name.",
         "AcmeAccountExists" => "Use the saved account (Get-AcmeAccount -Name), or give another -Name.",
         "AcmeDnsScriptInvalid" => "Define the functions Add-AcmeDnsRecord and Remove-AcmeDnsRecord, each with param($RecordName, $Value, $Identifier), in the script (Get-Help about_Acme_Dsc).",

@@ -214,7 +214,7 @@ public sealed class AcmeKey : IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A MAC that does not verify and a key that does not decrypt look the same: the password is wrong,
-            // or missing, or the file is damaged. BouncyCastle's message names no secret, but it is not passed on.
+            // or missing, or the file is damaged. The inner exception is BouncyCastle's, which names no secret.
             throw password is null || password.Length == 0
                 ? new AcmeArgumentException("AcmeKeyPasswordRequired", "The PFX file is protected by a password; give it.", e)
                 : new AcmeArgumentException("AcmeKeyPasswordIncorrect", "The PFX file could not be opened: the password is wrong or the file is damaged.", e);

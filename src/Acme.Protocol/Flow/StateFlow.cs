@@ -95,7 +95,7 @@ public static class StateFlow
 
     /// <summary>The saved account by that name, or a new one saved under it (New-AcmeCertificate's account).</summary>
     public static async Task<AcmeAccount> FindOrCreateAccountAsync(AcmeClient client, AcmeStateStore store, string name, IReadOnlyList<string> contact,
-        bool acceptTermsOfService, AcmeKeyAlgorithm algorithm, CancellationToken cancellationToken = default)
+        bool acceptTermsOfService, AcmeKeyAlgorithm algorithm, ExternalAccountBinding? binding = null, CancellationToken cancellationToken = default)
     {
         AcmeServer server = client.Connection.Server;
         AcmeStateStore.CheckName(name, "an account");
@@ -108,7 +108,7 @@ public static class StateFlow
                 return saved;
             }
 
-            return await NewAccountAsync(client, store, name, null, algorithm, contact, acceptTermsOfService, null, cancellationToken).ConfigureAwait(false);
+            return await NewAccountAsync(client, store, name, null, algorithm, contact, acceptTermsOfService, binding, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -411,7 +411,7 @@ public static class StateFlow
     /// </summary>
     public static async Task<(AcmeCertificate Certificate, bool Issued)> IssueAsync(AcmeClient client, AcmeStateStore store, string name,
         IReadOnlyList<AcmeIdentifier> identifiers, string accountName, IReadOnlyList<string> contact, bool acceptTermsOfService,
-        AcmeKeyAlgorithm? keyAlgorithm, string? profile, IChallengeSolver solver, RetryPolicy policy, bool force, IProgress<AcmeProgress>? progress = null,
+        ExternalAccountBinding? binding, AcmeKeyAlgorithm? keyAlgorithm, string? profile, IChallengeSolver solver, RetryPolicy policy, bool force, IProgress<AcmeProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         AcmeServer server = client.Connection.Server;
@@ -439,7 +439,7 @@ public static class StateFlow
             }
 
             AcmeAccount account = await FindOrCreateAccountAsync(client, store, accountName, contact, acceptTermsOfService, AcmeKeyAlgorithm.EC256,
-                cancellationToken).ConfigureAwait(false);
+                binding, cancellationToken).ConfigureAwait(false);
             string? replaces = null;
             if (existing is not null && sameNames && existing.Order?.Account.Location == account.Location && DateTime.UtcNow < existing.NotAfter.ToUniversalTime())
             {
