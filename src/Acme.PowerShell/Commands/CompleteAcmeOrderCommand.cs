@@ -55,6 +55,9 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
     [ValidateRange(1, 86400)]
     public int TimeoutSec { get; set; } = 300;
 
+    /// <summary>The -CertificateKeyPath key, read (and decrypted) once for all the orders piped in.</summary>
+    private AcmeKey? _keyFromFile;
+
     protected override void ProcessRecord()
     {
         byte[]? csr = null;
@@ -63,7 +66,7 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
         {
             if (ParameterSetName == KeyPathSet)
             {
-                key = AcmeFiles.ReadKey(SessionState.Path.GetUnresolvedProviderPathFromPSPath(CertificateKeyPath), CertificateKeyPassword);
+                key = _keyFromFile ??= AcmeFiles.ReadKey(SessionState.Path.GetUnresolvedProviderPathFromPSPath(CertificateKeyPath), CertificateKeyPassword);
             }
 
             if (ParameterSetName == CsrSet)

@@ -54,9 +54,9 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
             ThrowAcmeError(new AcmeArgumentException("AcmeNoExportTarget", "Give -Path (a folder for PEM files), -PfxPath, -CertStoreLocation, or several."), null);
         }
 
-        if (PfxPath is not null && (Password is null || Password.Length == 0))
+        if (AcmeFiles.MissingPfxPassword(PfxPath, Password) is { } missing)
         {
-            ThrowAcmeError(new AcmeArgumentException("AcmePfxPasswordRequired", "A PFX file needs -Password (a SecureString), so the private key is not stored in the clear."), PfxPath);
+            ThrowAcmeError(missing, PfxPath);
         }
 
         if (CertStoreLocation is not null)

@@ -147,9 +147,9 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
 
     protected override void BeginProcessing()
     {
-        if (PfxPath is not null && (Password is null || Password.Length == 0))
+        if (AcmeFiles.MissingPfxPassword(PfxPath, Password) is { } missing)
         {
-            ThrowAcmeError(new AcmeArgumentException("AcmePfxPasswordRequired", "A PFX file needs -Password (a SecureString), so the private key is not stored in the clear."), PfxPath);
+            ThrowAcmeError(missing, PfxPath);
         }
 
         try

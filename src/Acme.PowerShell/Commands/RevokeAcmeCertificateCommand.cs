@@ -46,6 +46,9 @@ public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>The -CertificateKeyPath key, read (and decrypted) once for all the certificates piped in.</summary>
+    private AcmeKey? _keyFromFile;
+
     protected override void ProcessRecord()
     {
         AcmeCertificate certificate;
@@ -60,9 +63,12 @@ public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
                 throw new AcmeArgumentException("AcmeConflictingParameters", "Give one of -CertificateKey, -CertificateKeyPath and -UseCertificateKey.");
             }
 
-            AcmeKey? keyFromFile = CertificateKeyPath is null ? null
-                : AcmeFiles.ReadKey(SessionState.Path.GetUnresolvedProviderPathFromPSPath(CertificateKeyPath), CertificateKeyPassword);
-            signingKey = keyFromFile ?? CertificateKey ?? (UseCertificateKey ? certificate.Key ?? throw new AcmeArgumentException("AcmeCertificateKeyUnavailable",
+            if (CertificateKeyPath is not null)
+            {
+                _keyFromFile ??= AcmeFiles.ReadKey(SessionState.Path.GetUnresolvedProviderPathFromPSPath(CertificateKeyPath), CertificateKeyPassword);
+            }
+
+            signingKey = _keyFromFile ?? CertificateKey ?? (UseCertificateKey ? certificate.Key ?? throw new AcmeArgumentException("AcmeCertificateKeyUnavailable",
                 "The certificate carries no private key in this session; give it with -CertificateKey.") : null);
             account = signingKey is null ? Account ?? certificate.Order?.Account : Account;
             if (signingKey is null && account is null)

@@ -75,6 +75,12 @@ internal static class AcmeFiles
         return new FileInfo(path);
     }
 
+    /// <summary>The error for a PFX file to be written without a password (the key is never stored in the clear), or null.</summary>
+    public static AcmeArgumentException? MissingPfxPassword(string? pfxPath, SecureString? password) =>
+        pfxPath is not null && (password is null || password.Length == 0)
+            ? new AcmeArgumentException("AcmePfxPasswordRequired", "A PFX file needs -Password (a SecureString), so the private key is not stored in the clear.")
+            : null;
+
     /// <summary>A certificate file, PEM (a full chain is fine: the first certificate is the leaf) or DER.</summary>
     public static AcmeCertificate ReadCertificate(string path)
     {
