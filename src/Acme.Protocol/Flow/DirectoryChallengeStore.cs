@@ -142,13 +142,13 @@ public sealed class DirectoryChallengeStore : IChallengeStore
         {
             if (!Directory.Exists(_wellKnown))
             {
-                Directory.CreateDirectory(_wellKnown);
+                Storage.AtomicFile.CreateSharedFolder(_wellKnown);
                 _createdWellKnown = true;
             }
 
             if (!Directory.Exists(_folder))
             {
-                Directory.CreateDirectory(_folder);
+                Storage.AtomicFile.CreateSharedFolder(_folder);
                 _createdFolder = true;
             }
         }
@@ -180,7 +180,7 @@ public sealed class DirectoryChallengeStore : IChallengeStore
             DateTimeOffset expires = DateTimeOffset.UtcNow + lease;
             try
             {
-                Directory.CreateDirectory(_locks);
+                Storage.AtomicFile.CreateSharedFolder(_locks);
                 using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read))
                 {
                     byte[] content = s_utf8.GetBytes(LockContent(owner, expires));

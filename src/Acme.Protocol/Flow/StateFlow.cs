@@ -288,7 +288,7 @@ public static class StateFlow
 
         if (store is not null && key is not null && finalizes)
         {
-            Write("the certificate key", () => store.WriteOrderKey(order, key));
+            Write("the certificate key and the order that names it", () => store.WriteOrderKey(order, key));
             log.Verbose($"Saved the certificate key {key} before finalizing.");
             await Failpoint.HitAsync(Failpoint.OrderKeySaved, log, cancellationToken).ConfigureAwait(false);
         }

@@ -142,8 +142,7 @@ public sealed partial class AcmeStateStore
             string folder = AccountFolder(server, name);
             if (!Directory.Exists(folder))
             {
-                CreateRoot();
-                Directory.CreateDirectory(folder);
+                CreateFolder(folder);
                 return name;
             }
         }

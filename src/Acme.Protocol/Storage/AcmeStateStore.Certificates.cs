@@ -86,6 +86,7 @@ public sealed partial class AcmeStateStore
     {
         string folder = CertificateFolder(order.Account.Server, order.Name!);
         string keyFile = "order-key-" + key.Thumbprint.Substring(0, 12) + ".pem";
+        RemoveOrderKeys(folder, except: keyFile);
         WriteKey(Path.Combine(folder, keyFile), key);
         string file = Path.Combine(folder, OrderFile);
         JsonObject json = ReadJson(file) ?? new JsonObject { ["name"] = order.Name, ["account"] = order.Account.Name, ["order"] = OrderToJson(order) };
@@ -125,7 +126,7 @@ public sealed partial class AcmeStateStore
         string folder = CertificateFolder(order.Account.Server, name);
         string thumbprint = certificate.Thumbprint.ToUpperInvariant();
         string version = Path.Combine(folder, thumbprint);
-        Directory.CreateDirectory(folder);
+        CreateFolder(folder);
 
         // Left by a process that died mid-write (taking the lock sweeps them too); this one holds the
         // certificate's lock, so nobody is writing them.
@@ -133,9 +134,18 @@ public sealed partial class AcmeStateStore
         if (!Directory.Exists(version))
         {
             string temp = Path.Combine(folder, "." + thumbprint + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
-            Directory.CreateDirectory(temp);
-            WriteVersion(temp, certificate, order);
-            Directory.Move(temp, version);
+            try
+            {
+                CreateFolder(temp);
+                WriteVersion(temp, certificate, order);
+                Directory.Move(temp, version);
+            }
+            catch
+            {
+                // Never leave a half-written version (and the key in it) for a later sweep.
+                TryDeleteFolder(temp);
+                throw;
+            }
         }
         else
         {
@@ -149,14 +159,41 @@ public sealed partial class AcmeStateStore
             WriteJson(Path.Combine(version, CertificateFile), json);
         }
 
-        AtomicFile.WriteAllText(Path.Combine(folder, CurrentFile), thumbprint + "\n", ownerOnly: false);
+        WriteFile(Path.Combine(folder, CurrentFile), thumbprint + "\n", ownerOnly: false);
         WriteOrder(order);
-        foreach (string used in Directory.GetFiles(folder, "order-key-*.pem"))
+
+        // The order's key now lives in the version; keys of orders abandoned before it (a failed
+        // validation, Ctrl+C after finalize) will never be used, so none stays on disk.
+        RemoveOrderKeys(folder, except: null);
+    }
+
+    /// <summary>
+    /// Deletes the saved order keys of a certificate but <paramref name="except"/>: each is the key of
+    /// an order this name no longer has. Called under the certificate's lock.
+    /// </summary>
+    private static void RemoveOrderKeys(string folder, string? except)
+    {
+        foreach (string file in Directory.Exists(folder) ? Directory.GetFiles(folder, "order-key-*.pem") : Array.Empty<string>())
         {
-            if (certificate.Key is not null && ReadKeyThumbprint(used) == certificate.Key.Thumbprint)
+            if (!string.Equals(Path.GetFileName(file), except, StringComparison.Ordinal))
             {
-                File.Delete(used);
+                File.Delete(file);
             }
+        }
+    }
+
+    private static void TryDeleteFolder(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The lock's sweep removes it on the next run.
         }
     }
 
@@ -167,10 +204,10 @@ public sealed partial class AcmeStateStore
             WriteKey(Path.Combine(folder, KeyFile), certificate.Key);
         }
 
-        AtomicFile.WriteAllText(Path.Combine(folder, ChainFile), certificate.Pem, ownerOnly: false);
+        WriteFile(Path.Combine(folder, ChainFile), certificate.Pem, ownerOnly: false);
         for (int i = 0; i < certificate.AlternateChains.Count; i++)
         {
-            AtomicFile.WriteAllText(Path.Combine(folder, $"alternate-{i + 1}.pem"), certificate.AlternateChains[i].Pem, ownerOnly: false);
+            WriteFile(Path.Combine(folder, $"alternate-{i + 1}.pem"), certificate.AlternateChains[i].Pem, ownerOnly: false);
         }
 
         var json = new JsonObject();
@@ -342,10 +379,7 @@ public sealed partial class AcmeStateStore
     {
         string folder = CertificateFolder(order.Account.Server, order.Name!);
         DeleteFile(Path.Combine(folder, OrderFile));
-        foreach (string key in Directory.Exists(folder) ? Directory.GetFiles(folder, "order-key-*.pem") : Array.Empty<string>())
-        {
-            File.Delete(key);
-        }
+        RemoveOrderKeys(folder, except: null);
 
         if (!File.Exists(Path.Combine(folder, CurrentFile)))
         {
@@ -400,18 +434,6 @@ public sealed partial class AcmeStateStore
         AcmeServer server = certificate.SavedServer ?? throw new AcmeArgumentException("AcmeNotSaved",
             $"The certificate {certificate.Thumbprint} is not saved in a state folder.");
         return Path.Combine(CertificateFolder(server, certificate.Name!), certificate.Thumbprint.ToUpperInvariant(), CertificateFile);
-    }
-
-    private string? ReadKeyThumbprint(string path)
-    {
-        try
-        {
-            return ReadKey(path)?.Thumbprint;
-        }
-        catch (AcmeException)
-        {
-            return null;
-        }
     }
 
     private static JsonObject OrderToJson(AcmeOrder order)

@@ -268,7 +268,7 @@ public sealed partial class AcmeStateStore
 
         if (server.TrustedRoot is not null)
         {
-            AtomicFile.WriteAllText(Path.Combine(folder, TrustedRootFile), Pem.Encode("CERTIFICATE", server.TrustedRoot.RawData), ownerOnly: false);
+            WriteFile(Path.Combine(folder, TrustedRootFile), Pem.Encode("CERTIFICATE", server.TrustedRoot.RawData), ownerOnly: false);
             json["trustedRoot"] = TrustedRootFile;
         }
 
@@ -314,11 +314,9 @@ public sealed partial class AcmeStateStore
 
     private void CreateRoot()
     {
-        if (!Directory.Exists(Root))
-        {
-            Directory.CreateDirectory(Root);
-            AtomicFile.RestrictFolderToOwner(Root);
-        }
+        // 0700 from its creation, and so is every folder made under it (CreateFolder), so nothing in
+        // the state folder is ever reachable by another local user.
+        AtomicFile.CreateOwnerOnlyFolder(Root);
     }
 
     private static JsonObject? ReadJson(string path)
@@ -338,13 +336,23 @@ public sealed partial class AcmeStateStore
         }
     }
 
-    private static void WriteJson(string path, JsonObject json) =>
-        AtomicFile.WriteAllText(path, JsonCodec.Serialize(json) + "\n", ownerOnly: false);
+    private void WriteJson(string path, JsonObject json) => WriteFile(path, JsonCodec.Serialize(json) + "\n", ownerOnly: false);
 
-    private void WriteKey(string path, AcmeKey key)
+    private void WriteKey(string path, AcmeKey key) =>
+        WriteFile(path, _passphrase is null ? key.ExportPkcs8Pem() : key.ExportEncryptedPkcs8Pem(_passphrase), ownerOnly: true);
+
+    /// <summary>Every state file is written here: its folder (and the root) made 0700 first, the file 0600 for keys, 0644 otherwise.</summary>
+    private void WriteFile(string path, string content, bool ownerOnly)
+    {
+        CreateFolder(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.WriteAllText(path, content, ownerOnly);
+    }
+
+    /// <summary>A folder in the state folder: the root first, then the rest, each 0700 from its creation.</summary>
+    private void CreateFolder(string folder)
     {
         CreateRoot();
-        AtomicFile.WriteAllText(path, _passphrase is null ? key.ExportPkcs8Pem() : key.ExportEncryptedPkcs8Pem(_passphrase), ownerOnly: true);
+        AtomicFile.CreateOwnerOnlyFolder(folder);
     }
 
     private AcmeKey? ReadKey(string path)

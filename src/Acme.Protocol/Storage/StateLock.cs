@@ -60,7 +60,7 @@ internal sealed class StateLock : IDisposable
 
         try
         {
-            Directory.CreateDirectory(folder);
+            AtomicFile.CreateOwnerOnlyFolder(folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -76,7 +76,7 @@ internal sealed class StateLock : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                var stream = AtomicFile.OpenLockFile(path);
                 held.Add(path);
                 if (sweep)
                 {
