@@ -265,7 +265,7 @@ public sealed partial class AcmeClient
 
     private static AcmeCertificate ToCertificate(AcmeOrder order, Uri url, AcmeResponse response)
     {
-        AcmeCertificate certificate = AcmeCertificate.FromPem(response.Text);
+        AcmeCertificate certificate = AcmeCertificate.FromCaPem(response.Text, url);
         certificate.Location = url;
         certificate.Order = order;
         return certificate;

@@ -319,6 +319,54 @@ public class StateFlowTests
         Assert.Equal(key.Thumbprint, saved.Key!.Thumbprint);
         Assert.Empty(Directory.GetFiles(setup.Store.CertificateFolder(setup.Server, "resume.test"), "order-key-*.pem"));
     }
+
+    [Theory]
+    [InlineData(11, 0)]
+    [InlineData(1400, 0)]
+    [InlineData(2, 65 * 1024)]
+    public async Task FakeCa_AChainPastTheBoundsIsRefusedAndNothingIsSavedOrExported(int copies, int padBytes)
+    {
+        // A CA that sends many copies of a certificate (1,400 copies were a megabyte, accepted and saved as
+        // fullchain.pem), or one certificate of more than 64 KiB. Pebble always sends a sane chain.
+        using var setup = new Setup();
+        AcmeOrder order = TempState.Order(setup.Account, "processing", "chain.test");
+        setup.Store.WriteOrder(order);
+        AcmeKey key = AcmeKey.Generate(AcmeKeyAlgorithm.EC256);
+        setup.Store.WriteOrderKey(order, key);
+        AcmeCertificate issued = TempState.Issue(key, Now, TimeSpan.FromDays(90), "chain.test");
+        string body = string.Concat(Enumerable.Repeat(issued.Pem.TrimEnd() + "\n", copies));
+        if (padBytes > 0)
+        {
+            // The second certificate: an over-long DER body (its content need not parse; its size is refused first).
+            body += Pem.Encode("CERTIFICATE", new byte[padBytes]);
+        }
+
+        setup.Fake.Route("POST", order.Location.AbsolutePath, _ => FakeAcmeServer.Json(200, new JsonObject
+        {
+            ["status"] = "valid",
+            ["identifiers"] = new JsonArray(new JsonObject { ["type"] = "dns", ["value"] = "chain.test" }),
+            ["authorizations"] = new JsonArray("https://ca.test/authz/1"),
+            ["finalize"] = "https://ca.test/finalize/1",
+            ["certificate"] = FakeAcmeServer.Base + "/cert/1",
+        }));
+        setup.Fake.Route("POST", "/cert/1", _ => new HttpResponseMessage(System.Net.HttpStatusCode.OK)
+        {
+            Content = new StringContent(body, Encoding.ASCII, "application/pem-certificate-chain"),
+        });
+
+        AcmeOrder resumed = setup.Store.ReadOrder(setup.Server, "chain.test", n => setup.Store.ReadAccount(setup.Server, n))!;
+        var e = await Assert.ThrowsAsync<AcmeProtocolException>(() => StateFlow.CompleteOrderAsync(setup.Client, resumed, null, null, null, null,
+            RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(10))));
+
+        Assert.Equal("AcmeChainTooLong", e.ErrorId);
+        Assert.Contains(padBytes > 0 ? "more than the 65536" : $"holds {copies} certificates, more than the 10", e.Message);
+        Assert.Equal(1, setup.Fake.Count("POST", "/cert/1"));
+        string folder = setup.Store.CertificateFolder(setup.Server, "chain.test");
+        string[] chains = Directory.Exists(folder) ? Directory.GetFiles(folder, "fullchain.pem", SearchOption.AllDirectories) : Array.Empty<string>();
+        Assert.Empty(chains);
+        // The order key stays, so the download can be resumed once the CA sends a sane chain.
+        Assert.Single(Directory.GetFiles(folder, "order-key-*.pem"));
+    }
     [Fact]
     public void ACertificatesNamesCompareAsAnOrderWouldSendThem()
     {

@@ -13,7 +13,14 @@
 BeforeDiscovery {
     # Name; Rule (a FaultRule as a hashtable); either Succeeds with the minimum number of requests the
     # rule must have hit, or ErrorId + Category (+ Message, a wildcard the error's text must match).
-    # MinSeconds proves a Retry-After was honoured; MaxRequests bounds what a refused request may cost.
+    # MinSeconds proves a Retry-After was honoured; MaxRequests bounds what a refused request may cost;
+    # NothingSaved checks that no fullchain.pem was saved for the connection (and that the run without the fault saves one).
+    # A throwaway self-signed certificate, sent eleven times as the chain: one more than a chain may hold.
+    $key = [System.Security.Cryptography.ECDsa]::Create()
+    $copy = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=Copy', $key, 'SHA256').CreateSelfSigned(
+        [DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(1)).ExportCertificatePem()
+    $elevenCopies = (1..11 | ForEach-Object { $copy }) -join "`n"
+    $problem503 = '{"type":"urn:ietf:params:acme:error:serverInternal","detail":"the database is being migrated","status":503}'
     $script:faults = @(
         @{ Name = '503 with Retry-After on the directory GET is retried after the wait'
             Rule = @{ Kind = 'ServiceUnavailable'; Method = 'GET'; Path = '^/dir$'; Times = 2; RetryAfter = '1' }
@@ -27,6 +34,9 @@ BeforeDiscovery {
         @{ Name = '503 asking for a 2-minute pause is not retried and says when to come back'
             Rule = @{ Kind = 'ServiceUnavailable'; Class = 'Unsigned'; Times = 0; RetryAfter = '120' }
             ErrorId = 'AcmeServerUnavailable'; Category = 'ResourceUnavailable'; Action = '*120 seconds*'; MaxRequests = 1 }
+        @{ Name = '503 serverInternal with a problem document asking for a 2-minute pause is not retried and says when to come back'
+            Rule = @{ Kind = 'Status'; StatusCode = 503; ContentType = 'application/problem+json'; Body = $problem503; Class = 'Unsigned'; Times = 0; RetryAfter = '120' }
+            ErrorId = 'AcmeServerInternal'; Category = 'ResourceUnavailable'; Message = '*database is being migrated*'; Action = '*120 seconds*'; MaxRequests = 1 }
         @{ Name = '503 on finalize (a POST that changes state) is not retried'
             Rule = @{ Kind = 'ServiceUnavailable'; Path = '^/finalize-order/'; Times = 1; RetryAfter = '1' }
             ErrorId = 'AcmeServerUnavailable'; Category = 'ResourceUnavailable'; MaxRequests = 1 }
@@ -69,6 +79,9 @@ BeforeDiscovery {
         @{ Name = 'a wrong Content-Type on the certificate ends in AcmeProtocolViolation'
             Rule = @{ Kind = 'WrongContentType'; Path = '^/certZ/'; Times = 1; ContentType = 'application/json' }
             ErrorId = 'AcmeProtocolViolation'; Category = 'ProtocolError'; Message = '*application/pem-certificate-chain*'; MaxRequests = 1 }
+        @{ Name = 'a certificate chain of 11 certificates ends in AcmeChainTooLong and nothing is saved'
+            Rule = @{ Kind = 'ReplaceBody'; Path = '^/certZ/'; Times = 1; Body = $elevenCopies }
+            ErrorId = 'AcmeChainTooLong'; Category = 'InvalidData'; Message = '*11 certificates, more than the 10*'; MaxRequests = 1; NothingSaved = $true }
         @{ Name = 'a 10 MB body with its length declared is refused before it is read'
             Rule = @{ Kind = 'HugeBody'; Path = '^/order-plz$'; Times = 1 }
             ErrorId = 'AcmeProtocolViolation'; Category = 'ProtocolError'; Message = '*10485760 bytes*1048576*'; MaxRequests = 1 }
@@ -91,6 +104,13 @@ BeforeAll {
     $script:pebble = Start-TestPebble
     $script:proxy = Start-TestFaultProxy $pebble
     $script:case = 0
+
+    # The fullchain.pem files saved in the state folder for one proxy connection (each has its own server folder).
+    function Get-SavedChain([string] $Directory) {
+        $connection = ([uri]$Directory).Query -replace '^\?connection=', ''
+        Get-ChildItem -LiteralPath $env:ACME_STATE_PATH -Recurse -Filter fullchain.pem -ErrorAction SilentlyContinue |
+            Where-Object { $_.FullName -like "*connection-$connection*" }
+    }
 }
 
 AfterAll {
@@ -127,6 +147,7 @@ Describe 'Faults between the client and the CA' {
             if ($Message) { "$text $($record.Exception.Message)" | Should -BeLike $Message }
             if ($Action) { $record.ErrorDetails.RecommendedAction | Should -BeLike $Action }
             if ($MaxRequests) { $rule.Hits | Should -BeLessOrEqual $MaxRequests -Because 'a refused request is retried a bounded number of times' }
+            if ($NothingSaved) { Get-SavedChain $directory | Should -BeNullOrEmpty -Because 'a refused chain is neither saved nor exported' }
         }
         $proxy.OtherHostConnections | Should -Be 0 -Because 'no request follows a redirect to another host'
         Test-TcpPortFree $pebble.HttpPort | Should -BeTrue -Because 'no listener is left open'
@@ -136,6 +157,7 @@ Describe 'Faults between the client and the CA' {
         $again = Invoke-Captured { Invoke-TestPipeline $directory $proxy.RootCertificate $pebble.HttpPort $name }
         $again.Errors | Should -BeNullOrEmpty
         $again.Output.Names | Should -Be @($name)
+        if ($NothingSaved) { Get-SavedChain $directory | Should -Not -BeNullOrEmpty -Because 'the check above finds a saved chain when there is one' }
     }
 
     It 'resumes a failed certificate download from the same order object, with its key, without finalizing again' {

@@ -46,7 +46,7 @@ public static class AcmeErrorRecords
                 return (l.ErrorId, LocalCategory(l.ErrorId), null, LocalAction(l.ErrorId));
             case AcmeAuthorizationFailedException f:
                 return ("AcmeAuthorizationFailed", ProblemCategory(f.Problem), f.Message,
-                    $"Check that {f.Authorization.Identifier.Value} reaches this machine's answer for the challenge, then order again.");
+                    $"Check that {CaText.Clean(f.Authorization.Identifier.Value, CaText.MaxField)} reaches this machine's answer for the challenge, then order again.");
             case AcmeBadNonceException n:
                 return ("AcmeBadNonce", ErrorCategory.ProtocolError, ProblemText(n.Problem, "The CA kept refusing fresh nonces"),
                     "The CA rejected every retry's nonce; try again later.");
@@ -56,19 +56,20 @@ public static class AcmeErrorRecords
                         ? $"Retry after {DateTimeOffset.Now.Add(wait).ToString("u", CultureInfo.InvariantCulture)} ({Math.Ceiling(wait.TotalSeconds)} seconds)."
                         : "Wait before retrying; see the CA's rate limit documentation.");
             case AcmeServerException s:
-                return ("AcmeServerUnavailable", ErrorCategory.ResourceUnavailable, ProblemText(s.Problem, "The CA is unavailable"),
-                    s.RetryAfter is TimeSpan busy
-                        ? $"The CA asked to come back after {DateTimeOffset.Now.Add(busy).ToString("u", CultureInfo.InvariantCulture)} ({Math.Ceiling(busy.TotalSeconds)} seconds); retry then."
-                        : "The CA had a server error; retry later.");
+                return ("AcmeServerUnavailable", ErrorCategory.ResourceUnavailable, ProblemText(s.Problem, "The CA is unavailable"), ServerErrorAction(s));
             case AcmeOrderFailedException o:
                 return ("AcmeOrderFailed", ProblemCategory(o.Problem), ProblemText(o.Problem, $"The order {o.Order.Location} failed"), null);
+            case AcmeProblemException p when p.Problem.Type == AcmeProblemTypes.ServerInternal || (p.Problem.Status ?? 0) >= 500:
+                // A problem document on a 5xx: the server's own type, and its Retry-After when it sent one.
+                return (ProblemErrorId(p.Problem), ProblemCategory(p.Problem), ProblemText(p.Problem, "The CA had a server error"),
+                    ProblemAction(p.Problem) ?? ServerErrorAction(p));
             case AcmeProblemException p:
-                return (ProblemErrorId(p.Problem), ProblemCategory(p.Problem), ProblemText(p.Problem, "The CA refused the request"), ProblemAction(p.Problem));
-            case AcmeProtocolException:
-                return ("AcmeProtocolViolation", ErrorCategory.ProtocolError, null, null);
+                return (ProblemErrorId(p.Problem), ProblemCategory(p.Problem), ProblemText(p.Problem, "The CA refused the request"),
+                    ProblemAction(p.Problem) ?? (p.RetryAfter is TimeSpan later ? $"The CA asked to come back after {At(later)} ({Math.Ceiling(later.TotalSeconds)} seconds)." : null));
+            case AcmeProtocolException v:
+                return (v.ErrorId, ProtocolCategory(v.ErrorId), null, ProtocolAction(v.ErrorId));
             case AcmeTimeoutException t:
-                return ("AcmeTimeout", ErrorCategory.OperationTimeout, null,
-                    t.SuggestedRetryAt is DateTimeOffset at ? $"The CA suggested trying again at {at.ToLocalTime().ToString("u", CultureInfo.InvariantCulture)}." : "Retry with a longer -TimeoutSec.");
+                return ("AcmeTimeout", ErrorCategory.OperationTimeout, null, TimeoutAction(t));
             case AcmeConnectionException:
                 return ("AcmeConnectionFailed", ErrorCategory.ConnectionError, null, "Check the server URL, the network and the server's TLS certificate (use -TrustedRootCertificate for a private CA).");
             case UnauthorizedAccessException:
@@ -80,10 +81,46 @@ public static class AcmeErrorRecords
         }
     }
 
+    private static string At(TimeSpan wait) => DateTimeOffset.Now.Add(wait).ToString("u", CultureInfo.InvariantCulture);
+
+    private static string ServerErrorAction(AcmeProblemException e) => e.RetryAfter is TimeSpan busy
+        ? $"The CA asked to come back after {At(busy)} ({Math.Ceiling(busy.TotalSeconds)} seconds); retry then."
+        : "The CA had a server error; retry later.";
+
+    private static string TimeoutAction(AcmeTimeoutException t)
+    {
+        if (t.SuggestedRetryAt is DateTimeOffset at)
+        {
+            return $"The CA suggested trying again at {at.ToLocalTime().ToString("u", CultureInfo.InvariantCulture)}.";
+        }
+
+        if (t.RequestTimeout is TimeSpan limit)
+        {
+            // -TimeoutSec bounds a poll, not one request: suggesting it would send the user nowhere.
+            return $"The CA did not answer one request within {limit.TotalSeconds:0.###} seconds, a fixed per-request limit (-TimeoutSec does not change it). " +
+                "Check the CA's status and the network, then run the command again.";
+        }
+
+        return "Retry with a longer -TimeoutSec.";
+    }
+
+    private static ErrorCategory ProtocolCategory(string id) => id switch
+    {
+        "AcmeChainTooLong" => ErrorCategory.InvalidData,
+        _ => ErrorCategory.ProtocolError,
+    };
+
+    private static string? ProtocolAction(string id) => id switch
+    {
+        "AcmeChainTooLong" => "The CA sent a certificate chain no CA needs; nothing was saved or exported. Report it to the CA, " +
+            "or download the certificate again later (Complete-AcmeOrder resumes the order).",
+        _ => null,
+    };
+
     private static string ProblemText(AcmeProblem problem, string lead)
     {
         var sb = new StringBuilder(lead).Append(": ").Append(problem.Describe());
-        sb.Append(" (").Append(problem.ShortType);
+        sb.Append(" (").Append(CaText.Clean(problem.ShortType, CaText.MaxField));
         if (problem.Status is int status)
         {
             sb.Append(", HTTP ").Append(status);
@@ -134,7 +171,7 @@ public static class AcmeErrorRecords
     private static string? ProblemAction(AcmeProblem problem) => problem.Type switch
     {
         AcmeProblemTypes.ExternalAccountRequired => ExternalAccountAction,
-        AcmeProblemTypes.UserActionRequired => problem.Instance is null ? "Visit the CA's website and follow its instructions." : $"Visit {problem.Instance} and follow the instructions there.",
+        AcmeProblemTypes.UserActionRequired => problem.Instance is null ? "Visit the CA's website and follow its instructions." : $"Visit {CaText.Clean(problem.Instance, CaText.MaxField * 4)} and follow the instructions there.",
         AcmeProblemTypes.RejectedIdentifier => "The CA will not issue for this name; check its policy.",
         AcmeProblemTypes.Caa => "Add the CA to the domain's CAA records, or remove the records that forbid it.",
         AcmeProblemTypes.AccountDoesNotExist => "No account exists for this key on this server; create one with New-AcmeAccount.",

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -140,9 +141,8 @@ public static class OrderFlow
             TimeSpan? delay = attempt == 0 && retryAfter is null ? policy.InitialDelay : policy.NextDelay(attempt, retryAfter, now, deadline);
             if (delay is null || now >= deadline)
             {
-                throw new AcmeTimeoutException(
-                    $"The CA had not validated {string.Join(", ", waiting.Select(a => a.Identifier.Value))} after {policy.Timeout.TotalSeconds:0} seconds.",
-                    retryAfter is TimeSpan ra ? now + ra : null);
+                string names = CaText.Clean(string.Join(", ", waiting.Select(a => a.Identifier.Value)), CaText.MaxDetail);
+                throw WaitEnded($"The CA had not validated {names}", start, now, deadline, policy, retryAfter);
             }
 
             progress?.Report(new AcmeProgress("Waiting for the CA to validate",
@@ -164,6 +164,28 @@ public static class OrderFlow
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The timeout that ends a poll, worded for why it ended: the wait ran to its end, or the server's
+    /// Retry-After named a time past the end (then nothing was waited for, and saying "after 300
+    /// seconds" would be untrue: the message names the time the server asked for instead).
+    /// </summary>
+    private static AcmeTimeoutException WaitEnded(string what, DateTimeOffset start, DateTimeOffset now, DateTimeOffset deadline,
+        RetryPolicy policy, TimeSpan? retryAfter)
+    {
+        DateTimeOffset? retryAt = retryAfter is TimeSpan ra ? now + ra : null;
+        if (retryAt is DateTimeOffset at && now < deadline && at > deadline)
+        {
+            string when = at.ToString("u", CultureInfo.InvariantCulture);
+            return new AcmeTimeoutException(
+                $"{what}; the server asked to come back at {when} (Retry-After: {Math.Ceiling((at - now).TotalSeconds):0} seconds), " +
+                $"later than this wait of {policy.Timeout.TotalSeconds:0} seconds allows, so it stopped after " +
+                $"{(now - start).TotalSeconds:0.0} seconds without asking again. Run the command again after {when}.",
+                at);
+        }
+
+        return new AcmeTimeoutException($"{what} after {policy.Timeout.TotalSeconds:0} seconds.", retryAt);
     }
 
     private static void ReplaceInOrder(AcmeOrder order, IEnumerable<AcmeAuthorization> updated)
@@ -190,7 +212,8 @@ public static class OrderFlow
     public static async Task<AcmeOrder> WaitForOrderAsync(AcmeClient client, AcmeOrder order, Func<AcmeOrderStatus, bool> isDone, RetryPolicy policy,
         IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        DateTimeOffset deadline = DateTimeOffset.UtcNow + policy.Timeout;
+        DateTimeOffset start = DateTimeOffset.UtcNow;
+        DateTimeOffset deadline = start + policy.Timeout;
         for (int attempt = 0; ; attempt++)
         {
             if (isDone(order.Status))
@@ -209,9 +232,7 @@ public static class OrderFlow
             TimeSpan? delay = attempt == 0 && order.RetryAfter is null ? policy.InitialDelay : policy.NextDelay(attempt, order.RetryAfter, now, deadline);
             if (delay is null || now >= deadline)
             {
-                throw new AcmeTimeoutException(
-                    $"The order {order.Location} was still {AcmeStatusParser.ToWire(order.Status)} after {policy.Timeout.TotalSeconds:0} seconds.",
-                    order.RetryAfter is TimeSpan ra ? now + ra : null);
+                throw WaitEnded($"The order {order.Location} was still {AcmeStatusParser.ToWire(order.Status)}", start, now, deadline, policy, order.RetryAfter);
             }
 
             progress?.Report(new AcmeProgress("Waiting for the order", $"The order is {AcmeStatusParser.ToWire(order.Status)}", -1,

@@ -62,6 +62,7 @@ public sealed class AcmeConnection : IDisposable
     public const int MaxRateLimitRetries = 2;
 
     private const string JoseContentType = "application/jose+json";
+    private const int MaxTracedChars = 4096;
 
     private static readonly ConcurrentDictionary<string, Lazy<AcmeConnection>> s_connections = new(StringComparer.Ordinal);
     private static long s_totalRequests;
@@ -85,8 +86,14 @@ public sealed class AcmeConnection : IDisposable
 
     public AcmeServer Server { get; }
 
-    /// <summary>How long one request may take before it fails with a timeout.</summary>
+    /// <summary>
+    /// How long one request may take before it fails with a timeout. A fixed per-request limit of the
+    /// connection, apart from the cmdlets' -TimeoutSec, which bounds a whole poll.
+    /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How the connection sleeps before a retry; tests replace it to record the waits without sleeping them.</summary>
+    internal Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = Task.Delay;
 
     /// <summary>Requests this connection has sent, counting retries.</summary>
     public long RequestCount => Interlocked.Read(ref _requests);
@@ -328,7 +335,7 @@ public sealed class AcmeConnection : IDisposable
             };
             if (log.IsDebugEnabled && body.Length > 0)
             {
-                log.Debug($"{method.Method} {url.AbsoluteUri} response ({response.ContentType}): {Redact(response.Text)}");
+                log.Debug($"{method.Method} {url.AbsoluteUri} response ({response.ContentType}): {CaText.Clean(Redact(response.Text), 2 * MaxTracedChars)}");
             }
 
             int status = (int)message.StatusCode;
@@ -343,7 +350,8 @@ public sealed class AcmeConnection : IDisposable
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new AcmeTimeoutException($"{method.Method} {url.AbsoluteUri} did not answer within {RequestTimeout.TotalSeconds:0} seconds.", null, e);
+            throw new AcmeTimeoutException($"{method.Method} {url.AbsoluteUri} did not answer within {RequestTimeout.TotalSeconds:0.###} seconds " +
+                "(the per-request timeout, which -TimeoutSec does not change).", RequestTimeout, e);
         }
         catch (HttpRequestException e)
         {
@@ -435,12 +443,11 @@ public sealed class AcmeConnection : IDisposable
         wait = null;
         switch (e)
         {
-            case AcmeServerException server:
-                // A server that asks for a long pause gets it: the caller hears when to come back.
-                wait = server.RetryAfter;
+            case AcmeProblemException p when p is AcmeServerException || p.Problem.Type == AcmeProblemTypes.ServerInternal || p.Problem.Status >= 500:
+                // Retry-After counts with or without a problem document: a server that asks for a long
+                // pause gets it, and the caller hears when to come back (the exception carries the time).
+                wait = p.RetryAfter;
                 return wait is null || wait <= MaxTransientWait;
-            case AcmeProblemException p when p.Problem.Type == AcmeProblemTypes.ServerInternal || p.Problem.Status >= 500:
-                return true;
             case AcmeConnectionException c:
                 // A TLS certificate that does not validate will not validate on a retry either.
                 for (Exception? inner = c.InnerException; inner is not null; inner = inner.InnerException)
@@ -459,14 +466,14 @@ public sealed class AcmeConnection : IDisposable
 
     private static bool IsShortRateLimit(AcmeRateLimitedException e) => e.RetryAfter is TimeSpan wait && wait <= MaxRateLimitWait;
 
-    private static async Task WaitOutRateLimitAsync(AcmeRateLimitedException e, Uri url, IAcmeLog log, CancellationToken cancellationToken)
+    private async Task WaitOutRateLimitAsync(AcmeRateLimitedException e, Uri url, IAcmeLog log, CancellationToken cancellationToken)
     {
         TimeSpan wait = e.RetryAfter ?? TimeSpan.Zero;
         log.Verbose($"Rate limited on {url.AbsoluteUri}; waiting {wait.TotalSeconds:0.0} s as the CA asked (Retry-After), then retrying: {e.Problem.Describe()}");
-        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        await Delay(wait, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task DelayBeforeRetryAsync(int attempt, TimeSpan? retryAfter, IAcmeLog log, Uri url, Exception e,
+    private async Task DelayBeforeRetryAsync(int attempt, TimeSpan? retryAfter, IAcmeLog log, Uri url, Exception e,
         CancellationToken cancellationToken)
     {
         // Back off 0.5 s, 1 s, 2 s, or as the server asked, but never longer than 30 s for one retry.
@@ -476,8 +483,8 @@ public sealed class AcmeConnection : IDisposable
             delay = TimeSpan.FromSeconds(30);
         }
 
-        log.Verbose($"Retrying {url.AbsoluteUri} in {delay.TotalSeconds:0.0} s after: {e.Message}");
-        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        log.Verbose($"Retrying {url.AbsoluteUri} in {delay.TotalSeconds:0.0} s{(retryAfter is null ? string.Empty : " as the server asked (Retry-After)")} after: {e.Message}");
+        await Delay(delay, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Replay-Nonce is base64url (RFC 8555 section 6.5.1); anything else is dropped, not echoed back.</summary>
@@ -515,14 +522,10 @@ public sealed class AcmeConnection : IDisposable
         }
 
         string result = sb.ToString();
-        return result.Length > 4096 ? result.Substring(0, 4096) + "...(truncated)" : result;
+        return result.Length > MaxTracedChars ? result.Substring(0, MaxTracedChars) + "...(truncated)" : result;
     }
 
-    private static string Shorten(string text)
-    {
-        string oneLine = text.Replace('\r', ' ').Replace('\n', ' ').Trim();
-        return oneLine.Length > 200 ? oneLine.Substring(0, 200) + "..." : oneLine;
-    }
+    private static string Shorten(string text) => CaText.Clean(text, 200);
 
     private static string Flatten(Exception e)
     {

@@ -10,16 +10,36 @@ public class AcmeException : Exception
     public AcmeException(string message, Exception? innerException) : base(message, innerException) { }
 }
 
-/// <summary>The server answered with a problem document (RFC 8555 section 6.7).</summary>
+/// <summary>
+/// The server answered with a problem document (RFC 8555 section 6.7). The message is built from
+/// <see cref="AcmeProblem.ToString"/>, so it is bounded and free of control characters whatever the
+/// CA sent; <see cref="Problem"/> keeps the server's text as it came.
+/// </summary>
 public class AcmeProblemException : AcmeException
 {
     public AcmeProblemException(AcmeProblem problem, Exception? innerException = null)
-        : base(problem?.ToString() ?? "The ACME server reported a problem.", innerException)
+        : this(problem, null, innerException)
+    {
+    }
+
+    public AcmeProblemException(AcmeProblem problem, TimeSpan? retryAfter, Exception? innerException = null)
+        : base(BuildMessage(problem, retryAfter), innerException)
     {
         Problem = problem ?? throw new ArgumentNullException(nameof(problem));
+        RetryAfter = retryAfter;
+        RetryAt = retryAfter is TimeSpan wait ? DateTimeOffset.UtcNow + wait : null;
     }
 
     public AcmeProblem Problem { get; }
+
+    /// <summary>
+    /// The server's Retry-After on the answer, whatever its status (RFC 9110 section 10.2.3: it
+    /// "indicates how long the user agent ought to wait before making a follow-up request").
+    /// </summary>
+    public TimeSpan? RetryAfter { get; }
+
+    /// <summary>When the server said to come back (the answer's time plus <see cref="RetryAfter"/>).</summary>
+    public DateTimeOffset? RetryAt { get; }
 
     /// <summary>Creates the most specific exception for a problem, so callers can act on its type.</summary>
     public static AcmeProblemException Create(AcmeProblem problem, TimeSpan? retryAfter)
@@ -29,9 +49,20 @@ public class AcmeProblemException : AcmeException
             AcmeProblemTypes.BadNonce => new AcmeBadNonceException(problem),
             AcmeProblemTypes.RateLimited => new AcmeRateLimitedException(problem, retryAfter),
             AcmeProblemTypes.AlreadyReplaced => new AcmeAlreadyReplacedException(problem),
-            _ => new AcmeProblemException(problem),
+            _ => new AcmeProblemException(problem, retryAfter),
         };
     }
+
+    private static string BuildMessage(AcmeProblem? problem, TimeSpan? retryAfter)
+    {
+        string text = problem?.ToString() ?? "The ACME server reported a problem.";
+        return retryAfter is TimeSpan wait ? text + " " + DescribeRetryAfter(wait) : text;
+    }
+
+    /// <summary>"The server asked to retry after 2025-01-01 10:00:00Z (10 seconds)."</summary>
+    internal static string DescribeRetryAfter(TimeSpan wait) =>
+        $"The server asked to retry after {(DateTimeOffset.UtcNow + wait).ToString("u", System.Globalization.CultureInfo.InvariantCulture)} " +
+        $"({Math.Ceiling(wait.TotalSeconds):0} seconds, Retry-After).";
 }
 
 /// <summary>badNonce after the bounded number of retries with fresh nonces.</summary>
@@ -43,12 +74,9 @@ public sealed class AcmeBadNonceException : AcmeProblemException
 /// <summary>rateLimited, with the server's Retry-After when it sent one.</summary>
 public sealed class AcmeRateLimitedException : AcmeProblemException
 {
-    public AcmeRateLimitedException(AcmeProblem problem, TimeSpan? retryAfter) : base(problem)
+    public AcmeRateLimitedException(AcmeProblem problem, TimeSpan? retryAfter) : base(problem, retryAfter)
     {
-        RetryAfter = retryAfter;
     }
-
-    public TimeSpan? RetryAfter { get; }
 }
 
 /// <summary>The certificate named in "replaces" already has a replacement (RFC 9773).</summary>
@@ -69,7 +97,8 @@ public sealed class AcmeAuthorizationFailedException : AcmeProblemException
     public AcmeAuthorization Authorization { get; }
 
     public override string Message =>
-        $"The CA could not validate {Authorization.Identifier.Value}: {Problem.Describe(includeIdentifier: false)} ({Problem.ShortType})";
+        $"The CA could not validate {CaText.Clean(Authorization.Identifier.Value, CaText.MaxField)}: " +
+        $"{Problem.Describe(includeIdentifier: false)} ({CaText.Clean(Problem.ShortType, CaText.MaxField)})";
 }
 
 /// <summary>An order ended invalid (RFC 8555 section 7.1.6) for a reason other than a failed authorization.</summary>
@@ -86,10 +115,30 @@ public sealed class AcmeOrderFailedException : AcmeProblemException
 /// <summary>The server broke the protocol: a missing header, a body that is not what RFC 8555 defines.</summary>
 public sealed class AcmeProtocolException : AcmeException
 {
-    public AcmeProtocolException(string message, Exception? innerException = null) : base(message, innerException) { }
+    /// <summary>The ErrorId for a protocol violation that has no more specific one.</summary>
+    public const string DefaultErrorId = "AcmeProtocolViolation";
+
+    public AcmeProtocolException(string message, Exception? innerException = null) : base(message, innerException)
+    {
+        ErrorId = DefaultErrorId;
+    }
+
+    /// <summary>A violation a caller can tell apart by its stable id, such as "AcmeChainTooLong".</summary>
+    public AcmeProtocolException(string errorId, string message, Exception? innerException)
+        : base(message, innerException)
+    {
+        ErrorId = errorId;
+    }
+
+    /// <summary>The stable id the cmdlet layer uses as the ErrorId.</summary>
+    public string ErrorId { get; }
 }
 
-/// <summary>A wait ran out of time. <see cref="SuggestedRetryAt"/> is the server's next time, when it gave one.</summary>
+/// <summary>
+/// A wait ran out of time. <see cref="SuggestedRetryAt"/> is the server's next time, when it gave one;
+/// <see cref="RequestTimeout"/> is set when one HTTP request went unanswered (the connection's fixed
+/// per-request limit, not the poll's -TimeoutSec).
+/// </summary>
 public sealed class AcmeTimeoutException : AcmeException
 {
     public AcmeTimeoutException(string message, DateTimeOffset? suggestedRetryAt = null, Exception? innerException = null)
@@ -98,7 +147,17 @@ public sealed class AcmeTimeoutException : AcmeException
         SuggestedRetryAt = suggestedRetryAt;
     }
 
+    /// <summary>One request that went unanswered within <paramref name="requestTimeout"/>.</summary>
+    public AcmeTimeoutException(string message, TimeSpan requestTimeout, Exception? innerException)
+        : base(message, innerException)
+    {
+        RequestTimeout = requestTimeout;
+    }
+
     public DateTimeOffset? SuggestedRetryAt { get; }
+
+    /// <summary>The per-request limit that ran out, when this is one request's timeout rather than a poll's.</summary>
+    public TimeSpan? RequestTimeout { get; }
 }
 
 /// <summary>Input refused by the client before any request (a bad identifier, a key, a file).</summary>
@@ -135,10 +194,7 @@ public sealed class AcmeConnectionException : AcmeException
 /// <summary>A 5xx answer without an ACME problem document (a proxy or load balancer in the way).</summary>
 public sealed class AcmeServerException : AcmeProblemException
 {
-    public AcmeServerException(AcmeProblem problem, TimeSpan? retryAfter) : base(problem)
+    public AcmeServerException(AcmeProblem problem, TimeSpan? retryAfter) : base(problem, retryAfter)
     {
-        RetryAfter = retryAfter;
     }
-
-    public TimeSpan? RetryAfter { get; }
 }

@@ -69,7 +69,11 @@ public sealed class AcmeProblem
         return problem;
     }
 
-    /// <summary>The detail and every subproblem, each with its identifier, on separate lines.</summary>
+    /// <summary>
+    /// The detail and the subproblems, each with its identifier, on separate lines: the text for a
+    /// message. It holds no control character and at most about <see cref="CaText.MaxDescription"/>
+    /// characters; subproblems past that are counted ("... 480 more subproblems"), not listed.
+    /// </summary>
     public string Describe() => Describe(includeIdentifier: true);
 
     internal string Describe(bool includeIdentifier)
@@ -77,20 +81,30 @@ public sealed class AcmeProblem
         var sb = new StringBuilder();
         if (includeIdentifier && Identifier is not null)
         {
-            sb.Append(Identifier.Value).Append(": ");
+            sb.Append(CaText.Clean(Identifier.Value, CaText.MaxField)).Append(": ");
         }
 
-        sb.Append(string.IsNullOrEmpty(Detail) ? (Title ?? ShortType) : Detail);
-        foreach (AcmeProblem sub in Subproblems)
+        sb.Append(CaText.Clean(string.IsNullOrEmpty(Detail) ? (Title ?? ShortType) : Detail, CaText.MaxDetail));
+        for (int i = 0; i < Subproblems.Count; i++)
         {
-            sb.AppendLine();
-            sb.Append("  ").Append(sub.Identifier?.Value ?? "(no identifier)").Append(": ")
-              .Append(sub.Detail ?? sub.ShortType).Append(" (").Append(sub.ShortType).Append(')');
+            AcmeProblem sub = Subproblems[i];
+            string shortType = CaText.Clean(sub.ShortType, CaText.MaxField);
+            string line = "  " + (sub.Identifier is null ? "(no identifier)" : CaText.Clean(sub.Identifier.Value, CaText.MaxField)) + ": " +
+                CaText.Clean(sub.Detail ?? sub.ShortType, CaText.MaxSubproblem) + " (" + shortType + ")";
+            if (sb.Length + line.Length > CaText.MaxDescription)
+            {
+                int more = Subproblems.Count - i;
+                sb.AppendLine().Append("  ... ").Append(more).Append(more == 1 ? " more subproblem" : " more subproblems");
+                break;
+            }
+
+            sb.AppendLine().Append(line);
         }
 
         return sb.ToString();
     }
 
+    /// <summary>"HTTP 400 malformed: detail (POST url)", bounded and free of control characters like <see cref="Describe()"/>.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();
@@ -99,10 +113,10 @@ public sealed class AcmeProblem
             sb.Append("HTTP ").Append(status).Append(' ');
         }
 
-        sb.Append(ShortType).Append(": ").Append(Describe());
+        sb.Append(CaText.Clean(ShortType, CaText.MaxField)).Append(": ").Append(Describe());
         if (RequestMethod is not null && RequestUri is not null)
         {
-            sb.Append(" (").Append(RequestMethod).Append(' ').Append(RequestUri.AbsoluteUri).Append(')');
+            sb.Append(" (").Append(RequestMethod).Append(' ').Append(CaText.Clean(RequestUri.AbsoluteUri, CaText.MaxField * 4)).Append(')');
         }
 
         return sb.ToString();

@@ -88,19 +88,61 @@ public sealed class AcmeCertificate
     internal bool HasIdentifiers(IEnumerable<AcmeIdentifier> identifiers) =>
         new HashSet<string>(Names, StringComparer.OrdinalIgnoreCase).SetEquals(identifiers.Select(i => i.Value));
 
+    /// <summary>The most certificates a chain from a CA may hold, the end-entity certificate included.</summary>
+    public const int MaxChainCertificates = 10;
+
+    /// <summary>The largest one certificate of a chain from a CA may be (DER bytes).</summary>
+    public const int MaxCertificateBytes = 64 * 1024;
+
     /// <summary>Parses an "application/pem-certificate-chain" body into an end-entity certificate and its chain.</summary>
-    public static AcmeCertificate FromPem(string pem)
+    public static AcmeCertificate FromPem(string pem) => FromBlocks(Decode(pem), pem);
+
+    /// <summary>
+    /// <see cref="FromPem"/> for a chain a CA sent, bounded first: at most <see cref="MaxChainCertificates"/>
+    /// certificates of at most <see cref="MaxCertificateBytes"/> each. Real chains hold two to four
+    /// certificates of one or two KiB; RFC 8555 section 9.1 sets no limit, so without one a CA could
+    /// have a megabyte of copies saved and exported as fullchain.pem. A chain past the bounds is refused
+    /// (AcmeChainTooLong) before anything is parsed, saved or exported.
+    /// </summary>
+    internal static AcmeCertificate FromCaPem(string pem, Uri source)
     {
-        IReadOnlyList<PemBlock> blocks;
+        IReadOnlyList<PemBlock> blocks = Decode(pem);
+        int count = blocks.Count(b => b.Label == "CERTIFICATE");
+        if (count > MaxChainCertificates)
+        {
+            throw new AcmeProtocolException(ChainTooLong,
+                $"The certificate chain at {source.AbsoluteUri} holds {count} certificates, more than the {MaxChainCertificates} a chain may have; " +
+                "it was not saved or exported.", null);
+        }
+
+        PemBlock? large = blocks.FirstOrDefault(b => b.Label == "CERTIFICATE" && b.Data.Length > MaxCertificateBytes);
+        if (large is not null)
+        {
+            throw new AcmeProtocolException(ChainTooLong,
+                $"The certificate chain at {source.AbsoluteUri} holds a certificate of {large.Data.Length} bytes, more than the {MaxCertificateBytes} " +
+                "one may have; it was not saved or exported.", null);
+        }
+
+        return FromBlocks(blocks, pem);
+    }
+
+    /// <summary>The ErrorId of a chain from a CA that breaks <see cref="MaxChainCertificates"/> or <see cref="MaxCertificateBytes"/>.</summary>
+    public const string ChainTooLong = "AcmeChainTooLong";
+
+    private static IReadOnlyList<PemBlock> Decode(string pem)
+    {
         try
         {
-            blocks = Crypto.Pem.Decode(pem);
+            return Crypto.Pem.Decode(pem);
         }
         catch (FormatException e)
         {
             throw new AcmeProtocolException("The certificate chain is not valid PEM: " + e.Message, e);
         }
+    }
 
+    private static AcmeCertificate FromBlocks(IReadOnlyList<PemBlock> blocks, string pem)
+    {
         X509Certificate2[] certificates;
         try
         {
