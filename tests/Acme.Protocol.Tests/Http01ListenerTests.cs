@@ -195,6 +195,153 @@ public class Http01ListenerTests
         return junk;
     }
 
+    [Fact]
+    public async Task APortHeldElsewhereIsWaitedForWithProgressAndAnsweredOnceFree()
+    {
+        // A plain socket outside the shared listeners stands for another process's listener on the port.
+        int port = FreePort();
+        var other = new TcpListener(IPAddress.Loopback, port);
+        other.Start();
+        var progress = new ProgressLog();
+        var log = new ListLog();
+        Http01Solver solver = Http01Solver.WithListener(port, IPAddress.Loopback, selfCheck: true, log, TimeSpan.FromSeconds(20), progress);
+        AcmeChallenge challenge = Challenge("waits.test", "tokW");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        Task present = solver.PresentAsync(new[] { challenge }, default);
+        await Task.Delay(1000);
+        Assert.False(present.IsCompleted, "the solver waits while the port is held");
+        Assert.Contains(progress.Reports, r => r.Status.StartsWith($"Waiting for port {port}, held by another process", StringComparison.Ordinal) && r.SecondsRemaining > 0);
+        Assert.Contains(log.Lines, l => l.Contains($"Port {port} is in use") && l.Contains("waiting up to 20 seconds"));
+
+        other.Stop();
+        await present.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1, 12);
+        Assert.Equal(challenge.KeyAuthorization, await Http01Responder.HttpGetAsync(IPAddress.Loopback, port, "/.well-known/acme-challenge/tokW", "waits.test", default));
+        await solver.CleanupAsync(new[] { challenge }, default);
+        Assert.True(PortIsFree(port));
+    }
+
+    [Fact]
+    public async Task APortHeldForTheWholeWaitFailsWithPortInUseNamingThePortAndTheWait()
+    {
+        int port = FreePort();
+        var other = new TcpListener(IPAddress.Loopback, port);
+        other.Start();
+        try
+        {
+            Http01Solver solver = Http01Solver.WithListener(port, IPAddress.Loopback, portWait: TimeSpan.FromSeconds(1));
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<AcmeLocalException>(() => solver.PresentAsync(new[] { Challenge("held.test", "tokH") }, default));
+            Assert.Equal("AcmeListenerPortInUse", e.ErrorId);
+            Assert.Contains($"Port {port} was still in use after waiting 1 seconds", e.Message);
+            Assert.IsType<AcmeLocalException>(e.InnerException);
+            Assert.InRange(watch.Elapsed.TotalSeconds, 0.9, 5);
+            await solver.CleanupAsync(new[] { Challenge("held.test", "tokH") }, default);
+        }
+        finally
+        {
+            other.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task NoPortWaitFailsAtOnceAsBefore()
+    {
+        int port = FreePort();
+        var other = new TcpListener(IPAddress.Loopback, port);
+        other.Start();
+        try
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<AcmeLocalException>(() => Http01Listener.AcquireAsync(port, IPAddress.Loopback, TimeSpan.Zero));
+            Assert.Equal("AcmeListenerPortInUse", e.ErrorId);
+            Assert.StartsWith($"Port {port} is already in use", e.Message);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1));
+        }
+        finally
+        {
+            other.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task CancellingTheWaitForAPortEndsItAtOnce()
+    {
+        int port = FreePort();
+        var other = new TcpListener(IPAddress.Loopback, port);
+        other.Start();
+        try
+        {
+            using var cancel = new CancellationTokenSource();
+            Task<Http01Listener> waiting = Http01Listener.AcquireAsync(port, IPAddress.Loopback, TimeSpan.FromMinutes(5), null, null, cancel.Token);
+            await Task.Delay(500);
+            Assert.False(waiting.IsCompleted);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"the wait ended {watch.Elapsed.TotalMilliseconds} ms after the cancel");
+        }
+        finally
+        {
+            other.Stop();
+        }
+    }
+
+    internal sealed class ProgressLog : IProgress<AcmeProgress>
+    {
+        private readonly List<AcmeProgress> _reports = new();
+
+        public List<AcmeProgress> Reports
+        {
+            get
+            {
+                lock (_reports)
+                {
+                    return _reports.ToList();
+                }
+            }
+        }
+
+        public void Report(AcmeProgress value)
+        {
+            lock (_reports)
+            {
+                _reports.Add(value);
+            }
+        }
+    }
+
+    internal sealed class ListLog : IAcmeLog
+    {
+        private readonly List<string> _lines = new();
+
+        public List<string> Lines
+        {
+            get
+            {
+                lock (_lines)
+                {
+                    return _lines.ToList();
+                }
+            }
+        }
+
+        public bool IsDebugEnabled => false;
+
+        public void Verbose(string message)
+        {
+            lock (_lines)
+            {
+                _lines.Add(message);
+            }
+        }
+
+        public void Debug(string message)
+        {
+        }
+    }
+
     private static AcmeChallenge Challenge(string name, string token) =>
         new(new AcmeIdentifier("dns", name), AcmeChallenge.Http01, new Uri("https://ca.test/chall/" + token), token, "thumb");
 

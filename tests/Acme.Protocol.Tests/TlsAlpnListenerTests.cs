@@ -111,6 +111,31 @@ public class TlsAlpnListenerTests
         Assert.Equal(0, responder.HandshakesAnswered);
     }
 
+    [Fact]
+    public async Task APortHeldForTheWholeWaitFailsWithPortInUseNamingThePortAndTheWait()
+    {
+        // A plain socket outside the shared listeners stands for another process's listener on the port.
+        int port = Http01ListenerTests.FreePort();
+        var other = new TcpListener(IPAddress.Loopback, port);
+        other.Start();
+        try
+        {
+            var progress = new Http01ListenerTests.ProgressLog();
+            var solver = new TlsAlpn01Solver(port, IPAddress.Loopback, null, TimeSpan.FromSeconds(1), progress);
+            var challenge = new AcmeChallenge(Dns("held.test"), AcmeChallenge.TlsAlpn01, new Uri("https://ca.test/chall/t"), "tokT", "thumb");
+            var e = await Assert.ThrowsAsync<AcmeLocalException>(() => solver.PresentAsync(new[] { challenge }, default));
+            Assert.Equal("AcmeListenerPortInUse", e.ErrorId);
+            Assert.Contains($"Port {port} was still in use after waiting 1 seconds", e.Message);
+            Assert.Contains("tls-alpn-01", e.Message);
+            Assert.Contains(progress.Reports, r => r.Status.StartsWith($"Waiting for port {port}", StringComparison.Ordinal));
+            Assert.Equal(0, TlsAlpnListener.ActiveCount);
+        }
+        finally
+        {
+            other.Stop();
+        }
+    }
+
     private static AcmeIdentifier Dns(string name) => new("dns", name);
 
     private static async Task<bool> EventuallyAsync(Func<bool> condition)

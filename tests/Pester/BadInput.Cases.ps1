@@ -198,8 +198,15 @@ $cases = @(
     @{ Area = 'parameter'; Name = '-Port held by another program'; ErrorId = 'AcmeListenerPortInUse'; Category = 'ResourceBusy'; NoRequest = $true
         Run = {
             $other = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $other.Start()
-            try { $order | Start-AcmeHttpChallenge -Port $other.LocalEndpoint.Port -ListenAddress 127.0.0.1 } finally { $other.Stop() }
+            try { $order | Start-AcmeHttpChallenge -Port $other.LocalEndpoint.Port -ListenAddress 127.0.0.1 -PortWaitSec 0 } finally { $other.Stop() }
         } }
+    @{ Area = 'parameter'; Name = '-Port held by another program for the whole -PortWaitSec'; ErrorId = 'AcmeListenerPortInUse'; Category = 'ResourceBusy'; NoRequest = $true
+        Message = '*after waiting 1 seconds*'
+        Run = {
+            $other = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $other.Start()
+            try { $order | Start-AcmeHttpChallenge -Port $other.LocalEndpoint.Port -ListenAddress 127.0.0.1 -PortWaitSec 1 } finally { $other.Stop() }
+        } }
+    Join-Row $binding @{ Name = '-PortWaitSec: negative'; ErrorId = 'ParameterArgumentValidationError'; Run = { $order | Start-AcmeHttpChallenge -Port $port -PortWaitSec -1 } }
     @{ Area = 'parameter'; Name = '-WebRoot: a folder that does not exist'; ErrorId = 'AcmeWebRootNotFound'; Category = 'ObjectNotFound'; NoRequest = $true
         Run = { $order | Start-AcmeHttpChallenge -WebRoot (Join-Path $work 'no-such-folder') } }
     @{ Area = 'parameter'; Name = '-WebRoot: a file, not a folder'; ErrorId = 'AcmeWebRootNotFound'; Category = 'ObjectNotFound'; NoRequest = $true

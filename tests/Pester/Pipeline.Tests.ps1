@@ -142,7 +142,7 @@ Describe 'Failures carry the CA''s detail' {
             $port = $blocker.LocalEndpoint.Port
             $order = $account | New-AcmeOrder -DnsName busy-port.test
             $err = $null
-            $order | Start-AcmeHttpChallenge -Port $port -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $order | Start-AcmeHttpChallenge -Port $port -PortWaitSec 0 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
             $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeListenerPortInUse,*'
             $err[0].Exception.Message | Should -BeLike "*$port*"
         } finally {

@@ -145,6 +145,15 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
     [ValidateRange(1, 86400)]
     public int TimeoutSec { get; set; } = 300;
 
+    /// <summary>
+    /// How long to wait while another process holds -HttpPort or -TlsAlpnPort (another renewal on this machine), retrying
+    /// until it is free; by default -TimeoutSec; 0 fails at once with AcmeListenerPortInUse.
+    /// </summary>
+    [Parameter(ParameterSetName = HttpSet)]
+    [Parameter(ParameterSetName = TlsAlpnSet)]
+    [ValidateRange(0, 86400)]
+    public int PortWaitSec { get; set; }
+
     protected override void BeginProcessing()
     {
         if (AcmeFiles.MissingPfxPassword(PfxPath, Password) is { } missing)
@@ -241,8 +250,8 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         WebRootSet => Http01Solver.WithWebRoot(webRoot!, context),
         DnsSet or DnsScriptSet => new Dns01Solver(new ScriptBlockDnsPublisher(context, _addRecord!, _removeRecord!),
             new DnsPropagationChecker(_dnsServers, context), TimeSpan.FromSeconds(TimeoutSec), null, context, context),
-        TlsAlpnSet => new TlsAlpn01Solver(TlsAlpnPort, null, context),
-        _ => Http01Solver.WithListener(HttpPort, null, true, context),
+        TlsAlpnSet => new TlsAlpn01Solver(TlsAlpnPort, null, context, PortWaitFor(PortWaitSec, TimeoutSec), context),
+        _ => Http01Solver.WithListener(HttpPort, null, true, context, PortWaitFor(PortWaitSec, TimeoutSec), context),
     };
 
     private void Export(AcmeCertificate certificate)

@@ -31,6 +31,14 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
     [Parameter(ParameterSetName = ListenerSet)]
     public SwitchParameter SkipSelfCheck { get; set; }
 
+    /// <summary>
+    /// How long to wait while another process holds the port (another renewal on this machine), retrying
+    /// until it is free; by default -TimeoutSec; 0 fails at once with AcmeListenerPortInUse.
+    /// </summary>
+    [Parameter(ParameterSetName = ListenerSet)]
+    [ValidateRange(0, 86400)]
+    public int PortWaitSec { get; set; }
+
     [Parameter(Mandatory = true, ParameterSetName = WebRootSet)]
     [ValidateNotNullOrEmpty]
     public string WebRoot { get; set; } = null!;
@@ -95,7 +103,7 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
                 {
                     solver = webRoot is not null
                         ? Http01Solver.WithWebRoot(webRoot, context)
-                        : Http01Solver.WithListener(Port, ListenAddress, !SkipSelfCheck, context);
+                        : Http01Solver.WithListener(Port, ListenAddress, !SkipSelfCheck, context, PortWaitFor(PortWaitSec, TimeoutSec), context);
                 }
 
                 return await StateFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)

@@ -27,6 +27,14 @@ public sealed class StartAcmeTlsAlpnChallengeCommand : AcmeCmdlet
     [ValidateRange(1, 86400)]
     public int TimeoutSec { get; set; } = 300;
 
+    /// <summary>
+    /// How long to wait while another process holds the port (another renewal on this machine), retrying
+    /// until it is free; by default -TimeoutSec; 0 fails at once with AcmeListenerPortInUse.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int PortWaitSec { get; set; }
+
     protected override void ProcessRecord()
     {
         string names = string.Join(", ", Order.Names);
@@ -38,7 +46,7 @@ public sealed class StartAcmeTlsAlpnChallengeCommand : AcmeCmdlet
         try
         {
             AcmeOrder order = RunAsync(context => StateFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order,
-                new TlsAlpn01Solver(Port, ListenAddress, context), PolicyFor(TimeoutSec), context, StopToken));
+                new TlsAlpn01Solver(Port, ListenAddress, context, PortWaitFor(PortWaitSec, TimeoutSec), context), PolicyFor(TimeoutSec), context, StopToken));
             WriteObject(order);
         }
         catch (AcmeException e)

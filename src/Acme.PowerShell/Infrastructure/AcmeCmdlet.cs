@@ -80,6 +80,10 @@ public abstract class AcmeCmdlet : PSCmdlet, IDisposable
     /// <summary>A retry policy with the cmdlet's -TimeoutSec.</summary>
     protected static RetryPolicy PolicyFor(int timeoutSec) => RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(timeoutSec));
 
+    /// <summary>-PortWaitSec when given, else the cmdlet's -TimeoutSec: the other renewal holding the port is done within its own.</summary>
+    protected TimeSpan PortWaitFor(int portWaitSec, int timeoutSec) =>
+        TimeSpan.FromSeconds(MyInvocation.BoundParameters.ContainsKey("PortWaitSec") ? portWaitSec : timeoutSec);
+
     private bool IsDebugEnabled()
     {
         if (MyInvocation.BoundParameters.TryGetValue("Debug", out object? debug))

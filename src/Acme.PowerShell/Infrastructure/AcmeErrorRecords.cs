@@ -242,6 +242,8 @@ public static class AcmeErrorRecords
 
     private static string? LocalAction(string id) => id switch
     {
+        "AcmeListenerPortInUse" => "Stop the program that listens on the port, or answer another way (-WebRoot, a shared -Store); " +
+            "when another renewal on this machine holds it, let it finish or wait longer with -PortWaitSec.",
         "AcmeStoreUnavailable" => "Check that this host reaches the challenge store (Redis running, its address, password and TLS; the folder mounted and writable), then run the pipeline again.",
         "AcmeCertificateLocked" => "Another host or process is ordering this certificate: let it finish, or wait for it with -LockTimeoutSec.",
         "AcmeStateLocked" => "Another process is changing this item of the state folder: run again once it is done, or wait longer with ACME_STATE_LOCK_TIMEOUT (seconds).",

@@ -59,6 +59,17 @@ public sealed class Http01Listener : IDisposable
         return new Http01Listener(shared, log);
     }
 
+    /// <summary>
+    /// <see cref="Acquire"/>, waiting up to <paramref name="portWait"/> while another process holds the
+    /// port (another renewal's listener, say), with progress; AcmeListenerPortInUse when it stays held.
+    /// </summary>
+    public static Task<Http01Listener> AcquireAsync(int port, IPAddress? address, TimeSpan portWait, IAcmeLog? log = null,
+        IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        log ??= NullAcmeLog.Instance;
+        return PortWait.BindAsync(() => Acquire(port, address, log), port, "http-01", portWait, log, progress, cancellationToken);
+    }
+
     public void Add(string token, string keyAuthorization)
     {
         lock (_tokens)

@@ -25,11 +25,16 @@ public sealed class Http01Solver : IChallengeSolver
     private readonly Uri? _checkUrl;
     private readonly bool _selfCheck;
     private readonly IAcmeLog _log;
+    private readonly TimeSpan _portWait;
+    private readonly IProgress<AcmeProgress>? _progress;
     private readonly HashSet<string> _tokens = new(StringComparer.Ordinal);
     private Http01Listener? _listener;
 
-    private Http01Solver(int port, IPAddress? address, IChallengeStore? store, Uri? checkUrl, bool selfCheck, IAcmeLog? log)
+    private Http01Solver(int port, IPAddress? address, IChallengeStore? store, Uri? checkUrl, bool selfCheck, IAcmeLog? log,
+        TimeSpan portWait = default, IProgress<AcmeProgress>? progress = null)
     {
+        _portWait = portWait;
+        _progress = progress;
         _port = port;
         _address = address;
         _store = store;
@@ -41,14 +46,19 @@ public sealed class Http01Solver : IChallengeSolver
     public string ChallengeType => AcmeChallenge.Http01;
 
     /// <summary>Answers from a listener on <paramref name="port"/>, started on first use and stopped by cleanup.</summary>
-    public static Http01Solver WithListener(int port, IPAddress? address = null, bool selfCheck = true, IAcmeLog? log = null)
+    /// <param name="portWait">
+    /// How long to wait while another process holds the port (another renewal on this machine), retrying
+    /// the bind and reporting to <paramref name="progress"/>; zero fails at once with AcmeListenerPortInUse.
+    /// </param>
+    public static Http01Solver WithListener(int port, IPAddress? address = null, bool selfCheck = true, IAcmeLog? log = null,
+        TimeSpan portWait = default, IProgress<AcmeProgress>? progress = null)
     {
         if (port < 1 || port > 65535)
         {
             throw new AcmeArgumentException("AcmeInvalidPort", $"The port {port} is not between 1 and 65535.");
         }
 
-        return new Http01Solver(port, address, null, null, selfCheck, log);
+        return new Http01Solver(port, address, null, null, selfCheck, log, portWait, progress);
     }
 
     /// <summary>Answers by writing "&lt;webRoot&gt;/.well-known/acme-challenge/&lt;token&gt;" files, removed by cleanup.</summary>
@@ -84,7 +94,7 @@ public sealed class Http01Solver : IChallengeSolver
             return;
         }
 
-        _listener ??= Http01Listener.Acquire(_port, _address, _log);
+        _listener ??= await Http01Listener.AcquireAsync(_port, _address, _portWait, _log, _progress, cancellationToken).ConfigureAwait(false);
         foreach (AcmeChallenge challenge in challenges)
         {
             if (_tokens.Add(challenge.Token!))

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Net;
 using System.Threading;
@@ -14,9 +15,15 @@ public sealed class TlsAlpn01Solver : IChallengeSolver
     private readonly int _port;
     private readonly IPAddress? _address;
     private readonly IAcmeLog _log;
+    private readonly TimeSpan _portWait;
+    private readonly IProgress<AcmeProgress>? _progress;
     private TlsAlpnListener? _listener;
 
-    public TlsAlpn01Solver(int port, IPAddress? address = null, IAcmeLog? log = null)
+    /// <param name="portWait">
+    /// How long to wait while another process holds the port (another renewal on this machine), retrying
+    /// the bind and reporting to <paramref name="progress"/>; zero fails at once with AcmeListenerPortInUse.
+    /// </param>
+    public TlsAlpn01Solver(int port, IPAddress? address = null, IAcmeLog? log = null, TimeSpan portWait = default, IProgress<AcmeProgress>? progress = null)
     {
         if (port < 1 || port > 65535)
         {
@@ -26,6 +33,8 @@ public sealed class TlsAlpn01Solver : IChallengeSolver
         _port = port;
         _address = address;
         _log = log ?? NullAcmeLog.Instance;
+        _portWait = portWait;
+        _progress = progress;
     }
 
     public string ChallengeType => AcmeChallenge.TlsAlpn01;
@@ -33,16 +42,15 @@ public sealed class TlsAlpn01Solver : IChallengeSolver
     /// <summary>This solver's lease on the listener, while answers are presented.</summary>
     public TlsAlpnListener? Listener => _listener;
 
-    public Task PresentAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)
+    public async Task PresentAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)
     {
-        _listener ??= TlsAlpnListener.Acquire(_port, _address, _log);
+        _listener ??= await TlsAlpnListener.AcquireAsync(_port, _address, _portWait, _log, _progress, cancellationToken).ConfigureAwait(false);
         foreach (AcmeChallenge challenge in challenges)
         {
             _listener.Add(challenge.Identifier, challenge.KeyAuthorization!);
         }
 
         _log.Verbose($"The tls-alpn-01 listener answers for {challenges.Count} name(s) on port {_listener.Port}.");
-        return Task.CompletedTask;
     }
 
     public Task CleanupAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)

@@ -69,6 +69,17 @@ public sealed class TlsAlpnListener : IDisposable
         return new TlsAlpnListener(shared, log);
     }
 
+    /// <summary>
+    /// <see cref="Acquire"/>, waiting up to <paramref name="portWait"/> while another process holds the
+    /// port (another renewal's listener, say), with progress; AcmeListenerPortInUse when it stays held.
+    /// </summary>
+    public static Task<TlsAlpnListener> AcquireAsync(int port, IPAddress? address, TimeSpan portWait, IAcmeLog? log = null,
+        IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        log ??= NullAcmeLog.Instance;
+        return PortWait.BindAsync(() => Acquire(port, address, log), port, "tls-alpn-01", portWait, log, progress, cancellationToken);
+    }
+
     public void Add(AcmeIdentifier identifier, string keyAuthorization)
     {
         lock (_identifiers)
