@@ -196,6 +196,7 @@ public static class AcmeErrorRecords
         "AcmeStoreUnavailable" => ErrorCategory.ResourceUnavailable,
         "AcmeCertificateLocked" => ErrorCategory.ResourceBusy,
         "AcmeStateLocked" => ErrorCategory.ResourceBusy,
+        "AcmeStateReadOnly" => ErrorCategory.PermissionDenied,
         "AcmeStateCorrupt" => ErrorCategory.InvalidData,
         "AcmeStateConflict" => ErrorCategory.ResourceExists,
         "AcmeStateWriteFailed" or "AcmeCertificateStoreFailed" => ErrorCategory.WriteError,
@@ -209,6 +210,7 @@ public static class AcmeErrorRecords
         "AcmeCertificateLocked" => "Another host or process is ordering this certificate: let it finish, or wait for it with -LockTimeoutSec.",
         "AcmeStateLocked" => "Another process is changing this item of the state folder: run again once it is done, or wait longer with ACME_STATE_LOCK_TIMEOUT (seconds).",
         "AcmeStateCorrupt" => "Restore the file from a backup, or remove the item (Remove-AcmeOrder, Remove-AcmeCertificate) and order again.",
+        "AcmeStateReadOnly" => "Make the state folder writable for this user (remount it read-write, or fix its permissions), or point -StatePath or ACME_STATE_PATH at a writable folder.",
         "AcmeStateWriteFailed" => "Check that the state folder (-StatePath, ACME_STATE_PATH) is writable and has space.",
         _ => null,
     };

@@ -371,7 +371,14 @@ public static class StateFlow
                     ari = RenewalState.FromAnswer(answer, ari);
                     if (store is not null)
                     {
-                        using (await store.LockCertificateAsync(certificate.SavedServer!, certificate.Name!, log, cancellationToken).ConfigureAwait(false))
+                        // Only a cache of the CA's answer: a read-only state folder just asks again next time.
+                        using StateLock saving = await store.LockCertificateAsync(certificate.SavedServer!, certificate.Name!, log, cancellationToken,
+                            allowReadOnly: true).ConfigureAwait(false);
+                        if (saving.ReadOnlyError is { } readOnly)
+                        {
+                            log.Verbose($"The renewal information is not saved: {readOnly.Message}");
+                        }
+                        else
                         {
                             RenewalState fresh = ari;
                             Write("the renewal information", () => store.WriteRenewalState(certificate, fresh));
@@ -417,7 +424,9 @@ public static class StateFlow
         AcmeServer server = client.Connection.Server;
         IAcmeLog log = client.Log;
         AcmeStateStore.CheckName(name, "a certificate");
-        using (await store.LockCertificateAsync(server, name, log, cancellationToken).ConfigureAwait(false))
+        // A read-only state folder still answers "nothing to do" for a valid certificate; it fails
+        // (AcmeStateReadOnly) only once something would have to be written.
+        using (StateLock held = await store.LockCertificateAsync(server, name, log, cancellationToken, allowReadOnly: true).ConfigureAwait(false))
         {
             AcmeCertificate? existing = store.ReadCertificate(server, name, n => store.ReadAccount(server, n));
             bool sameNames = existing is not null && existing.HasIdentifiers(identifiers);
@@ -436,6 +445,11 @@ public static class StateFlow
             else if (existing is not null && !sameNames)
             {
                 log.Verbose($"The certificate saved as '{name}' is for {string.Join(", ", existing.Names)}; ordering one for the names given.");
+            }
+
+            if (held.ReadOnlyError is { } readOnly)
+            {
+                throw readOnly;
             }
 
             AcmeAccount account = await FindOrCreateAccountAsync(client, store, accountName, contact, acceptTermsOfService, AcmeKeyAlgorithm.EC256,
