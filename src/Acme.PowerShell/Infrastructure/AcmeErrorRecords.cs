@@ -137,7 +137,9 @@ public static class AcmeErrorRecords
         AcmeProblemTypes.UserActionRequired => problem.Instance is null ? "Visit the CA's website and follow its instructions." : $"Visit {problem.Instance} and follow the instructions there.",
         AcmeProblemTypes.RejectedIdentifier => "The CA will not issue for this name; check its policy.",
         AcmeProblemTypes.Caa => "Add the CA to the domain's CAA records, or remove the records that forbid it.",
-        AcmeProblemTypes.AccountDoesNotExist => "No account exists for this key on this server; create one with New-AcmeAccount.",
+        AcmeProblemTypes.AccountDoesNotExist => "No account exists for this key on this server (a CA that was reset forgets its accounts). " +
+            "New-AcmeCertificate registers a saved account's key again by itself; or run New-AcmeAccount -Name <the same name> to register the saved key again, " +
+            "or New-AcmeAccount to create another account.",
         AcmeProblemTypes.AlreadyReplaced => "Another order already replaces this certificate: finish that order, or order again without -Replaces.",
         AcmeProblemTypes.AlreadyRevoked => "Nothing to do: the CA already lists the certificate as revoked.",
         AcmeProblemTypes.InvalidProfile => "Use one of the profiles Get-AcmeDirectory lists, or leave out -Profile.",
