@@ -107,7 +107,9 @@ public sealed partial class AcmeClient
         // "The server returns this account object in a 201 (Created) response, with the account URL
         // in a Location header field" (section 7.3); an existing account comes back with 200.
         Uri location = response.Location ?? throw new AcmeProtocolException("newAccount answered without a Location header.");
-        var account = new AcmeAccount(Connection.Server, key, location);
+        // The account object's "termsOfServiceAgreed" is optional (section 7.1.2) and some CAs (Pebble)
+        // leave it out; agreeing in this request is then the record of it, kept with a saved account.
+        var account = new AcmeAccount(Connection.Server, key, location) { TermsOfServiceAgreed = termsOfServiceAgreed && !onlyReturnExisting };
         account.Update(response.Json);
         _log.Verbose($"Account {location.AbsoluteUri} is {AcmeStatusParser.ToWire(account.Status)}" +
             (response.StatusCode == HttpStatusCode.OK ? " (it already existed for this key)." : " (created)."));

@@ -240,8 +240,8 @@ function Start-TestPebble {
         PEBBLE_CHAIN_LENGTH    = "$ChainLength"
     }
     if ($AlternateRoots -gt 0) { $pebbleEnv.PEBBLE_ALTERNATE_ROOTS = "$AlternateRoots" }
-    $pebble = Start-TestProcess -FilePath 'pebble' -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList @(
-        '-config', $configPath, '-dnsserver', "127.0.0.1:$dnsPort")
+    $pebbleArguments = @('-config', $configPath, '-dnsserver', "127.0.0.1:$dnsPort")
+    $pebble = Start-TestProcess -FilePath 'pebble' -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList $pebbleArguments
 
     $result = [pscustomobject]@{
         PSTypeName    = 'AcmeTest.Pebble'
@@ -256,6 +256,7 @@ function Start-TestPebble {
         Processes     = @($chall, $pebble)
         WorkDir       = $work
         PebbleLog     = $pebble.LogPath
+        PebbleStart   = @{ Environment = $pebbleEnv; ArgumentList = $pebbleArguments }
     }
     try {
         Wait-TestEndpoint -What 'pebble-challtestsrv' -Process $chall.Process -Probe {
@@ -283,6 +284,27 @@ function Stop-TestPebble {
         if ($Pebble.WorkDir -and $env:ACME_TEST_KEEP_PEBBLE -ne '1') {
             Remove-Item -LiteralPath $Pebble.WorkDir -Recurse -Force -ErrorAction Ignore
         }
+    }
+}
+
+function Restart-TestPebble {
+    <#
+        Stops Pebble and starts it again on the same ports with the same API certificate: a CA reset.
+        Pebble keeps accounts, orders and its roots in memory, so the new one knows none of them (and
+        issues under a new root). Its requests go to a new log, which PebbleLog then names.
+    #>
+    param([Parameter(Mandatory)] $Pebble)
+    if ($Pebble.External) { throw 'An external Pebble (ACME_TEST_DIRECTORY) cannot be restarted by the tests.' }
+    $old = $Pebble.Processes[-1]
+    if (-not $old.Process.HasExited) { $old.Process.Kill($true); $null = $old.Process.WaitForExit(5000) }
+    try { $old.Log.Flush() } catch { }
+    $log = Join-Path $Pebble.WorkDir ("pebble-" + [guid]::NewGuid().ToString('N').Substring(0, 8) + '.log')
+    $new = Start-TestProcess -FilePath 'pebble' -LogPath $log -Environment $Pebble.PebbleStart.Environment -ArgumentList $Pebble.PebbleStart.ArgumentList
+    $Pebble.Processes = @($Pebble.Processes | Select-Object -SkipLast 1) + $new
+    $Pebble.PebbleLog = $log
+    $directory = $Pebble.Directory
+    Wait-TestEndpoint -What 'Pebble' -Process $new.Process -Probe {
+        $null = Invoke-RestMethod -Uri $directory -SkipCertificateCheck -TimeoutSec 2; $true
     }
 }
 
@@ -486,5 +508,5 @@ function Assert-StateIntact {
     @(Get-ChildItem -LiteralPath $StatePath -Recurse -Force | Where-Object Name -Like '*.tmp') | Should -BeNullOrEmpty
 }
 
-Export-ModuleMember -Function Start-TestChild, Wait-TestChild, Invoke-TestChild, Get-StateFile, Assert-StateIntact, Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble,
+Export-ModuleMember -Function Start-TestChild, Wait-TestChild, Invoke-TestChild, Get-StateFile, Assert-StateIntact, Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble, Restart-TestPebble,
     Get-PebbleRootCertificate, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint

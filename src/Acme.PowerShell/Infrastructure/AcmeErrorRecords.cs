@@ -174,7 +174,9 @@ public static class AcmeErrorRecords
         AcmeProblemTypes.UserActionRequired => problem.Instance is null ? "Visit the CA's website and follow its instructions." : $"Visit {CaText.Clean(problem.Instance, CaText.MaxField * 4)} and follow the instructions there.",
         AcmeProblemTypes.RejectedIdentifier => "The CA will not issue for this name; check its policy.",
         AcmeProblemTypes.Caa => "Add the CA to the domain's CAA records, or remove the records that forbid it.",
-        AcmeProblemTypes.AccountDoesNotExist => "No account exists for this key on this server; create one with New-AcmeAccount.",
+        AcmeProblemTypes.AccountDoesNotExist => "No account exists for this key on this server (a CA that was reset forgets its accounts). " +
+            "New-AcmeCertificate registers a saved account's key again by itself; or run New-AcmeAccount -Name <the same name> to register the saved key again, " +
+            "or New-AcmeAccount to create another account.",
         AcmeProblemTypes.AlreadyReplaced => "Another order already replaces this certificate: finish that order, or order again without -Replaces.",
         AcmeProblemTypes.AlreadyRevoked => "Nothing to do: the CA already lists the certificate as revoked.",
         AcmeProblemTypes.InvalidProfile => "Use one of the profiles Get-AcmeDirectory lists, or leave out -Profile.",
@@ -233,6 +235,7 @@ public static class AcmeErrorRecords
         "AcmeStoreUnavailable" => ErrorCategory.ResourceUnavailable,
         "AcmeCertificateLocked" => ErrorCategory.ResourceBusy,
         "AcmeStateLocked" => ErrorCategory.ResourceBusy,
+        "AcmeStateReadOnly" => ErrorCategory.PermissionDenied,
         "AcmeStateCorrupt" => ErrorCategory.InvalidData,
         "AcmeStateConflict" => ErrorCategory.ResourceExists,
         "AcmeStateWriteFailed" or "AcmeCertificateStoreFailed" => ErrorCategory.WriteError,
@@ -248,6 +251,7 @@ public static class AcmeErrorRecords
         "AcmeCertificateLocked" => "Another host or process is ordering this certificate: let it finish, or wait for it with -LockTimeoutSec.",
         "AcmeStateLocked" => "Another process is changing this item of the state folder: run again once it is done, or wait longer with ACME_STATE_LOCK_TIMEOUT (seconds).",
         "AcmeStateCorrupt" => "Restore the file from a backup, or remove the item (Remove-AcmeOrder, Remove-AcmeCertificate) and order again.",
+        "AcmeStateReadOnly" => "Make the state folder writable for this user (remount it read-write, or fix its permissions), or point -StatePath or ACME_STATE_PATH at a writable folder.",
         "AcmeStateWriteFailed" => "Check that the state folder (-StatePath, ACME_STATE_PATH) is writable and has space.",
         _ => null,
     };

@@ -371,7 +371,14 @@ public static class StateFlow
                     ari = RenewalState.FromAnswer(answer, ari);
                     if (store is not null)
                     {
-                        using (await store.LockCertificateAsync(certificate.SavedServer!, certificate.Name!, log, cancellationToken).ConfigureAwait(false))
+                        // Only a cache of the CA's answer: a read-only state folder just asks again next time.
+                        using StateLock saving = await store.LockCertificateAsync(certificate.SavedServer!, certificate.Name!, log, cancellationToken,
+                            allowReadOnly: true).ConfigureAwait(false);
+                        if (saving.ReadOnlyError is { } readOnly)
+                        {
+                            log.Verbose($"The renewal information is not saved: {readOnly.Message}");
+                        }
+                        else
                         {
                             RenewalState fresh = ari;
                             Write("the renewal information", () => store.WriteRenewalState(certificate, fresh));
@@ -386,14 +393,7 @@ public static class StateFlow
                 // fallback schedule, etc.)": the saved window if there is one, else the lifetime rule.
                 string message = $"The renewal information for {certificate.Name ?? certificate.Thumbprint} could not be read ({e.Message}); " +
                     (ari is null ? "the lifetime rule decides." : "the window saved before decides.");
-                if (log is IAcmeWarningLog warnings)
-                {
-                    warnings.Warning(message);
-                }
-                else
-                {
-                    log.Verbose(message);
-                }
+                Warn(log, message);
             }
         }
 
@@ -417,7 +417,9 @@ public static class StateFlow
         AcmeServer server = client.Connection.Server;
         IAcmeLog log = client.Log;
         AcmeStateStore.CheckName(name, "a certificate");
-        using (await store.LockCertificateAsync(server, name, log, cancellationToken).ConfigureAwait(false))
+        // A read-only state folder still answers "nothing to do" for a valid certificate; it fails
+        // (AcmeStateReadOnly) only once something would have to be written.
+        using (StateLock held = await store.LockCertificateAsync(server, name, log, cancellationToken, allowReadOnly: true).ConfigureAwait(false))
         {
             AcmeCertificate? existing = store.ReadCertificate(server, name, n => store.ReadAccount(server, n));
             bool sameNames = existing is not null && existing.HasIdentifiers(identifiers);
@@ -438,6 +440,11 @@ public static class StateFlow
                 log.Verbose($"The certificate saved as '{name}' is for {string.Join(", ", existing.Names)}; ordering one for the names given.");
             }
 
+            if (held.ReadOnlyError is { } readOnly)
+            {
+                throw readOnly;
+            }
+
             AcmeAccount account = await FindOrCreateAccountAsync(client, store, accountName, contact, acceptTermsOfService, AcmeKeyAlgorithm.EC256,
                 binding, cancellationToken).ConfigureAwait(false);
             string? replaces = null;
@@ -455,8 +462,19 @@ public static class StateFlow
 
             AcmeKeyAlgorithm? algorithm = keyAlgorithm
                 ?? (existing?.Key is not null && Enum.TryParse(existing.Key.Name, out AcmeKeyAlgorithm previous) ? previous : null);
-            AcmeOrder order = await FindUnfinishedOrderAsync(client, store, name, account, identifiers, existing, cancellationToken).ConfigureAwait(false)
-                ?? await NewOrderAsync(client, account, identifiers, name, null, null, profile, replaces, algorithm, cancellationToken).ConfigureAwait(false);
+            AcmeOrder order;
+            try
+            {
+                order = await FindUnfinishedOrderAsync(client, store, name, account, identifiers, existing, cancellationToken).ConfigureAwait(false)
+                    ?? await NewOrderAsync(client, account, identifiers, name, null, null, profile, replaces, algorithm, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AcmeProblemException e) when (e.Problem.Type == AcmeProblemTypes.AccountDoesNotExist)
+            {
+                // The CA forgot the saved account (a reset, a staging wipe). Its "replaces" named a
+                // certificate of the account that is gone, so the new account orders without it.
+                account = await RegisterAgainAsync(client, store, account, acceptTermsOfService, binding, e, cancellationToken).ConfigureAwait(false);
+                order = await NewOrderAsync(client, account, identifiers, name, null, null, profile, null, algorithm, cancellationToken).ConfigureAwait(false);
+            }
             if (order.Status == AcmeOrderStatus.Pending)
             {
                 order = await OrderFlow.SolveAsync(client, order, solver, policy, progress, cancellationToken).ConfigureAwait(false);
@@ -466,6 +484,35 @@ public static class StateFlow
             AcmeCertificate issued = await CompleteOrderAsync(client, order, null, algorithm, null, null, policy, progress, cancellationToken)
                 .ConfigureAwait(false);
             return (issued, true);
+        }
+    }
+
+    /// <summary>
+    /// A saved account the CA answered accountDoesNotExist for, registered again with the same saved
+    /// key (newAccount, RFC 8555 section 7.3) and the saved contacts, and saved with its new URL. The
+    /// terms count as agreed when the caller agrees now or the saved account recorded agreeing; an
+    /// external account binding is sent when given. Says so in a warning.
+    /// </summary>
+    private static async Task<AcmeAccount> RegisterAgainAsync(AcmeClient client, AcmeStateStore store, AcmeAccount forgotten, bool acceptTermsOfService,
+        ExternalAccountBinding? binding, AcmeProblemException problem, CancellationToken cancellationToken)
+    {
+        string name = forgotten.Name ?? throw problem;
+        AcmeAccount account = await NewAccountAsync(client, store, name, forgotten.Key, AcmeKeyAlgorithm.EC256, forgotten.Contact,
+            acceptTermsOfService || forgotten.TermsOfServiceAgreed, binding, cancellationToken).ConfigureAwait(false);
+        Warn(client.Log, $"{client.Connection.Server.Name} no longer knows the account '{name}' ({forgotten.Location}: {problem.Problem.Describe()}); " +
+            $"registered its saved key again as {account.Location} and saved that.");
+        return account;
+    }
+
+    private static void Warn(IAcmeLog log, string message)
+    {
+        if (log is IAcmeWarningLog warnings)
+        {
+            warnings.Warning(message);
+        }
+        else
+        {
+            log.Verbose(message);
         }
     }
 

@@ -200,8 +200,9 @@ public sealed partial class AcmeStateStore
         StateLock.AcquireAsync(AccountFolder(server, name), LockTimeout, log, cancellationToken, sweep: true);
 
     /// <summary>Waits for, then holds, the lock of one certificate: its order, its key and its versions.</summary>
-    internal Task<StateLock> LockCertificateAsync(AcmeServer server, string name, IAcmeLog log, CancellationToken cancellationToken) =>
-        StateLock.AcquireAsync(CertificateFolder(server, name), LockTimeout, log, cancellationToken, sweep: true);
+    /// <remarks>With <paramref name="allowReadOnly"/>, a folder that cannot be written gives a lock holding nothing (<see cref="StateLock.IsReadOnly"/>).</remarks>
+    internal Task<StateLock> LockCertificateAsync(AcmeServer server, string name, IAcmeLog log, CancellationToken cancellationToken, bool allowReadOnly = false) =>
+        StateLock.AcquireAsync(CertificateFolder(server, name), LockTimeout, log, cancellationToken, sweep: true, allowReadOnly: allowReadOnly);
 
     internal Task<StateLock> LockServerAsync(AcmeServer server, IAcmeLog log, CancellationToken cancellationToken) =>
         StateLock.AcquireAsync(ServerFolder(server), LockTimeout, log, cancellationToken);
