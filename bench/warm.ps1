@@ -16,7 +16,7 @@ $null = $account | New-AcmeOrder -DnsName "$Prefix-0.bench.test" | Start-AcmeHtt
     Export-AcmeCertificate -Path (Join-Path $OutPath '0')
 $times = [System.Collections.Generic.List[double]]::new()
 $failures = 0
-$requestsBefore = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+$requestsBefore = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
 foreach ($i in 1..$Count) {
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     try {
@@ -28,6 +28,6 @@ foreach ($i in 1..$Count) {
         [Console]::Error.WriteLine("certificate $i failed: $($_.Exception.Message)")
     }
 }
-$requests = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount - $requestsBefore
+$requests = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount - $requestsBefore
 Remove-Item -LiteralPath $OutPath -Recurse -Force -ErrorAction Ignore
-[pscustomobject]@{ Times = $times; Failures = $failures; Requests = $requests; TotalRequests = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount; Count = $Count } | ConvertTo-Json -Compress
+[pscustomobject]@{ Times = $times; Failures = $failures; Requests = $requests; TotalRequests = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount; Count = $Count } | ConvertTo-Json -Compress

@@ -2,8 +2,9 @@ using System;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
+using Acme.Protocol.ChallengeStores;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Locking;
 using StackExchange.Redis;
 
 namespace Acme.Redis;

@@ -7,9 +7,12 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
+using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Flow;
-using Acme.Protocol.Http;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Issuance;
+using Acme.Protocol.Model;
+using Acme.Protocol.Transport;
 using Xunit;
 
 namespace Acme.Protocol.Tests;

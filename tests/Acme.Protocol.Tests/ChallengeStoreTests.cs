@@ -4,7 +4,12 @@ using System.Linq;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol.Flow;
+using Acme.Protocol.ChallengeStores;
+using Acme.Protocol.Challenges.Http01;
+using Acme.Protocol.Diagnostics;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Locking;
+using Acme.Protocol.Model;
 using Xunit;
 
 namespace Acme.Protocol.Tests;
@@ -85,7 +90,7 @@ public sealed class ChallengeStoreTests : IDisposable
     [Fact]
     public void OpeningAFolderThatDoesNotExistFailsWithAcmeStoreNotFound()
     {
-        var e = Assert.Throws<AcmeArgumentException>(() => ChallengeStore.Open(Path.Combine(_root, "missing")));
+        var e = Assert.Throws<AcmeArgumentException>(() => ChallengeStoreFactory.Open(Path.Combine(_root, "missing")));
         Assert.Equal("AcmeStoreNotFound", e.ErrorId);
     }
 
@@ -95,19 +100,19 @@ public sealed class ChallengeStoreTests : IDisposable
         // Two store objects on one folder stand for two hosts sharing it.
         DirectoryChallengeStore first = DirectoryChallengeStore.Open(_root);
         DirectoryChallengeStore second = DirectoryChallengeStore.Open(_root);
-        AcmeCertificateLock held = await ChallengeStore.AcquireLockAsync(first, "www.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        AcmeCertificateLock held = await ChallengeStoreFactory.AcquireLockAsync(first, "www.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
 
         var e = await Assert.ThrowsAsync<AcmeLocalException>(() =>
-            ChallengeStore.AcquireLockAsync(second, "WWW.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero));
+            ChallengeStoreFactory.AcquireLockAsync(second, "WWW.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero));
         Assert.Equal("AcmeCertificateLocked", e.ErrorId);
         Assert.Contains($"/{Environment.ProcessId}", e.Message);
 
         // A lock on another name is independent.
-        AcmeCertificateLock other = await ChallengeStore.AcquireLockAsync(second, "api.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        AcmeCertificateLock other = await ChallengeStoreFactory.AcquireLockAsync(second, "api.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
 
         Assert.True(await held.ReleaseAsync());
         Assert.False(await held.ReleaseAsync());
-        AcmeCertificateLock taken = await ChallengeStore.AcquireLockAsync(second, "www.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        AcmeCertificateLock taken = await ChallengeStoreFactory.AcquireLockAsync(second, "www.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
         Assert.True(await taken.ReleaseAsync());
         Assert.True(await other.ReleaseAsync());
         Assert.Empty(Directory.GetFileSystemEntries(_root));
@@ -117,8 +122,8 @@ public sealed class ChallengeStoreTests : IDisposable
     public async Task AWaiterGetsTheLockWhenTheHolderReleasesIt()
     {
         DirectoryChallengeStore store = DirectoryChallengeStore.Open(_root);
-        AcmeCertificateLock held = await ChallengeStore.AcquireLockAsync(store, "a.example", TimeSpan.FromMinutes(5), TimeSpan.Zero);
-        Task<AcmeCertificateLock> waiter = ChallengeStore.AcquireLockAsync(DirectoryChallengeStore.Open(_root), "a.example", TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(20));
+        AcmeCertificateLock held = await ChallengeStoreFactory.AcquireLockAsync(store, "a.example", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        Task<AcmeCertificateLock> waiter = ChallengeStoreFactory.AcquireLockAsync(DirectoryChallengeStore.Open(_root), "a.example", TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(20));
         await Task.Delay(300);
         Assert.False(waiter.IsCompleted);
         await held.ReleaseAsync();
@@ -131,12 +136,12 @@ public sealed class ChallengeStoreTests : IDisposable
     public async Task ALapsedLockIsTakenOverAndItsOldHolderCannotReleaseTheNewOne()
     {
         DirectoryChallengeStore store = DirectoryChallengeStore.Open(_root);
-        AcmeCertificateLock lapsed = await ChallengeStore.AcquireLockAsync(store, "b.example", TimeSpan.FromMilliseconds(200), TimeSpan.Zero);
+        AcmeCertificateLock lapsed = await ChallengeStoreFactory.AcquireLockAsync(store, "b.example", TimeSpan.FromMilliseconds(200), TimeSpan.Zero);
         await Task.Delay(400);
-        AcmeCertificateLock fresh = await ChallengeStore.AcquireLockAsync(DirectoryChallengeStore.Open(_root), "b.example", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        AcmeCertificateLock fresh = await ChallengeStoreFactory.AcquireLockAsync(DirectoryChallengeStore.Open(_root), "b.example", TimeSpan.FromMinutes(5), TimeSpan.Zero);
 
         Assert.False(await lapsed.ReleaseAsync());
-        var e = await Assert.ThrowsAsync<AcmeLocalException>(() => ChallengeStore.AcquireLockAsync(store, "b.example", TimeSpan.FromMinutes(5), TimeSpan.Zero));
+        var e = await Assert.ThrowsAsync<AcmeLocalException>(() => ChallengeStoreFactory.AcquireLockAsync(store, "b.example", TimeSpan.FromMinutes(5), TimeSpan.Zero));
         Assert.Equal("AcmeCertificateLocked", e.ErrorId);
         Assert.True(await fresh.ReleaseAsync());
     }
@@ -148,7 +153,7 @@ public sealed class ChallengeStoreTests : IDisposable
         int most = 0;
         async Task ContendAsync()
         {
-            AcmeCertificateLock held = await ChallengeStore.AcquireLockAsync(DirectoryChallengeStore.Open(_root), "c.example",
+            AcmeCertificateLock held = await ChallengeStoreFactory.AcquireLockAsync(DirectoryChallengeStore.Open(_root), "c.example",
                 TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(60));
             int now = Interlocked.Increment(ref holders);
             InterlockedMax(ref most, now);
@@ -165,10 +170,10 @@ public sealed class ChallengeStoreTests : IDisposable
     public async Task AnInMemoryLockIsHeldUntilReleasedOrLapsed()
     {
         var store = new InMemoryChallengeStore();
-        AcmeCertificateLock held = await ChallengeStore.AcquireLockAsync(store, "d.example", TimeSpan.FromMilliseconds(300), TimeSpan.Zero);
-        await Assert.ThrowsAsync<AcmeLocalException>(() => ChallengeStore.AcquireLockAsync(store, "d.example", TimeSpan.FromMinutes(1), TimeSpan.Zero));
+        AcmeCertificateLock held = await ChallengeStoreFactory.AcquireLockAsync(store, "d.example", TimeSpan.FromMilliseconds(300), TimeSpan.Zero);
+        await Assert.ThrowsAsync<AcmeLocalException>(() => ChallengeStoreFactory.AcquireLockAsync(store, "d.example", TimeSpan.FromMinutes(1), TimeSpan.Zero));
         await Task.Delay(400);
-        AcmeCertificateLock next = await ChallengeStore.AcquireLockAsync(store, "d.example", TimeSpan.FromMinutes(1), TimeSpan.Zero);
+        AcmeCertificateLock next = await ChallengeStoreFactory.AcquireLockAsync(store, "d.example", TimeSpan.FromMinutes(1), TimeSpan.Zero);
         Assert.False(await held.ReleaseAsync());
         Assert.True(await next.ReleaseAsync());
     }
@@ -188,7 +193,7 @@ public sealed class ChallengeStoreTests : IDisposable
     {
         var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
         AcmeChallenge challenge = new(new AcmeIdentifier("dns", "a.test"), AcmeChallenge.Http01, new Uri("https://ca.test/c/1"), Token, "thumb");
-        Assert.Equal(now.AddDays(1), ChallengeStore.ExpiryFor(challenge, now));
+        Assert.Equal(now.AddDays(1), ChallengeStoreFactory.ExpiryFor(challenge, now));
     }
 
     [Theory]
@@ -219,7 +224,7 @@ public sealed class ChallengeStoreTests : IDisposable
     [InlineData("redis://:hunter2@[::1", "bracket")]
     public void ABadRedisConnectionStringIsRefusedWithoutShowingItsPassword(string text, string why)
     {
-        var e = Assert.Throws<AcmeArgumentException>(() => ChallengeStore.Open(text));
+        var e = Assert.Throws<AcmeArgumentException>(() => ChallengeStoreFactory.Open(text));
         Assert.Equal("AcmeInvalidStore", e.ErrorId);
         Assert.Contains(why, e.Message);
         Assert.DoesNotContain("hunter2", e.Message);
@@ -230,7 +235,7 @@ public sealed class ChallengeStoreTests : IDisposable
     [InlineData("memcached://host")]
     public void AnUnknownSchemeIsRefused(string text)
     {
-        var e = Assert.Throws<AcmeArgumentException>(() => ChallengeStore.Open(text));
+        var e = Assert.Throws<AcmeArgumentException>(() => ChallengeStoreFactory.Open(text));
         Assert.Equal("AcmeInvalidStore", e.ErrorId);
     }
 
@@ -240,9 +245,9 @@ public sealed class ChallengeStoreTests : IDisposable
         string shared = Directory.CreateDirectory(Path.Combine(_root, "shared")).FullName;
         DirectoryChallengeStore store = DirectoryChallengeStore.Open(shared);
         await store.PublishAsync(Token, Answer, DateTimeOffset.UtcNow.AddHours(1), default);
-        using Http01Responder responder = Http01Responder.StartWithHealth(0, store, IPAddress.Loopback, NullAcmeLog.Instance);
+        using Http01Server responder = Http01Server.StartWithHealth(0, store, IPAddress.Loopback, NullAcmeLog.Instance);
 
-        (int status, _, string body) = await Http01ListenerTests.SendRawAsync(responder.Port, $"GET {Http01Responder.HealthPath} HTTP/1.1\r\n\r\n");
+        (int status, _, string body) = await Http01ListenerTests.SendRawAsync(responder.Port, $"GET {Http01Server.HealthPath} HTTP/1.1\r\n\r\n");
         Assert.Equal((200, "ok"), (status, body));
         (status, _, body) = await Http01ListenerTests.SendRawAsync(responder.Port, $"GET /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n");
         Assert.Equal((200, Answer), (status, body));
@@ -251,15 +256,15 @@ public sealed class ChallengeStoreTests : IDisposable
         Assert.Equal((1, 1), (responder.AnswersServed, responder.TokensNotFound));
 
         Directory.Delete(shared, recursive: true);
-        (status, _, _) = await Http01ListenerTests.SendRawAsync(responder.Port, $"GET {Http01Responder.HealthPath} HTTP/1.1\r\n\r\n");
+        (status, _, _) = await Http01ListenerTests.SendRawAsync(responder.Port, $"GET {Http01Server.HealthPath} HTTP/1.1\r\n\r\n");
         Assert.Equal(503, status);
     }
 
     [Fact]
     public async Task ThePlainListenerHasNoHealthEndpoint()
     {
-        using Http01Responder responder = Http01Responder.Start(0, new InMemoryChallengeStore(), IPAddress.Loopback);
-        (int status, _, _) = await Http01ListenerTests.SendRawAsync(responder.Port, $"GET {Http01Responder.HealthPath} HTTP/1.1\r\n\r\n");
+        using Http01Server responder = Http01Server.Start(0, new InMemoryChallengeStore(), IPAddress.Loopback);
+        (int status, _, _) = await Http01ListenerTests.SendRawAsync(responder.Port, $"GET {Http01Server.HealthPath} HTTP/1.1\r\n\r\n");
         Assert.Equal(404, status);
     }
 
@@ -267,7 +272,7 @@ public sealed class ChallengeStoreTests : IDisposable
     public async Task ASolverPublishesIntoAStoreAndChecksTheAnswerThroughAResponderBeforeTheCaIsAsked()
     {
         DirectoryChallengeStore store = DirectoryChallengeStore.Open(_root);
-        using Http01Responder responder = Http01Responder.StartWithHealth(0, store, IPAddress.Loopback, NullAcmeLog.Instance);
+        using Http01Server responder = Http01Server.StartWithHealth(0, store, IPAddress.Loopback, NullAcmeLog.Instance);
         AcmeChallenge challenge = new(new AcmeIdentifier("dns", "a.test"), AcmeChallenge.Http01, new Uri("https://ca.test/c/1"), Token, "thumb");
         Http01Solver solver = Http01Solver.WithStore(store, new Uri($"http://127.0.0.1:{responder.Port}/"));
 
@@ -282,7 +287,7 @@ public sealed class ChallengeStoreTests : IDisposable
     public async Task ASelfCheckThroughAUrlThatServesAnotherStoreFailsBeforeTheCaIsAsked()
     {
         DirectoryChallengeStore store = DirectoryChallengeStore.Open(_root);
-        using Http01Responder elsewhere = Http01Responder.StartWithHealth(0, new InMemoryChallengeStore(), IPAddress.Loopback, NullAcmeLog.Instance);
+        using Http01Server elsewhere = Http01Server.StartWithHealth(0, new InMemoryChallengeStore(), IPAddress.Loopback, NullAcmeLog.Instance);
         AcmeChallenge challenge = new(new AcmeIdentifier("dns", "a.test"), AcmeChallenge.Http01, new Uri("https://ca.test/c/1"), Token, "thumb");
         Http01Solver solver = Http01Solver.WithStore(store, new Uri($"http://127.0.0.1:{elsewhere.Port}"));
 

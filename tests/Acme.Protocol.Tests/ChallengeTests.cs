@@ -5,9 +5,11 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol.Crypto;
-using Acme.Protocol.Dns;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Challenges.Dns01;
+using Acme.Protocol.Challenges.TlsAlpn01;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Issuance;
+using Acme.Protocol.Model;
 using Xunit;
 
 namespace Acme.Protocol.Tests;
@@ -98,7 +100,7 @@ public class ChallengeTests
     public void TlsAlpnServerNameIsTheNameOrTheReverseMappingOfAnAddress(string type, string value, string expected)
     {
         // RFC 8738 section 6: for an IP identifier the SNI holds its reverse DNS name.
-        Assert.Equal(expected, TlsAlpnResponder.ServerNameFor(new AcmeIdentifier(type, value)));
+        Assert.Equal(expected, TlsAlpnServer.ServerNameFor(new AcmeIdentifier(type, value)));
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
+using Acme.Protocol.Crypto;
 
 namespace Acme.Protocol.Tests;
 

@@ -6,7 +6,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading.Tasks;
-using Acme.Protocol.Dns;
+using Acme.Protocol.Challenges.Dns01;
 
 namespace Acme.Protocol.Tests;
 

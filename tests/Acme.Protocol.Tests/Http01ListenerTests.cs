@@ -7,7 +7,11 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol.Flow;
+using Acme.Protocol.ChallengeStores;
+using Acme.Protocol.Challenges.Http01;
+using Acme.Protocol.Diagnostics;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
 using Xunit;
 
 namespace Acme.Protocol.Tests;
@@ -68,7 +72,7 @@ public class Http01ListenerTests
     {
         var store = new InMemoryChallengeStore();
         store.Add(Token, Answer);
-        using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback);
+        using Http01Server responder = Http01Server.Start(0, store, IPAddress.Loopback);
 
         (int status, string headers, string body) = await SendRawAsync(responder.Port, request);
 
@@ -84,7 +88,7 @@ public class Http01ListenerTests
     {
         var store = new InMemoryChallengeStore();
         store.Add(Token, Answer);
-        using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback);
+        using Http01Server responder = Http01Server.Start(0, store, IPAddress.Loopback);
         (int status, string headers, string body) = await SendRawAsync(responder.Port, $"HEAD /.well-known/acme-challenge/{Token} HTTP/1.1\r\n\r\n");
         Assert.Equal(200, status);
         Assert.Contains($"Content-Length: {Answer.Length}", headers);
@@ -95,9 +99,9 @@ public class Http01ListenerTests
     public async Task SolversOnOnePortShareOneListenerThatStopsWithTheLast()
     {
         int port = FreePort();
-        using Http01Listener first = Http01Listener.Acquire(port, IPAddress.Loopback);
+        using Http01PortLease first = Http01PortLease.Acquire(port, IPAddress.Loopback);
         first.Add("tokenA", "tokenA.thumb");
-        using Http01Listener second = Http01Listener.Acquire(port, IPAddress.Loopback);
+        using Http01PortLease second = Http01PortLease.Acquire(port, IPAddress.Loopback);
         second.Add("tokenB", "tokenB.thumb");
         Assert.Equal(port, second.Port);
 
@@ -117,8 +121,8 @@ public class Http01ListenerTests
     public async Task ATokenTwoSolversShareStaysUntilBothWithdrawIt()
     {
         int port = FreePort();
-        var a = Http01Listener.Acquire(port, IPAddress.Loopback);
-        var b = Http01Listener.Acquire(port, IPAddress.Loopback);
+        var a = Http01PortLease.Acquire(port, IPAddress.Loopback);
+        var b = Http01PortLease.Acquire(port, IPAddress.Loopback);
         a.Add(Token, Answer);
         b.Add(Token, Answer);
         a.Dispose();
@@ -140,7 +144,7 @@ public class Http01ListenerTests
         await two.PresentAsync(new[] { c2 }, default);
         await one.CleanupAsync(new[] { c1 }, default);
         Assert.False(PortIsFree(port));
-        Assert.Equal(c2.KeyAuthorization, await Http01Responder.HttpGetAsync(IPAddress.Loopback, port, "/.well-known/acme-challenge/tok2", "two.test", default));
+        Assert.Equal(c2.KeyAuthorization, await Http01Server.HttpGetAsync(IPAddress.Loopback, port, "/.well-known/acme-challenge/tok2", "two.test", default));
         await two.CleanupAsync(new[] { c2 }, default);
         Assert.True(PortIsFree(port));
     }
@@ -150,7 +154,7 @@ public class Http01ListenerTests
     {
         var store = new InMemoryChallengeStore();
         store.Add(Token, Answer);
-        using Http01Responder responder = Http01Responder.Start(0, store, IPAddress.Loopback, null, maxConnections: 50);
+        using Http01Server responder = Http01Server.Start(0, store, IPAddress.Loopback, null, maxConnections: 50);
         List<TcpClient> junk = await OpenJunkAsync(responder.Port, 200, Encoding.ASCII.GetBytes("GET /.well-known/acme-ch"));
         try
         {
@@ -168,7 +172,7 @@ public class Http01ListenerTests
     [Fact]
     public void DisposingFreesThePortEvenWithConnectionsStillOpen()
     {
-        var responder = Http01Responder.Start(0, new InMemoryChallengeStore(), IPAddress.Loopback);
+        var responder = Http01Server.Start(0, new InMemoryChallengeStore(), IPAddress.Loopback);
         int port = responder.Port;
         using var idle = new TcpClient(AddressFamily.InterNetwork);
         idle.Connect(IPAddress.Loopback, port);
@@ -217,7 +221,7 @@ public class Http01ListenerTests
         other.Stop();
         await present.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.InRange(watch.Elapsed.TotalSeconds, 1, 12);
-        Assert.Equal(challenge.KeyAuthorization, await Http01Responder.HttpGetAsync(IPAddress.Loopback, port, "/.well-known/acme-challenge/tokW", "waits.test", default));
+        Assert.Equal(challenge.KeyAuthorization, await Http01Server.HttpGetAsync(IPAddress.Loopback, port, "/.well-known/acme-challenge/tokW", "waits.test", default));
         await solver.CleanupAsync(new[] { challenge }, default);
         Assert.True(PortIsFree(port));
     }
@@ -254,7 +258,7 @@ public class Http01ListenerTests
         try
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            var e = await Assert.ThrowsAsync<AcmeLocalException>(() => Http01Listener.AcquireAsync(port, IPAddress.Loopback, TimeSpan.Zero));
+            var e = await Assert.ThrowsAsync<AcmeLocalException>(() => Http01PortLease.AcquireAsync(port, IPAddress.Loopback, TimeSpan.Zero));
             Assert.Equal("AcmeListenerPortInUse", e.ErrorId);
             Assert.StartsWith($"Port {port} is already in use", e.Message);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1));
@@ -274,7 +278,7 @@ public class Http01ListenerTests
         try
         {
             using var cancel = new CancellationTokenSource();
-            Task<Http01Listener> waiting = Http01Listener.AcquireAsync(port, IPAddress.Loopback, TimeSpan.FromMinutes(5), null, null, cancel.Token);
+            Task<Http01PortLease> waiting = Http01PortLease.AcquireAsync(port, IPAddress.Loopback, TimeSpan.FromMinutes(5), null, null, cancel.Token);
             await Task.Delay(500);
             Assert.False(waiting.IsCompleted);
             var watch = System.Diagnostics.Stopwatch.StartNew();

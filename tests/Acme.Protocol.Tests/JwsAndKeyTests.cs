@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Jws;
+using Acme.Protocol.Errors;
 using Xunit;
 
 namespace Acme.Protocol.Tests;

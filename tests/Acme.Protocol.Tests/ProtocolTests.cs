@@ -1,8 +1,10 @@
 using System;
 using System.Linq;
-using Acme.Protocol.Flow;
-using Acme.Protocol.Http;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Issuance;
 using Acme.Protocol.Json;
+using Acme.Protocol.Model;
+using Acme.Protocol.Transport;
 using Xunit;
 
 namespace Acme.Protocol.Tests;
@@ -208,7 +210,7 @@ public class ProtocolTests
     {
         using var key = Crypto.AcmeKey.Generate(Crypto.AcmeKeyAlgorithm.EC256);
         var identifiers = IdentifierParser.Parse(new[] { "a.example", "*.b.example" }, new[] { "192.0.2.7", "2001:db8::7" });
-        byte[] csr = Crypto.CsrBuilder.Build(key, identifiers);
+        byte[] csr = CsrBuilder.Build(key, identifiers);
         var loaded = System.Security.Cryptography.X509Certificates.CertificateRequest.LoadSigningRequest(csr, System.Security.Cryptography.HashAlgorithmName.SHA256,
             System.Security.Cryptography.X509Certificates.CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         var san = new System.Security.Cryptography.X509Certificates.X509SubjectAlternativeNameExtension(
@@ -216,7 +218,7 @@ public class ProtocolTests
         Assert.Equal(new[] { "a.example", "*.b.example" }, san.EnumerateDnsNames());
         Assert.Equal(new[] { "192.0.2.7", "2001:db8::7" }, san.EnumerateIPAddresses().Select(a => a.ToString()));
         Assert.Equal("CN=a.example", loaded.SubjectName.Name);
-        var read = Crypto.CsrBuilder.ReadIdentifiers(csr, out byte[] spki);
+        var read = CsrBuilder.ReadIdentifiers(csr, out byte[] spki);
         Assert.Equal(identifiers.OrderBy(i => i.Value), read.OrderBy(i => i.Value));
         Assert.Equal(key.GetSubjectPublicKeyInfo(), spki);
     }

@@ -1,5 +1,6 @@
 using System;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Model;
+using Acme.Protocol.Renewal;
 using Xunit;
 
 namespace Acme.Protocol.Tests;

@@ -8,10 +8,15 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Tasks;
+using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Flow;
-using Acme.Protocol.Http;
-using Acme.Protocol.Storage;
+using Acme.Protocol.Diagnostics;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Issuance;
+using Acme.Protocol.Model;
+using Acme.Protocol.Renewal;
+using Acme.Protocol.State;
+using Acme.Protocol.Transport;
 using Xunit;
 
 namespace Acme.Protocol.Tests;

@@ -4,7 +4,10 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Storage;
+using Acme.Protocol.Diagnostics;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
+using Acme.Protocol.State;
 using Xunit;
 
 namespace Acme.Protocol.Tests;

@@ -8,7 +8,9 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Challenges.TlsAlpn01;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
 using Xunit;
 
 namespace Acme.Protocol.Tests;
@@ -27,12 +29,12 @@ public class TlsAlpnListenerTests
     public async Task SolversOnOnePortShareOneListenerThatStopsWithTheLast()
     {
         int port = Http01ListenerTests.FreePort();
-        var first = TlsAlpnListener.Acquire(port, IPAddress.Loopback);
+        var first = TlsAlpnPortLease.Acquire(port, IPAddress.Loopback);
         first.Add(Dns("a.test"), KeyAuthorizationA);
-        var second = TlsAlpnListener.Acquire(port, IPAddress.Loopback);
+        var second = TlsAlpnPortLease.Acquire(port, IPAddress.Loopback);
         second.Add(Dns("b.test"), KeyAuthorizationB);
         Assert.Same(first.Responder, second.Responder);
-        Assert.Equal(1, TlsAlpnListener.ActiveCount);
+        Assert.Equal(1, TlsAlpnPortLease.ActiveCount);
 
         Assert.Equal(Digest(KeyAuthorizationA), await HandshakeAsync(port, "a.test"));
         Assert.Equal(Digest(KeyAuthorizationB), await HandshakeAsync(port, "b.test"));
@@ -44,15 +46,15 @@ public class TlsAlpnListenerTests
 
         second.Dispose();
         Assert.True(PortIsFree(port));
-        Assert.Equal(0, TlsAlpnListener.ActiveCount);
+        Assert.Equal(0, TlsAlpnPortLease.ActiveCount);
     }
 
     [Fact]
     public async Task TheLatestAnswerForANameIsServedAndWithdrawingItBringsBackTheEarlierOne()
     {
         int port = Http01ListenerTests.FreePort();
-        using var first = TlsAlpnListener.Acquire(port, IPAddress.Loopback);
-        using var second = TlsAlpnListener.Acquire(port, IPAddress.Loopback);
+        using var first = TlsAlpnPortLease.Acquire(port, IPAddress.Loopback);
+        using var second = TlsAlpnPortLease.Acquire(port, IPAddress.Loopback);
         first.Add(Dns("same.test"), KeyAuthorizationA);
         second.Add(Dns("same.test"), KeyAuthorizationB);
 
@@ -64,7 +66,7 @@ public class TlsAlpnListenerTests
     [Fact]
     public async Task AFloodOfIdleConnectionsBeyondTheLimitDoesNotKeepARealHandshakeOut()
     {
-        using TlsAlpnResponder responder = TlsAlpnResponder.Start(0, IPAddress.Loopback, null, maxConnections: 50);
+        using TlsAlpnServer responder = TlsAlpnServer.Start(0, IPAddress.Loopback, null, maxConnections: 50);
         responder.Add(Dns("flood.test"), KeyAuthorizationA);
         // Half trickle the start of a TLS record and never finish it.
         List<TcpClient> junk = await Http01ListenerTests.OpenJunkAsync(responder.Port, 200, new byte[] { 0x16, 0x03, 0x01 });
@@ -84,11 +86,11 @@ public class TlsAlpnListenerTests
     [Fact]
     public async Task ASilentPeerIsCutOffAtTheHandshakeDeadline()
     {
-        TimeSpan saved = TlsAlpnResponder.HandshakeTimeout;
-        TlsAlpnResponder.HandshakeTimeout = TimeSpan.FromMilliseconds(300);
+        TimeSpan saved = TlsAlpnServer.HandshakeTimeout;
+        TlsAlpnServer.HandshakeTimeout = TimeSpan.FromMilliseconds(300);
         try
         {
-            using TlsAlpnResponder responder = TlsAlpnResponder.Start(0, IPAddress.Loopback);
+            using TlsAlpnServer responder = TlsAlpnServer.Start(0, IPAddress.Loopback);
             using var silent = new TcpClient(AddressFamily.InterNetwork);
             await silent.ConnectAsync(IPAddress.Loopback, responder.Port);
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -98,14 +100,14 @@ public class TlsAlpnListenerTests
         }
         finally
         {
-            TlsAlpnResponder.HandshakeTimeout = saved;
+            TlsAlpnServer.HandshakeTimeout = saved;
         }
     }
 
     [Fact]
     public async Task AHandshakeWithoutAcmeTlsIsRefused()
     {
-        using TlsAlpnResponder responder = TlsAlpnResponder.Start(0, IPAddress.Loopback);
+        using TlsAlpnServer responder = TlsAlpnServer.Start(0, IPAddress.Loopback);
         responder.Add(Dns("held.test"), KeyAuthorizationA);
         await Assert.ThrowsAnyAsync<Exception>(() => HandshakeAsync(responder.Port, "held.test", "h2"));
         Assert.Equal(0, responder.HandshakesAnswered);
@@ -128,7 +130,7 @@ public class TlsAlpnListenerTests
             Assert.Contains($"Port {port} was still in use after waiting 1 seconds", e.Message);
             Assert.Contains("tls-alpn-01", e.Message);
             Assert.Contains(progress.Reports, r => r.Status.StartsWith($"Waiting for port {port}", StringComparison.Ordinal));
-            Assert.Equal(0, TlsAlpnListener.ActiveCount);
+            Assert.Equal(0, TlsAlpnPortLease.ActiveCount);
         }
         finally
         {
@@ -152,7 +154,7 @@ public class TlsAlpnListenerTests
         "0420" + Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(keyAuthorization)));
 
     /// <summary>A tls-alpn-01 handshake as a CA makes it; returns the acmeIdentifier extension's value in hex.</summary>
-    private static async Task<string> HandshakeAsync(int port, string serverName, string protocol = TlsAlpnResponder.AlpnProtocol)
+    private static async Task<string> HandshakeAsync(int port, string serverName, string protocol = TlsAlpnServer.AlpnProtocol)
     {
         using var client = new TcpClient(AddressFamily.InterNetwork);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
@@ -164,7 +166,7 @@ public class TlsAlpnListenerTests
             ApplicationProtocols = new List<SslApplicationProtocol> { new(protocol) },
             RemoteCertificateValidationCallback = (_, _, _, _) => true,
         }, timeout.Token);
-        Assert.Equal(TlsAlpnResponder.AlpnProtocol, tls.NegotiatedApplicationProtocol.ToString());
+        Assert.Equal(TlsAlpnServer.AlpnProtocol, tls.NegotiatedApplicationProtocol.ToString());
         using var certificate = new X509Certificate2(tls.RemoteCertificate!);
         X509Extension extension = certificate.Extensions["1.3.6.1.5.5.7.1.31"] ?? throw new InvalidOperationException("no acmeIdentifier extension");
         return Convert.ToHexString(extension.RawData);

@@ -6,8 +6,10 @@ using System.Net.Http;
 using System.Text.Json.Nodes;
 using System.Threading;
 using System.Threading.Tasks;
+using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Http;
+using Acme.Protocol.Model;
+using Acme.Protocol.Transport;
 using Xunit;
 
 namespace Acme.Protocol.Tests;

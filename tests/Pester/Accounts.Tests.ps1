@@ -23,7 +23,7 @@ AfterAll {
 Describe 'Get-AcmeDirectory' {
     It 'shows the directory with its meta' {
         $d = Get-AcmeDirectory @ca
-        $d | Should -BeOfType ([Acme.Protocol.AcmeDirectory])
+        $d | Should -BeOfType ([Acme.Protocol.Model.AcmeDirectory])
         $d.Url.AbsoluteUri | Should -Be $pebble.Directory
         $d.TermsOfService.AbsoluteUri | Should -BeLike 'data:text/plain,*'
         $d.ExternalAccountRequired | Should -BeFalse
@@ -138,9 +138,9 @@ Describe 'Set-AcmeAccount' {
     }
 
     It 'refuses a malformed contact before any request' {
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         { $account | Set-AcmeAccount -Contact 'not an address' -ErrorAction Stop } | Should -Throw -ErrorId 'AcmeInvalidContact,*'
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
     }
 }
 
@@ -228,9 +228,9 @@ Describe 'Account cmdlets with -WhatIf' {
         @{ Name = 'Disable-AcmeAccount'; Run = { $account | Disable-AcmeAccount -WhatIf } }
         @{ Name = 'New-AcmeAccount -KeyPath'; Run = { New-AcmeAccount @ca -KeyPath $keyFile -AcceptTermsOfService -WhatIf } }
     ) {
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         & $Run | Should -BeNullOrEmpty
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
         $account.Status | Should -Be 'Valid'
         $account.Contact | Should -BeNullOrEmpty
     }

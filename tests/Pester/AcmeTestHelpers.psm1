@@ -418,8 +418,8 @@ function New-ProxyConnection {
     #>
     param([Parameter(Mandatory)] $Proxy, [int] $TimeoutSec = 30)
     $directory = "$($Proxy.Directory)?connection=$([guid]::NewGuid().ToString('N').Substring(0, 12))"
-    $server = [Acme.Protocol.AcmeServer]::new([uri]$directory, $Proxy.RootCertificate, $false)
-    [Acme.Protocol.Http.AcmeConnection]::Get($server).RequestTimeout = [TimeSpan]::FromSeconds($TimeoutSec)
+    $server = [Acme.Protocol.Model.AcmeServer]::new([uri]$directory, $Proxy.RootCertificate, $false)
+    [Acme.Protocol.Transport.AcmeConnection]::Get($server).RequestTimeout = [TimeSpan]::FromSeconds($TimeoutSec)
     $directory
 }
 

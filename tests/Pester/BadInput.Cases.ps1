@@ -230,7 +230,7 @@ $cases = @(
         Run = { $account | New-AcmeOrder -DnsName lock.test -LockStore (Join-Path $work 'no-such-share') } }
     @{ Area = 'parameter'; Name = '-LockStore: a name another process holds'; ErrorId = 'AcmeCertificateLocked'; Category = 'ResourceBusy'; NoRequest = $true
         Run = {
-            $held = [Acme.Protocol.Flow.ChallengeStore]::AcquireLockAsync([Acme.Protocol.Flow.ChallengeStore]::Open($work), 'locked.test',
+            $held = [Acme.Protocol.ChallengeStores.ChallengeStoreFactory]::AcquireLockAsync([Acme.Protocol.ChallengeStores.ChallengeStoreFactory]::Open($work), 'locked.test',
                 [TimeSpan]::FromMinutes(1), [TimeSpan]::Zero, $null, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
             try { $account | New-AcmeOrder -DnsName locked.test -LockStore $work } finally { $null = $held.ReleaseAsync().GetAwaiter().GetResult() }
         } }
@@ -496,7 +496,7 @@ $cases = @(
             New-AcmeCertificate -DnsName x.test -StatePath $sp -Server $proxy.Directory -AcceptTermsOfService -HttpPort $port -KeyPassphrase (ConvertTo-SecureString not-the-passphrase-7f3 -AsPlainText -Force)
         } }
     Join-Row $oneShot @{ Name = 'Remove-AcmeCertificate: a certificate not saved in a state folder'; ErrorId = 'AcmeNotSaved'; Category = 'InvalidOperation'
-        Run = { [Acme.Protocol.AcmeCertificate]::FromPem($certificate.Pem) | Remove-AcmeCertificate -Confirm:$false } }
+        Run = { [Acme.Protocol.Model.AcmeCertificate]::FromPem($certificate.Pem) | Remove-AcmeCertificate -Confirm:$false } }
     Join-Row $oneShot @{ Name = 'Get-AcmeCertificate -Name: a name that is not saved'; ErrorId = 'AcmeCertificateNotFound'; Category = 'ObjectNotFound'
         Run = { Get-AcmeCertificate -StatePath (Copy-TestState) -Name nothing.test } }
     Join-Row $oneShot @{ Name = 'Test-AcmeRenewal -CertificatePath: text that is not a certificate'; ErrorId = 'AcmeInvalidCertificate'; Category = 'InvalidArgument'

@@ -59,13 +59,13 @@ Describe 'Bad input' {
     It '<Area>: <Name>' -ForEach $cases {
         $work = (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid().ToString('N')))).FullName
         $rule = if ($Fault) { $proxy.Add([Acme.TestKit.FaultRule]$Fault) }
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         try {
             $result = Invoke-Captured $Run
         } finally {
             $proxy.Clear()
         }
-        $sent = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount - $before
+        $sent = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount - $before
 
         $result.Output | Should -BeNullOrEmpty
         $result.Errors.Count | Should -Be 1 -Because ($result.Errors | Out-String)
@@ -81,7 +81,7 @@ Describe 'Bad input' {
         if ($rule) { $rule.Hits | Should -BeGreaterThan 0 -Because 'the server answer was tampered with' }
         $result.Seconds | Should -BeLessThan 30
         Get-ChildItem -LiteralPath $work -Recurse -Force -Filter '*.tmp' | Should -BeNullOrEmpty -Because 'nothing is half-written'
-        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0 -Because 'no listener is left open'
+        [Acme.Protocol.Challenges.Http01.Http01PortLease]::ActiveCount | Should -Be 0 -Because 'no listener is left open'
         Test-TcpPortFree $port | Should -BeTrue
     }
 }

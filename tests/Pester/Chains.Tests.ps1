@@ -56,7 +56,7 @@ Describe 'Certificate chains' -Skip:$external {
 
     It 'keeps the default chain, with a verbose note, when no chain matches' {
         $output = Get-Issued 'unmatched.test' @{ PreferredChain = 'No Such Root CA'; Verbose = $true } 4>&1
-        $cert = $output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] }
+        $cert = $output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] }
         $cert.ChainIssuer | Should -Be $roots[0].Subject
         @(($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message |
             Where-Object { $_ -like "No chain the CA offered is issued by 'No Such Root CA'*the default chain was kept." }) | Should -HaveCount 1

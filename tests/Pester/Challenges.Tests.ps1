@@ -120,7 +120,7 @@ Describe 'Start-AcmeDnsChallenge against Pebble and challtestsrv' {
         # published, the authorization would be invalid and no certificate would come out.
         $cert = $account | New-AcmeOrder -DnsName $name |
             Start-AcmeDnsChallenge -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer -Verbose 4>&1 |
-            Tee-Object -Variable verbose | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] } | Complete-AcmeOrder
+            Tee-Object -Variable verbose | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] } | Complete-AcmeOrder
 
         $cert.Names | Should -Be @($name)
         $verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like "*_acme-challenge.$name is not yet visible*" } |
@@ -257,9 +257,9 @@ Describe 'Start-AcmeDnsChallenge against Pebble and challtestsrv' {
                 $null = $ps.AddScript({
                         param($ModulePath, $Order)
                         Import-Module $ModulePath
-                        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+                        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
                         try { $Order | Start-AcmeDnsChallenge -Manual -ErrorAction Stop } catch { $_.FullyQualifiedErrorId; $_.CategoryInfo.Category.ToString() }
-                        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount - $before
+                        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount - $before
                     }).AddArgument($env:ACME_TEST_MODULE).AddArgument($order)
                 $id, $category, $requests = $ps.Invoke()
             } finally {
@@ -319,9 +319,9 @@ Read-Host 'finished'
         BeforeAll {
             $script:pendingOrder = $account | New-AcmeOrder -DnsName (New-TestName 'refused')
             $script:wildOrder = $account | New-AcmeOrder -DnsName "*.$(New-TestName 'wildonly')"
-            $script:before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+            $script:before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         }
-        AfterAll { [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $script:before }
+        AfterAll { [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $script:before }
 
         It 'refuses -DnsServer ''<Server>''' -ForEach @(@{ Server = 'a:b:c' }, @{ Server = 'host:70000' }, @{ Server = '[::1' }) {
             $e = { $pendingOrder | Start-AcmeDnsChallenge -AddRecord {} -RemoveRecord {} -DnsServer $Server -ErrorAction Stop } | Should -Throw -PassThru
@@ -351,7 +351,7 @@ Describe 'Start-AcmeTlsAlpnChallenge' {
         $name = New-TestName 'alpn'
         $verbose = $null
         $cert = $account | New-AcmeOrder -DnsName $name | Start-AcmeTlsAlpnChallenge -Port $pebble.TlsPort -Verbose 4>&1 |
-            Tee-Object -Variable verbose | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] } | Complete-AcmeOrder
+            Tee-Object -Variable verbose | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] } | Complete-AcmeOrder
         $cert.Names | Should -Be @($name)
         Test-CertificateChain -Certificate $cert.Certificate -Intermediate $cert.Chain -Root $root | Should -BeTrue
         $verbose | Where-Object { "$_" -like "Answered a tls-alpn-01 handshake for $name*" } | Should -Not -BeNullOrEmpty
@@ -361,9 +361,9 @@ Describe 'Start-AcmeTlsAlpnChallenge' {
 
     Context 'the responder' {
         BeforeAll {
-            $script:responder = [Acme.Protocol.Flow.TlsAlpnResponder]::Start(0, [System.Net.IPAddress]::Loopback, $null)
+            $script:responder = [Acme.Protocol.Challenges.TlsAlpn01.TlsAlpnServer]::Start(0, [System.Net.IPAddress]::Loopback, $null)
             $script:keyAuthorization = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
-            $responder.Add([Acme.Protocol.AcmeIdentifier]::new('dns', 'held.test'), $keyAuthorization)
+            $responder.Add([Acme.Protocol.Model.AcmeIdentifier]::new('dns', 'held.test'), $keyAuthorization)
 
             function Connect-TestTls([string] $ServerName, [string[]] $Protocol) {
                 $tcp = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $responder.Port)
@@ -450,7 +450,7 @@ Describe 'Building blocks for a custom responder' {
         $name = New-TestName 'blocks'
         $order = $account | New-AcmeOrder -DnsName $name, "*.$name"
         $challenges = $order | Get-AcmeChallenge
-        $challenges | ForEach-Object { $_ | Should -BeOfType ([Acme.Protocol.AcmeChallenge]) }
+        $challenges | ForEach-Object { $_ | Should -BeOfType ([Acme.Protocol.Model.AcmeChallenge]) }
         foreach ($c in $challenges) {
             $c.KeyAuthorization | Should -Be "$($c.Token).$($account.KeyThumbprint)"
             $c.Account.Location | Should -Be $account.Location
@@ -534,9 +534,9 @@ Describe '-WhatIf on the new state-changing cmdlets' {
     ) {
         $script:pending ??= $account | New-AcmeOrder -DnsName (New-TestName 'whatif')
         $script:pendingChallenge ??= $script:pending | Get-AcmeChallenge -Type http-01
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         & $Run | Should -BeNullOrEmpty
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
     }
 }
 

@@ -30,7 +30,7 @@ AfterAll {
 
 Describe 'Pipelines at once' {
     It 'issues 8 certificates from 8 parallel pipelines sharing one account and one http-01 port' {
-        $connection = [Acme.Protocol.Http.AcmeConnection]::Get($account.Server)
+        $connection = [Acme.Protocol.Transport.AcmeConnection]::Get($account.Server)
         $before = $connection.RequestCount
         $names = 1..8 | ForEach-Object { "parallel$_.test" }
 
@@ -44,7 +44,7 @@ Describe 'Pipelines at once' {
         }
         ($results.Certificate.Thumbprint | Sort-Object -Unique).Count | Should -Be 8
         $connection.RequestCount | Should -BeGreaterThan $before -Because 'every pipeline went through the one shared connection'
-        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0
+        [Acme.Protocol.Challenges.Http01.Http01PortLease]::ActiveCount | Should -Be 0
         Test-TcpPortFree $pebble.HttpPort | Should -BeTrue
     }
 
@@ -54,7 +54,7 @@ Describe 'Pipelines at once' {
             $r.Errors | Should -BeNullOrEmpty -Because ($r.Errors | Out-String)
             $r.Certificate.Names | Should -Be @('shared-name.test')
         }
-        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0
+        [Acme.Protocol.Challenges.Http01.Http01PortLease]::ActiveCount | Should -Be 0
         Test-TcpPortFree $pebble.HttpPort | Should -BeTrue
     }
 }

@@ -1,7 +1,7 @@
 #Requires -Version 7.2
 # The AcmeCertificate DSC resource, created through `using module` on the built module and driven by
 # its Get, Test and Set methods as a DSC engine drives them, against a real Pebble (5% bad nonces).
-# Requests are counted with [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount. Pebble 2.4 has no
+# Requests are counted with [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount. Pebble 2.4 has no
 # ARI, so renewal here follows the lifetime rule: this Pebble issues certificates valid for 30 seconds,
 # which fall due 15 seconds after issuance (half the lifetime, under 10 days). That a CA's ARI window
 # makes one due and the renewal names it in "replaces" is shown against a fake CA in
@@ -25,7 +25,7 @@ BeforeAll {
         $resource
     }
 
-    function Get-RequestCount { [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount }
+    function Get-RequestCount { [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount }
 
     function Read-Thumbprint([string] $Path) { [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($Path).Thumbprint }
 

@@ -43,8 +43,8 @@ BeforeAll {
     }
 
     # The account as the CA shows it now, found by its key (onlyReturnExisting), not the local object.
-    function Get-AccountAtCa([Acme.Protocol.AcmeAccount] $Account) {
-        [Acme.Protocol.AcmeClient]::new($Account.Server, $null).FindAccountAsync($Account.Key, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    function Get-AccountAtCa([Acme.Protocol.Model.AcmeAccount] $Account) {
+        [Acme.Protocol.Client.AcmeClient]::new($Account.Server, $null).FindAccountAsync($Account.Key, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
     }
 
     function Get-PebbleCertificateStatus($Ca, [System.Security.Cryptography.X509Certificates.X509Certificate2] $Certificate) {
@@ -80,7 +80,7 @@ BeforeAll {
                 param($Output, $Folder)
                 @($Output | Where-Object { $_ -is [System.IO.FileInfo] }).Count | Should -Be 4
                 Assert-PemFolder (Join-Path $Folder 'cert') 'intranet.internal.example'
-                $dated = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $dated = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })
                 $dated.Count | Should -Be 1
                 $from = $dated[0].Certificate.NotBefore.ToUniversalTime()
                 ($from - [datetime]::UtcNow).TotalMinutes | Should -BeGreaterThan 50 -Because 'the certificate starts in an hour, as asked'
@@ -90,7 +90,7 @@ BeforeAll {
         NewAccount = @{ Check = {
                 param($Output)
                 $Output.Count | Should -Be 3
-                $Output | ForEach-Object { $_ | Should -BeOfType ([Acme.Protocol.AcmeAccount]); $_.Status | Should -Be 'Valid' }
+                $Output | ForEach-Object { $_ | Should -BeOfType ([Acme.Protocol.Model.AcmeAccount]); $_.Status | Should -Be 'Valid' }
                 $Output[0].Contact | Should -Be @('mailto:admin@example.com')
                 $Output[1].Key.Name | Should -Be 'RSA2048'
                 $Output[2].Server.DirectoryUrl.AbsoluteUri | Should -Be $pebble.Directory -Because 'the server came from $env:ACME_SERVER'
@@ -100,10 +100,10 @@ BeforeAll {
             Parameters = @{ RefusedName = 'blocked.test' }  # on the test Pebble's block list
             Check      = {
                 param($Output, $Folder)
-                $authorizations = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeAuthorization] })
+                $authorizations = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeAuthorization] })
                 @($authorizations.Identifier.Value | Sort-Object) | Should -Be @('example.com', 'www.example.com')
                 $authorizations | ForEach-Object { $_.Challenges.Type | Should -Contain 'http-01' }
-                $order = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
+                $order = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] })
                 $order.Count | Should -Be 1
                 @($order[0].Identifiers | ForEach-Object { "$($_.Type):$($_.Value)" } | Sort-Object) | Should -Be @('ip:192.0.2.10', 'ip:2001:db8::10')
                 Join-Path $Folder 'acme-trace.log' | Should -Exist
@@ -118,10 +118,10 @@ BeforeAll {
             Answer = 'example-pfx-password'  # the PFX example reads its password with Read-Host
             Check  = {
                 param($Output, $Folder)
-                $orders = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
+                $orders = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] })
                 @($orders.Names) | Should -Be @('example.com', 'app.example.com')
                 $orders | ForEach-Object { $_.Status | Should -Be 'Ready' }
-                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })
                 $certificates.Count | Should -Be 2
                 @($certificates[0].Names | Sort-Object) | Should -Be @('example.com', 'www.example.com')
                 $certificates[0].Key.Name | Should -Be 'EC256'
@@ -138,11 +138,11 @@ BeforeAll {
         }
         DnsChallenge   = @{ Check = {
                 param($Output)
-                $certificate = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificate = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })
                 $certificate.Count | Should -Be 1
                 @($certificate[0].Names | Sort-Object) | Should -Be @('*.example.com', 'example.com')
                 Test-CertificateChain -Certificate $certificate[0].Certificate -Intermediate $certificate[0].Chain -Root $pebbleRoot | Should -BeTrue
-                $order = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
+                $order = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] })
                 $order.Names | Should -Be @('www.example.com')
                 $order.Status | Should -Be 'Ready'
             }
@@ -174,13 +174,13 @@ BeforeAll {
             Teardown = { param($State) Stop-TestFileServer $State }
             Check    = {
                 param($Output, $Folder, $State)
-                $pending = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeAuthorization] })
+                $pending = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeAuthorization] })
                 @($pending.Identifier.Value | Sort-Object) | Should -Be @('example.com', 'www.example.com')
                 $pending | ForEach-Object { $_.Status | Should -Be 'Pending' }
                 $table = $Output | Where-Object { $_.GetType().FullName -like 'Microsoft.PowerShell.Commands.Internal.Format.*' } | Out-String -Width 300
                 $table | Should -Match '_acme-challenge\.example\.com\s+\S{43}'
                 $table | Should -Match '_acme-challenge\.www\.example\.com\s+\S{43}'
-                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })
                 @($certificates | ForEach-Object { ($_.Names | Sort-Object) -join ',' }) | Should -Be @('example.com,www.example.com', 'api.example.com', 'cdn.example.com')
                 foreach ($c in $certificates) { Test-CertificateChain -Certificate $c.Certificate -Intermediate $c.Chain -Root $pebbleRoot | Should -BeTrue }
                 @($State.Served | Sort-Object -Unique).Count | Should -Be 4 -Because 'the CA fetched each answer from the share'
@@ -197,7 +197,7 @@ BeforeAll {
                 $Parameters.Port = Get-FreeTcpPort
                 $Parameters.CheckUrl = "http://127.0.0.1:$($Ca.HttpPort)"
                 $global:PSDefaultParameterValues['Start-AcmeChallengeResponder:TimeoutSec'] = 4
-                $store = [Acme.Protocol.Flow.ChallengeStore]::Open($Parameters.Store)
+                $store = [Acme.Protocol.ChallengeStores.ChallengeStoreFactory]::Open($Parameters.Store)
                 $store.PublishAsync('probeToken', 'probeToken.thumbprint', [DateTimeOffset]::UtcNow.AddMinutes(5), [Threading.CancellationToken]::None).GetAwaiter().GetResult()
                 $probe = Start-ThreadJob -ArgumentList $Parameters.Port -ScriptBlock {
                     param($Port)
@@ -217,7 +217,7 @@ BeforeAll {
             }
             Check    = {
                 param($Output, $Folder, $State)
-                $summary = Get-OfType $Output ([Acme.Protocol.AcmeResponderSummary])
+                $summary = Get-OfType $Output ([Acme.Protocol.Challenges.Http01.AcmeResponderSummary])
                 $summary.Count | Should -Be 1
                 $summary[0].Answered | Should -Be 1
                 $State.Probe | Wait-Job | Receive-Job | Should -Be 'probeToken.thumbprint'
@@ -230,14 +230,14 @@ BeforeAll {
         }
         State      = @{ Check = {
                 param($Output, $Folder)
-                $accounts = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeAccount] })
+                $accounts = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeAccount] })
                 $accounts.Count | Should -Be 2 -Because 'New-AcmeAccount wrote one, and Get-AcmeAccount listed the only one saved'
                 $accounts | ForEach-Object { $_.Name | Should -Be 'web' }
-                $orders = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] })
+                $orders = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] })
                 $orders[0].Name | Should -Be 'example.com'
                 $orders[0].Status | Should -Be 'Pending'
                 $orders[-1].Status | Should -Be 'Valid' -Because 'Get-AcmeOrder lists the order as saved after completion'
-                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })
                 $certificates.Count | Should -Be 2
                 $certificates[1].Thumbprint | Should -Be $certificates[0].Thumbprint -Because 'Get-AcmeCertificate read back the one just issued'
                 Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
@@ -245,11 +245,11 @@ BeforeAll {
         }
         Renewal    = @{ Check = {
                 param($Output, $Folder)
-                $checks = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeRenewalCheck] })
+                $checks = @($Output | Where-Object { $_ -is [Acme.Protocol.Renewal.AcmeRenewalCheck] })
                 $checks.Count | Should -Be 1
                 $checks[0].Due | Should -BeFalse -Because 'a Pebble certificate is valid for years'
                 Test-Path (Join-Path $Folder 'cert') | Should -BeFalse -Because 'nothing was due, so nothing was renewed or exported'
-                $renewed = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $renewed = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })
                 $renewed.Count | Should -Be 1
                 $renewed[0].Thumbprint | Should -Not -Be $checks[0].Certificate.Thumbprint
                 @($renewed[0].Names | Sort-Object) | Should -Be @('example.com', 'www.example.com')
@@ -258,7 +258,7 @@ BeforeAll {
         }
         NewCertificate = @{ Check = {
                 param($Output, $Folder)
-                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] })
+                $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })
                 $certificates.Count | Should -Be 3
                 $certificates[1].Thumbprint | Should -Be $certificates[0].Thumbprint -Because 'the second run returns the saved certificate'
                 Assert-PemFolder (Join-Path $Folder 'cert') 'example.com', 'www.example.com'
@@ -300,7 +300,7 @@ BeforeAll {
                 @((Get-OfType $Output ([System.IO.FileInfo])).Name) | Should -Be @('account.pem', 'account-encrypted.pem')
                 Get-Content -Raw (& $path 'account.pem') | Should -Match '^-----BEGIN PRIVATE KEY-----'
                 Get-Content -Raw (& $path 'account-encrypted.pem') | Should -Match '^-----BEGIN ENCRYPTED PRIVATE KEY-----'
-                $accounts = Get-OfType $Output ([Acme.Protocol.AcmeAccount])
+                $accounts = Get-OfType $Output ([Acme.Protocol.Model.AcmeAccount])
                 $accounts.Count | Should -Be 3
                 $moved, $found, $existing = $accounts
                 $moved.Contact | Should -Be @('mailto:admin@example.com') -Because 'the key file found the account the script made with that contact'
@@ -321,7 +321,7 @@ BeforeAll {
         }
         Account    = @{ Check = {
                 param($Output, $Folder, $State, $Ca)
-                $accounts = Get-OfType $Output ([Acme.Protocol.AcmeAccount])
+                $accounts = Get-OfType $Output ([Acme.Protocol.Model.AcmeAccount])
                 $accounts.Count | Should -Be 4
                 $changed, $cleared, $disabled, $disabledFromFile = $accounts
                 (Get-AccountAtCa $changed).Contact | Should -Be @('mailto:ops@example.com') -Because 'the CA holds the new contact'
@@ -337,12 +337,12 @@ BeforeAll {
         }
         ResumeOrder = @{ Check = {
                 param($Output, $Folder, $State, $Ca)
-                $certificate = Get-OfType $Output ([Acme.Protocol.AcmeCertificate])
+                $certificate = Get-OfType $Output ([Acme.Protocol.Model.AcmeCertificate])
                 $certificate.Count | Should -Be 1
                 $certificate[0].Names | Should -Be @('example.com')
                 $certificate[0].Order.Location.AbsoluteUri | Should -Be (Get-Content (Join-Path $Folder 'order-url.txt')) -Because 'the saved order was resumed, not a new one placed'
                 Test-CertificateChain -Certificate $certificate[0].Certificate -Intermediate $certificate[0].Chain -Root $pebbleRoot | Should -BeTrue
-                $authorizations = Get-OfType $Output ([Acme.Protocol.AcmeAuthorization])
+                $authorizations = Get-OfType $Output ([Acme.Protocol.Model.AcmeAuthorization])
                 $authorizations.Identifier.Value | Should -Be @('shop.example.net')
                 $authorizations.Status | Should -Be @('Deactivated')
                 $Output[-1] | Should -Be 'Invalid' -Because 'the CA invalidated the order whose authorization was deactivated'
@@ -350,7 +350,7 @@ BeforeAll {
         }
         Revoke     = @{ Check = {
                 param($Output, $Folder, $State, $Ca)
-                $certificate = Get-OfType $Output ([Acme.Protocol.AcmeCertificate])
+                $certificate = Get-OfType $Output ([Acme.Protocol.Model.AcmeCertificate])
                 $certificate.Count | Should -Be 1
                 $status = Get-PebbleCertificateStatus $Ca $certificate[0].Certificate
                 $status.Status | Should -Be 'Revoked'
@@ -366,7 +366,7 @@ BeforeAll {
             Setup  = { param($Folder, $Parameters, $Ca) $Parameters.RootName = (Get-PebbleRootCertificate $Ca -Index 1).GetNameInfo('SimpleName', $false) }
             Check  = {
                 param($Output, $Folder, $State, $Ca)
-                $certificates = Get-OfType $Output ([Acme.Protocol.AcmeCertificate])
+                $certificates = Get-OfType $Output ([Acme.Protocol.Model.AcmeCertificate])
                 $certificates.Count | Should -Be 4
                 $reused, $fromPfx, $fromCsr, $preferred = $certificates
                 $earlier = Read-PemCertificate (Join-Path $Folder 'cert/cert.pem')
@@ -397,7 +397,7 @@ BeforeAll {
                 $list | Should -Match "RevokeCert\s+: $base/\S+"
                 $list | Should -Match 'TermsOfService\s+: data:text/plain'
                 $list | Should -Match 'ExternalAccountRequired\s+: False'
-                $directory = Get-OfType $Output ([Acme.Protocol.AcmeDirectory])
+                $directory = Get-OfType $Output ([Acme.Protocol.Model.AcmeDirectory])
                 $directory.Count | Should -Be 1
                 $directory[0].NewAccount.AbsoluteUri | Should -Match "^$base/"
             }
@@ -416,13 +416,13 @@ BeforeAll {
             Teardown   = { Remove-Item -LiteralPath function:global:Get-Credential }
             Check      = {
                 param($Output, $Folder)
-                $accounts = Get-OfType $Output ([Acme.Protocol.AcmeAccount])
+                $accounts = Get-OfType $Output ([Acme.Protocol.Model.AcmeAccount])
                 $accounts.Count | Should -Be 2
                 $accounts | ForEach-Object { $_.Status | Should -Be 'Valid' }
                 $accounts[0].Contact | Should -Be @('mailto:admin@example.com')
                 $accounts[0].Location | Should -Not -Be $accounts[1].Location
                 # New-AcmeCertificate made a third account, bound with kid-2, and issued with it.
-                $certificate = @(Get-OfType $Output ([Acme.Protocol.AcmeCertificate]))
+                $certificate = @(Get-OfType $Output ([Acme.Protocol.Model.AcmeCertificate]))
                 $certificate.Count | Should -Be 1
                 $certificate[0].Names | Should -Be @('example.com')
                 $eab = Get-AcmeAccount -Name eab -StatePath (Join-Path $Folder '.acme-state')

@@ -6,11 +6,11 @@ BeforeDiscovery {
     $commands = @(Get-Command -Module $module.Name -CommandType Cmdlet)
     # Every Acme type a cmdlet outputs, and the ones reached through them, needs a table and a list view.
     $viewTypes = @(@($commands.OutputType.Type | Where-Object { $_ -and $_.Namespace -like 'Acme*' }) +
-        @([Acme.Protocol.AcmeAuthorization], [Acme.Protocol.AcmeChallenge], [Acme.Protocol.AcmeDirectory], [Acme.Protocol.Crypto.AcmeKey]) |
+        @([Acme.Protocol.Model.AcmeAuthorization], [Acme.Protocol.Model.AcmeChallenge], [Acme.Protocol.Model.AcmeDirectory], [Acme.Protocol.Crypto.AcmeKey]) |
         Sort-Object FullName -Unique | ForEach-Object { @{ Type = $_.FullName } })
     $completions = @(foreach ($c in $commands) {
             foreach ($p in $c.Parameters.Values) {
-                if ($p.Name -eq 'Server') { @{ Command = $c.Name; Parameter = $p.Name; Expected = @([Acme.Protocol.AcmeServer]::Shortcuts.Keys) } }
+                if ($p.Name -eq 'Server') { @{ Command = $c.Name; Parameter = $p.Name; Expected = @([Acme.Protocol.Model.AcmeServer]::Shortcuts.Keys) } }
                 elseif ($p.ParameterType.IsEnum -and $p.ParameterType.Namespace -like 'Acme*') {
                     @{ Command = $c.Name; Parameter = $p.Name; Expected = [enum]::GetNames($p.ParameterType) }
                 }
@@ -56,7 +56,7 @@ Describe 'Format views' {
         $challenges = @($authorizations.Challenges)
         $ready = $pending | Start-AcmeHttpChallenge -Port $pebble.HttpPort
         $certificate = $ready | Complete-AcmeOrder
-        $directory = [Acme.Protocol.AcmeClient]::new($account.Server).GetDirectoryAsync().GetAwaiter().GetResult()
+        $directory = [Acme.Protocol.Client.AcmeClient]::new($account.Server).GetDirectoryAsync().GetAwaiter().GetResult()
         $objects = @($account, $account.Key, $pending, $ready, $certificate, $certificate.Key, $directory) + $authorizations + $challenges
         $secrets = @(Get-KeySecret $account.Key) + @(Get-KeySecret $certificate.Key)
     }
@@ -125,7 +125,7 @@ Describe 'Tracing and progress of a whole issuance' {
         $null = $ps.AddScript({
                 param($ModulePath, $Pebble, $Out, $Password)
                 Import-Module $ModulePath
-                $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+                $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
                 $account = New-AcmeAccount -Server $Pebble.Directory -TrustedRootCertificate $Pebble.ApiRootPath -AcceptTermsOfService `
                     -Contact 'trace@acme.test' -Verbose -Debug
                 $certificate = $account | New-AcmeOrder -DnsName trace.test, www.trace.test -Verbose -Debug |
@@ -133,7 +133,7 @@ Describe 'Tracing and progress of a whole issuance' {
                     Complete-AcmeOrder -Verbose -Debug
                 $null = $certificate | Export-AcmeCertificate -Path $Out -PfxPath (Join-Path $Out 'c.pfx') -Verbose -Debug `
                     -Password (ConvertTo-SecureString $Password -AsPlainText -Force)
-                [pscustomobject]@{ Requests = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount - $before; Account = $account; Certificate = $certificate }
+                [pscustomobject]@{ Requests = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount - $before; Account = $account; Certificate = $certificate }
             }).AddParameters(@{ ModulePath = $env:ACME_TEST_MODULE; Pebble = $pebble; Out = $out; Password = $password })
         $result = $ps.Invoke()[0]
         $streams = $ps.Streams

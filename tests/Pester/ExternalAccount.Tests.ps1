@@ -25,21 +25,21 @@ Describe 'A CA that requires external account binding' -Skip:$external {
     }
 
     It 'refuses an account without a binding before sending newAccount, and says how to give one' {
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         $e = { New-AcmeAccount @ca -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'AcmeExternalAccountRequired,*'
         $e.CategoryInfo.Category | Should -Be 'AuthenticationError'
         $e.ErrorDetails.RecommendedAction | Should -BeLike '*-ExternalAccountBinding*'
         $e.ErrorDetails.RecommendedAction | Should -BeLike '*-ExternalAccountKeyPath*'
         # At most the directory GET (it may be cached); newAccount would also need a nonce and a POST.
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount - $before | Should -BeLessOrEqual 1
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount - $before | Should -BeLessOrEqual 1
     }
 
     It 'maps Pebble''s own externalAccountRequired problem to the same ErrorId and advice' {
         # Sent through the core directly, as a client that skipped the check would.
         $root = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $pebble.ApiRootPath))
-        $server = [Acme.Protocol.AcmeServer]::new([uri]$pebble.Directory, $root, $false)
-        $client = [Acme.Protocol.AcmeClient]::new($server, $null)
+        $server = [Acme.Protocol.Model.AcmeServer]::new([uri]$pebble.Directory, $root, $false)
+        $client = [Acme.Protocol.Client.AcmeClient]::new($server, $null)
         $key = [Acme.Protocol.Crypto.AcmeKey]::Generate('EC256')
         $failure = $null
         try {
@@ -47,7 +47,7 @@ Describe 'A CA that requires external account binding' -Skip:$external {
         } catch {
             $failure = $_.Exception.InnerException
         }
-        $failure | Should -BeOfType ([Acme.Protocol.AcmeProblemException])
+        $failure | Should -BeOfType ([Acme.Protocol.Model.AcmeProblemException])
         $failure.Problem.Type | Should -Be 'urn:ietf:params:acme:error:externalAccountRequired'
         $record = [Acme.PowerShell.Infrastructure.AcmeErrorRecords]::Create($failure, $null)
         $record.FullyQualifiedErrorId | Should -Be 'AcmeExternalAccountRequired'
@@ -104,7 +104,7 @@ Describe 'A CA that requires external account binding' -Skip:$external {
         $file = Join-Path $TestDrive 'one-shot-hmac.txt'
         Set-Content -LiteralPath $file -Value $hmac
         $first = New-AcmeCertificate @common -DnsName eab-one.test -ExternalAccountKeyId 'kid-1' -ExternalAccountKeyPath $file -Verbose 4>&1 |
-            Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] }
+            Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] }
         $first.Names | Should -Be @('eab-one.test')
         $account = Get-AcmeAccount -StatePath $state -Name default
         $account.Status | Should -Be 'Valid'
@@ -149,10 +149,10 @@ Describe 'A CA that requires external account binding' -Skip:$external {
             $secret = if ($arguments.ExternalAccountBinding) { $arguments.ExternalAccountBinding } else { $hmac }
             $arguments.ExternalAccountBinding = [pscredential]::new('kid-1', (ConvertTo-SecureString $secret -AsPlainText -Force))
         }
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         $e = { New-AcmeAccount @ca @arguments -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike "$Id,*"
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
         $e.Exception.Message | Should -Not -Match ([regex]::Escape($hmac))
     }
 }

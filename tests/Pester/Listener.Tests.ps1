@@ -131,7 +131,7 @@ Describe 'A port another process holds' -Skip:$external {
             if ($env:T_HELD) {
                 # The first renewal: its listener is up (a lease on it stands for a validation in progress)
                 # until the second one is seen waiting; then it issues on that listener and frees the port.
-                $lease = [Acme.Protocol.Flow.Http01Listener]::Acquire([int]$env:T_PORT, $null, $null)
+                $lease = [Acme.Protocol.Challenges.Http01.Http01PortLease]::Acquire([int]$env:T_PORT, $null, $null)
                 Set-Content -LiteralPath $env:T_HELD 'up'
                 $deadline = [DateTime]::UtcNow.AddSeconds(90)
                 while (-not (Test-Path -LiteralPath $env:T_GO) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
@@ -196,7 +196,7 @@ Describe 'A port another process holds' -Skip:$external {
         $run.Seconds | Should -BeLessThan 20
         # The wait came before the CA was told the challenge is ready: the order is still pending.
         (Get-AcmeOrder -StatePath $sp -Name foreign-held.ports.test).Status | Should -Be 'Pending'
-        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0
+        [Acme.Protocol.Challenges.Http01.Http01PortLease]::ActiveCount | Should -Be 0
     }
 
     It 'with -WhatIf nothing waits for a held port' {
@@ -231,7 +231,7 @@ Describe 'A port another process holds' -Skip:$external {
             $ps.Dispose()
             $foreign.Stop()
         }
-        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0
+        [Acme.Protocol.Challenges.Http01.Http01PortLease]::ActiveCount | Should -Be 0
     }
 }
 
@@ -252,7 +252,7 @@ Describe 'The tls-alpn-01 listener shared' -Skip:($external -or -not $IsLinux) {
             $r.Errors | Should -BeNullOrEmpty -Because "$($r.Name): $($r.Errors | Out-String)"
             $r.Certificate.Names | Should -Be @($r.Name)
         }
-        [Acme.Protocol.Flow.TlsAlpnListener]::ActiveCount | Should -Be 0
+        [Acme.Protocol.Challenges.TlsAlpn01.TlsAlpnPortLease]::ActiveCount | Should -Be 0
         Test-TcpPortFree $tlsPort | Should -BeTrue
     }
 }

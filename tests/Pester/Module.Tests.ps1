@@ -46,10 +46,10 @@ Describe 'Cmdlet contract: <_.Name>' -ForEach @(Get-Command -Module (Import-Modu
 
 Describe 'Pipeline bindings' {
     It 'binds <Parameter> of <Command> from the pipeline by value' -ForEach @(
-        @{ Command = 'New-AcmeOrder'; Parameter = 'Account'; Type = 'Acme.Protocol.AcmeAccount' }
-        @{ Command = 'Start-AcmeHttpChallenge'; Parameter = 'Order'; Type = 'Acme.Protocol.AcmeOrder' }
-        @{ Command = 'Complete-AcmeOrder'; Parameter = 'Order'; Type = 'Acme.Protocol.AcmeOrder' }
-        @{ Command = 'Export-AcmeCertificate'; Parameter = 'Certificate'; Type = 'Acme.Protocol.AcmeCertificate' }
+        @{ Command = 'New-AcmeOrder'; Parameter = 'Account'; Type = 'Acme.Protocol.Model.AcmeAccount' }
+        @{ Command = 'Start-AcmeHttpChallenge'; Parameter = 'Order'; Type = 'Acme.Protocol.Model.AcmeOrder' }
+        @{ Command = 'Complete-AcmeOrder'; Parameter = 'Order'; Type = 'Acme.Protocol.Model.AcmeOrder' }
+        @{ Command = 'Export-AcmeCertificate'; Parameter = 'Certificate'; Type = 'Acme.Protocol.Model.AcmeCertificate' }
     ) {
         $p = (Get-Command $Command).Parameters[$Parameter]
         $p.ParameterType.FullName | Should -Be $Type
@@ -57,17 +57,17 @@ Describe 'Pipeline bindings' {
     }
 
     It 'makes each cmdlet output what the next one takes' {
-        (Get-Command New-AcmeAccount).OutputType.Type | Should -Be ([Acme.Protocol.AcmeAccount])
-        (Get-Command New-AcmeOrder).OutputType.Type | Should -Be ([Acme.Protocol.AcmeOrder])
-        (Get-Command Start-AcmeHttpChallenge).OutputType.Type | Should -Be ([Acme.Protocol.AcmeOrder])
-        (Get-Command Complete-AcmeOrder).OutputType.Type | Should -Be ([Acme.Protocol.AcmeCertificate])
+        (Get-Command New-AcmeAccount).OutputType.Type | Should -Be ([Acme.Protocol.Model.AcmeAccount])
+        (Get-Command New-AcmeOrder).OutputType.Type | Should -Be ([Acme.Protocol.Model.AcmeOrder])
+        (Get-Command Start-AcmeHttpChallenge).OutputType.Type | Should -Be ([Acme.Protocol.Model.AcmeOrder])
+        (Get-Command Complete-AcmeOrder).OutputType.Type | Should -Be ([Acme.Protocol.Model.AcmeCertificate])
         (Get-Command Export-AcmeCertificate).OutputType.Type | Should -Be ([System.IO.FileInfo])
     }
 }
 
 Describe 'Input refused before any request' {
-    BeforeAll { $script:before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount }
-    AfterAll { [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $script:before }
+    BeforeAll { $script:before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount }
+    AfterAll { [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $script:before }
 
     It 'refuses an http:// directory URL with AcmeInvalidServer' {
         { New-AcmeAccount -Server 'http://ca.example/dir' -AcceptTermsOfService -ErrorAction Stop } |

@@ -75,30 +75,30 @@ Describe 'New-AcmeOrder options' {
     }
 
     It 'refuses -NotAfter before -NotBefore without a request' {
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         { $account | New-AcmeOrder -DnsName validity.test -NotBefore ([DateTime]::UtcNow.AddDays(2)) -NotAfter ([DateTime]::UtcNow) -ErrorAction Stop } |
             Should -Throw -ErrorId 'AcmeInvalidValidity,*'
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
     }
 
     It 'refuses a profile the CA does not offer before any order, and says where to look' {
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         $e = { $account | New-AcmeOrder -DnsName profile.test -Profile shortlived -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'AcmeUnknownProfile,*'
         $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $e.Exception.Message | Should -BeLike '*shortlived*'
         $e.ErrorDetails.RecommendedAction | Should -BeLike '*Get-AcmeDirectory*'
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
     }
 
     It 'orders without "replaces" from a CA without ARI, and says so' {
         $previous = Get-ReadyOrder renewed.test | Complete-AcmeOrder
         $verbose = $account | New-AcmeOrder -DnsName renewed.test -Replaces $previous -Verbose 4>&1
-        $order = $verbose | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] }
+        $order = $verbose | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] }
         $order.Status | Should -BeIn 'Pending', 'Ready' -Because 'Pebble may reuse the authorization the first certificate used'
         $order.Replaces | Should -BeNullOrEmpty
         ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" |
-            Should -BeLike "*does not implement ACME Renewal Information*$([Acme.Protocol.AcmeRenewalInfo]::GetCertificateId($previous.Certificate))*"
+            Should -BeLike "*does not implement ACME Renewal Information*$([Acme.Protocol.Model.AcmeRenewalInfo]::GetCertificateId($previous.Certificate))*"
     }
 
     It 'refuses a -Replaces that is not a certificate identifier' {
@@ -144,9 +144,9 @@ Describe 'Disable-AcmeAuthorization' {
 
     It 'sends nothing with -WhatIf' {
         $order = $account | New-AcmeOrder -DnsName deactivate-whatif.test
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         $order.Authorizations | Disable-AcmeAuthorization -WhatIf | Should -BeNullOrEmpty
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
         (Get-AcmeOrder -Account $account -Url $order.Location).Authorizations[0].Status | Should -Be 'Pending'
     }
 }
@@ -180,13 +180,13 @@ Describe 'Complete-AcmeOrder with a CSR or a key of your own' {
         $key = [System.Security.Cryptography.ECDsa]::Create()
         $pem = (New-TestCsr -DnsName csr-other.test -Key $key).CreateSigningRequestPem()
         $order = Get-ReadyOrder csr-mine.test
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         $err = $null
         $order | Complete-AcmeOrder -CertificateSigningRequest $pem -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeCsrMismatch,*'
         $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
         $err[0].Exception.Message | Should -BeLike '*order names csr-mine.test but the CSR does not*CSR asks for csr-other.test*'
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
         ($order | Get-AcmeOrder).Status | Should -Be 'Ready'
     }
 

@@ -159,9 +159,9 @@ Describe '-WhatIf' {
         @{ Name = 'Complete-AcmeOrder'; Run = { $script:pendingOrder | Complete-AcmeOrder -WhatIf } }
     ) {
         $script:pendingOrder ??= $account | New-AcmeOrder -DnsName whatif-pending.test
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         $output = & $Run
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
         $output | Should -BeNullOrEmpty
     }
 

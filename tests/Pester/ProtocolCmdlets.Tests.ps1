@@ -25,13 +25,13 @@ Describe 'Confirmation' {
 
 Describe 'Pipeline bindings and outputs' {
     It '<Command> takes <Parameter> (<Type>) from the pipeline by value' -ForEach @(
-        @{ Command = 'Set-AcmeAccount'; Parameter = 'Account'; Type = 'Acme.Protocol.AcmeAccount' }
-        @{ Command = 'Update-AcmeAccountKey'; Parameter = 'Account'; Type = 'Acme.Protocol.AcmeAccount' }
-        @{ Command = 'Disable-AcmeAccount'; Parameter = 'Account'; Type = 'Acme.Protocol.AcmeAccount' }
-        @{ Command = 'Export-AcmeAccountKey'; Parameter = 'Account'; Type = 'Acme.Protocol.AcmeAccount' }
-        @{ Command = 'Disable-AcmeAuthorization'; Parameter = 'Authorization'; Type = 'Acme.Protocol.AcmeAuthorization' }
-        @{ Command = 'Revoke-AcmeCertificate'; Parameter = 'Certificate'; Type = 'Acme.Protocol.AcmeCertificate' }
-        @{ Command = 'Get-AcmeRenewalInfo'; Parameter = 'Certificate'; Type = 'Acme.Protocol.AcmeCertificate' }
+        @{ Command = 'Set-AcmeAccount'; Parameter = 'Account'; Type = 'Acme.Protocol.Model.AcmeAccount' }
+        @{ Command = 'Update-AcmeAccountKey'; Parameter = 'Account'; Type = 'Acme.Protocol.Model.AcmeAccount' }
+        @{ Command = 'Disable-AcmeAccount'; Parameter = 'Account'; Type = 'Acme.Protocol.Model.AcmeAccount' }
+        @{ Command = 'Export-AcmeAccountKey'; Parameter = 'Account'; Type = 'Acme.Protocol.Model.AcmeAccount' }
+        @{ Command = 'Disable-AcmeAuthorization'; Parameter = 'Authorization'; Type = 'Acme.Protocol.Model.AcmeAuthorization' }
+        @{ Command = 'Revoke-AcmeCertificate'; Parameter = 'Certificate'; Type = 'Acme.Protocol.Model.AcmeCertificate' }
+        @{ Command = 'Get-AcmeRenewalInfo'; Parameter = 'Certificate'; Type = 'Acme.Protocol.Model.AcmeCertificate' }
     ) {
         $p = (Get-Command $Command).Parameters[$Parameter]
         $p.ParameterType.FullName | Should -Be $Type
@@ -52,14 +52,14 @@ Describe 'Pipeline bindings and outputs' {
     }
 
     It '<Command> outputs <Type>' -ForEach @(
-        @{ Command = 'Get-AcmeDirectory'; Type = 'Acme.Protocol.AcmeDirectory' }
-        @{ Command = 'Get-AcmeAccount'; Type = 'Acme.Protocol.AcmeAccount' }
-        @{ Command = 'Update-AcmeAccountKey'; Type = 'Acme.Protocol.AcmeAccount' }
+        @{ Command = 'Get-AcmeDirectory'; Type = 'Acme.Protocol.Model.AcmeDirectory' }
+        @{ Command = 'Get-AcmeAccount'; Type = 'Acme.Protocol.Model.AcmeAccount' }
+        @{ Command = 'Update-AcmeAccountKey'; Type = 'Acme.Protocol.Model.AcmeAccount' }
         @{ Command = 'Export-AcmeAccountKey'; Type = 'System.IO.FileInfo' }
-        @{ Command = 'Get-AcmeOrder'; Type = 'Acme.Protocol.AcmeOrder' }
-        @{ Command = 'Disable-AcmeAuthorization'; Type = 'Acme.Protocol.AcmeAuthorization' }
-        @{ Command = 'Get-AcmeRenewalInfo'; Type = 'Acme.Protocol.AcmeRenewalInfo' }
-        @{ Command = 'Revoke-AcmeCertificate'; Type = 'Acme.Protocol.AcmeCertificate' }
+        @{ Command = 'Get-AcmeOrder'; Type = 'Acme.Protocol.Model.AcmeOrder' }
+        @{ Command = 'Disable-AcmeAuthorization'; Type = 'Acme.Protocol.Model.AcmeAuthorization' }
+        @{ Command = 'Get-AcmeRenewalInfo'; Type = 'Acme.Protocol.Model.AcmeRenewalInfo' }
+        @{ Command = 'Revoke-AcmeCertificate'; Type = 'Acme.Protocol.Model.AcmeCertificate' }
     ) {
         (Get-Command $Command).OutputType.Type.FullName | Should -Be $Type
     }
@@ -71,7 +71,7 @@ Describe 'Pipeline bindings and outputs' {
         (Get-Command Get-AcmeOrder).ParameterSets.Name | Should -Contain 'ByUrl'
     }
 
-    It 'has a table view for <_>' -ForEach 'Acme.Protocol.AcmeDirectory', 'Acme.Protocol.AcmeRenewalInfo' {
+    It 'has a table view for <_>' -ForEach 'Acme.Protocol.Model.AcmeDirectory', 'Acme.Protocol.Model.AcmeRenewalInfo' {
         $view = Get-FormatData -TypeName $_
         $view.FormatViewDefinition[0].Control | Should -BeOfType ([System.Management.Automation.TableControl])
     }
@@ -115,9 +115,9 @@ Describe 'ErrorIds for problems Pebble 2.4 never sends' {
         @{ Type = 'invalidProfile'; Id = 'AcmeInvalidProfile'; Category = 'InvalidArgument'; Action = '*Get-AcmeDirectory*' }
         @{ Type = 'badRevocationReason'; Id = 'AcmeBadRevocationReason'; Category = 'InvalidArgument'; Action = $null }
     ) {
-        $problem = [Acme.Protocol.AcmeProblem]::new("urn:ietf:params:acme:error:$Type", "detail from the CA", 409)
-        $exception = [Acme.Protocol.AcmeProblemException]::Create($problem, $null)
-        if ($Type -eq 'alreadyReplaced') { $exception | Should -BeOfType ([Acme.Protocol.AcmeAlreadyReplacedException]) }
+        $problem = [Acme.Protocol.Model.AcmeProblem]::new("urn:ietf:params:acme:error:$Type", "detail from the CA", 409)
+        $exception = [Acme.Protocol.Model.AcmeProblemException]::Create($problem, $null)
+        if ($Type -eq 'alreadyReplaced') { $exception | Should -BeOfType ([Acme.Protocol.Model.AcmeAlreadyReplacedException]) }
         $record = [Acme.PowerShell.Infrastructure.AcmeErrorRecords]::Create($exception, $null)
         $record.FullyQualifiedErrorId | Should -Be $Id
         $record.CategoryInfo.Category | Should -Be $Category

@@ -11,7 +11,7 @@ BeforeAll {
         $account | New-AcmeOrder -DnsName $Name | Start-AcmeHttpChallenge -Port $pebble.HttpPort | Complete-AcmeOrder
     }
 
-    function Get-PebbleCertificateStatus([Acme.Protocol.AcmeCertificate] $Certificate) {
+    function Get-PebbleCertificateStatus([Acme.Protocol.Model.AcmeCertificate] $Certificate) {
         Invoke-RestMethod -Uri "$($pebble.ManagementUrl)/cert-status-by-serial/$($Certificate.SerialNumber)" -SkipCertificateCheck
     }
 }
@@ -95,11 +95,11 @@ Describe 'Revoke-AcmeCertificate' {
 
     It 'refuses a key that is not the certificate''s before any request' {
         $cert = Get-Issued 'revoke-wrongkey.test'
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         $e = { $cert | Revoke-AcmeCertificate -CertificateKey ([Acme.Protocol.Crypto.AcmeKey]::Generate('EC256')) -Confirm:$false -ErrorAction Stop } |
             Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'AcmeCertificateKeyMismatch,*'
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
         (Get-PebbleCertificateStatus $cert).Status | Should -Be 'Valid'
     }
 
@@ -115,9 +115,9 @@ Describe 'Revoke-AcmeCertificate' {
 
     It 'revokes nothing with -WhatIf' {
         $cert = Get-Issued 'revoke-whatif.test'
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         $cert | Revoke-AcmeCertificate -Reason KeyCompromise -WhatIf | Should -BeNullOrEmpty
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
         (Get-PebbleCertificateStatus $cert).Status | Should -Be 'Valid'
     }
 }

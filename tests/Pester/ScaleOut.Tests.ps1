@@ -121,19 +121,19 @@ Describe 'Scale-out behind a load balancer: <Kind> store' -ForEach $kinds -Skip:
     }
 
     It 'issues every certificate from answers published to the store, each responder answering validations' {
-        $listenersBefore = [Acme.Protocol.Flow.Http01Listener]::ActiveCount
+        $listenersBefore = [Acme.Protocol.Challenges.Http01.Http01PortLease]::ActiveCount
         $batches = @(
             @("$prefix-a.test", "www.$prefix-a.test"),
             @("$prefix-b.test", "www.$prefix-b.test"),
             @("$prefix-c.test", "www.$prefix-c.test"))
         $verbose = foreach ($names in $batches) {
             $certificate = Invoke-ScaleOutPipeline -Store $store -Names $names -Verbose 4>&1 |
-                Tee-Object -Variable lines | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] }
+                Tee-Object -Variable lines | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] }
             Assert-Issued $certificate $names
             $lines | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
         }
 
-        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be $listenersBefore -Because 'the ordering process runs no listener'
+        [Acme.Protocol.Challenges.Http01.Http01PortLease]::ActiveCount | Should -Be $listenersBefore -Because 'the ordering process runs no listener'
         @($verbose -like 'Started the http-01 listener*').Count | Should -Be 0
         @($verbose -like '*the http-01 answer for*').Count | Should -Be 6 -Because 'each name''s answer went to the store'
         @($verbose -like 'Released the lock on*').Count | Should -Be 3
@@ -201,12 +201,12 @@ Describe 'Scale-out behind a load balancer: <Kind> store' -ForEach $kinds -Skip:
             if ($Kind -eq 'Redis') {
                 Wait-TestEndpoint -What 'the responders noticing Redis is gone' -Probe { (Get-TestHealth $responders[1].Port) -eq 503 }
             }
-            $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+            $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
             $published = Invoke-Captured { $order | Start-AcmeHttpChallenge -Store $store -ErrorAction Continue -Verbose 4>&1 }
             $locked = Invoke-Captured { $account | New-AcmeOrder -DnsName "$prefix-down2.test" -LockStore $store -ErrorAction Continue }
-            [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before -Because 'nothing was sent to the CA'
+            [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before -Because 'nothing was sent to the CA'
 
-            @($published.Output + $locked.Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] }) | Should -BeNullOrEmpty
+            @($published.Output + $locked.Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] }) | Should -BeNullOrEmpty
             foreach ($e in @($published.Errors[0], $locked.Errors[0])) {
                 $e.FullyQualifiedErrorId | Should -BeLike "$DownErrorId,*"
                 $e.CategoryInfo.Category | Should -Be $DownCategory
@@ -235,7 +235,7 @@ Describe 'The Redis client loads only when a redis:// store is used' -Skip:$exte
     It 'loads nothing of Redis on Import-Module, and loads it from the module''s redis folder on first use' {
         $pwsh = Get-PwshCommand
         $script = 'Import-Module $env:ACME_TEST_MODULE; $n = { @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -match "Redis|Pipelines" } | ForEach-Object { $_.GetName().Name }) -join "," }; ' +
-            '"import:" + (& $n); $s = [Acme.Protocol.Flow.ChallengeStore]::Open("redis://127.0.0.1:1"); "opened:" + (& $n); ' +
+            '"import:" + (& $n); $s = [Acme.Protocol.ChallengeStores.ChallengeStoreFactory]::Open("redis://127.0.0.1:1"); "opened:" + (& $n); ' +
             'try { $s.CheckAsync([Threading.CancellationToken]::None).GetAwaiter().GetResult() } catch { "check:" + $_.Exception.InnerException.GetType().Name }; "used:" + (& $n)'
         $out = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script
         $out | Should -Contain 'import:'
@@ -277,7 +277,7 @@ Describe 'Start-AcmeChallengeResponder' -Skip:$external {
     It 'answers only after -TimeoutSec with a summary of what it served' {
         $shared = Join-Path $TestDrive 'summary'
         $null = New-Item -ItemType Directory $shared
-        $store = [Acme.Protocol.Flow.ChallengeStore]::Open($shared)
+        $store = [Acme.Protocol.ChallengeStores.ChallengeStoreFactory]::Open($shared)
         $store.PublishAsync('summaryToken', 'summaryToken.thumb', [DateTimeOffset]::UtcNow.AddMinutes(5), [Threading.CancellationToken]::None).GetAwaiter().GetResult()
         $port = Get-FreeTcpPort
         $probe = Start-ThreadJob -ArgumentList $port -ScriptBlock {
@@ -289,7 +289,7 @@ Describe 'Start-AcmeChallengeResponder' -Skip:$external {
         }
         $summary = Start-AcmeChallengeResponder -Store $shared -Port $port -ListenAddress 127.0.0.1 -TimeoutSec 3
         [System.Text.Encoding]::ASCII.GetString(($probe | Wait-Job | Receive-Job)) | Should -Be 'summaryToken.thumb'
-        $summary | Should -BeOfType ([Acme.Protocol.AcmeResponderSummary])
+        $summary | Should -BeOfType ([Acme.Protocol.Challenges.Http01.AcmeResponderSummary])
         $summary.Answered | Should -Be 1
         $summary.Port | Should -Be $port
         $summary.Store | Should -Be "directory $shared"

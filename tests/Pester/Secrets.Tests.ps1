@@ -21,14 +21,14 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
     $script:hmacKey = [byte[]]::new(32); [System.Security.Cryptography.RandomNumberGenerator]::Fill($script:hmacKey)
     $script:wrongHmacKey = [byte[]]::new(32); [System.Security.Cryptography.RandomNumberGenerator]::Fill($script:wrongHmacKey)
-    $script:pebble = Start-TestPebble -ExternalAccountMacKeys @{ 'secrets-kid' = [Acme.Protocol.Base64Url]::Encode($hmacKey) }
+    $script:pebble = Start-TestPebble -ExternalAccountMacKeys @{ 'secrets-kid' = [Acme.Protocol.Crypto.Base64Url]::Encode($hmacKey) }
 
     # The text forms a secret could leak in: as is, base64, base64url and hex.
     function Get-SecretForm([Parameter(Mandatory)] $Secret) {
         $bytes = if ($Secret -is [string]) { [System.Text.Encoding]::UTF8.GetBytes($Secret) } else { [byte[]]$Secret }
         if ($Secret -is [string]) { $Secret }
         [Convert]::ToBase64String($bytes)
-        [Acme.Protocol.Base64Url]::Encode($bytes)
+        [Acme.Protocol.Crypto.Base64Url]::Encode($bytes)
         [Convert]::ToHexString($bytes)
         [Convert]::ToHexString($bytes).ToLowerInvariant()
     }
@@ -115,14 +115,14 @@ Describe 'Secrets' -Skip:$external {
             $account
             $cert
         }
-        $run = Invoke-Streams $issuance @($env:ACME_TEST_MODULE, $pebble, $password, $passphrase, [Acme.Protocol.Base64Url]::Encode($hmacKey),
-            [Acme.Protocol.Base64Url]::Encode($wrongHmacKey), $out)
+        $run = Invoke-Streams $issuance @($env:ACME_TEST_MODULE, $pebble, $password, $passphrase, [Acme.Protocol.Crypto.Base64Url]::Encode($hmacKey),
+            [Acme.Protocol.Crypto.Base64Url]::Encode($wrongHmacKey), $out)
         $output = $run.Output
         $streams = $run.Streams
         $corpus = $run.Corpus
         $firstKey = $output | Where-Object { $_ -is [Acme.Protocol.Crypto.AcmeKey] }
-        $account = $output | Where-Object { $_ -is [Acme.Protocol.AcmeAccount] }
-        $cert = $output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] }
+        $account = $output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeAccount] }
+        $cert = $output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] }
         $streams.Error | ForEach-Object { Write-Host "    expected failure: $($_.FullyQualifiedErrorId)" }
         $account.Key.Thumbprint | Should -Not -Be $firstKey.Thumbprint -Because 'the account key was rolled over'
         $cert.Key | Should -Not -BeNullOrEmpty
@@ -185,7 +185,7 @@ Describe 'Secrets in the state folder and the challenge stores' -Skip:$external 
             $oneShot
             $default
         }
-        $run = Invoke-Streams $script @($env:ACME_TEST_MODULE, $pebble, $sp, $passphrase, $wrongPassphrase, $password, [Acme.Protocol.Base64Url]::Encode($hmacKey), $out)
+        $run = Invoke-Streams $script @($env:ACME_TEST_MODULE, $pebble, $sp, $passphrase, $wrongPassphrase, $password, [Acme.Protocol.Crypto.Base64Url]::Encode($hmacKey), $out)
         $keys = @($run.Output | Where-Object { $_ -is [Acme.Protocol.Crypto.AcmeKey] }) + @($run.Output | ForEach-Object { if ($_.Key -is [Acme.Protocol.Crypto.AcmeKey]) { $_.Key } })
         $run.Streams.Error | ForEach-Object { Write-Host "    expected failure: $($_.FullyQualifiedErrorId)" }
         @($run.Streams.Error.FullyQualifiedErrorId | ForEach-Object { ($_ -split ',')[0] }) | Should -Be @('AcmeKeyPasswordIncorrect', 'AcmeKeyPasswordRequired')
@@ -238,7 +238,7 @@ Describe 'Secrets in the state folder and the challenge stores' -Skip:$external 
             Stop-TestProcess $redis.Process
         }
         $run.Streams.Error | ForEach-Object { Write-Host "    expected failure: $($_.FullyQualifiedErrorId)" }
-        @($run.Output | Where-Object { $_ -is [Acme.Protocol.AcmeOrder] }).Count | Should -Be 1 -Because 'the right password works'
+        @($run.Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] }).Count | Should -Be 1 -Because 'the right password works'
         $run.Streams.Error.Count | Should -Be 3 -Because 'each bad store fails once'
         $run.Streams.Warning.Message | Should -BeLike '*unavailable*' -Because 'the responder on a store that is down warns and carries on'
         $run.Corpus.verbose | Should -BeLike "*127.0.0.1:$($redis.Port)*" -Because 'the store is named, without its password'

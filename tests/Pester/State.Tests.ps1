@@ -197,9 +197,9 @@ Describe 'New-AcmeCertificate' {
     }
 
     It 'refuses a name that is not a safe folder name before any request' {
-        $before = [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
         { New-AcmeCertificate -DnsName x.test -Name '../escape' @oneShot -ErrorAction Stop } | Should -Throw -ErrorId 'AcmeInvalidName,*'
-        [Acme.Protocol.Http.AcmeConnection]::TotalRequestCount | Should -Be $before
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
     }
 
     It 'issues a wildcard through dns-01 script blocks under a file-system-safe name' {

@@ -18,7 +18,7 @@ BeforeAll {
     function Invoke-Storm($Pebble, $Account, [string[]] $Names) {
         foreach ($name in $Names) {
             $run = Invoke-Captured { $Account | New-AcmeOrder -DnsName $name | Start-AcmeHttpChallenge -Port $Pebble.HttpPort -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60 }
-            [pscustomobject]@{ Name = $name; Certificate = $run.Output | Where-Object { $_ -is [Acme.Protocol.AcmeCertificate] }; Errors = $run.Errors; Seconds = $run.Seconds }
+            [pscustomobject]@{ Name = $name; Certificate = $run.Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] }; Errors = $run.Errors; Seconds = $run.Seconds }
         }
     }
 }
@@ -29,7 +29,7 @@ Describe 'Bad-nonce storm at 50%' -Tag Stress -Skip:$external {
 
     It 'issues 100 certificates without a single failure' {
         $account = New-TestAccount $pebble
-        $connection = [Acme.Protocol.Http.AcmeConnection]::Get($account.Server)
+        $connection = [Acme.Protocol.Transport.AcmeConnection]::Get($account.Server)
         $before = $connection.RequestCount
 
         $runs = @(Invoke-Storm $pebble $account (1..100 | ForEach-Object { "storm50-$_.test" }))
@@ -54,7 +54,7 @@ Describe 'Bad-nonce storm at 90%' -Tag Stress -Skip:$external {
         $account = $null
         for ($i = 0; -not $account -and $i -lt 10; $i++) {
             $attempt = Invoke-Captured { New-TestAccount $pebble }
-            $account = $attempt.Output | Where-Object { $_ -is [Acme.Protocol.AcmeAccount] }
+            $account = $attempt.Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeAccount] }
             foreach ($e in $attempt.Errors) { $e.FullyQualifiedErrorId | Should -BeLike 'AcmeBadNonce,*' }
         }
         $account | Should -Not -BeNullOrEmpty
@@ -77,7 +77,7 @@ Describe 'Bad-nonce storm at 90%' -Tag Stress -Skip:$external {
             }
         }
         $failed.Count | Should -BeGreaterThan 0 -Because 'at 90% rejection some issuances exhaust the retries (the chance of none is below one in a billion)'
-        [Acme.Protocol.Flow.Http01Listener]::ActiveCount | Should -Be 0
+        [Acme.Protocol.Challenges.Http01.Http01PortLease]::ActiveCount | Should -Be 0
         Test-TcpPortFree $pebble.HttpPort | Should -BeTrue
     }
 }

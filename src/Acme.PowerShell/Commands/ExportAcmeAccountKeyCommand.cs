@@ -2,7 +2,8 @@ using System.IO;
 using System.Management.Automation;
 using System.Security;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Commands;
 

@@ -5,8 +5,9 @@ using System.Management.Automation;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
-using Acme.Protocol.Storage;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Export;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Commands;
 

@@ -4,9 +4,10 @@ using System.IO;
 using System.Management.Automation;
 using System.Security;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
+using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Storage;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Commands;
 

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Commands;
 

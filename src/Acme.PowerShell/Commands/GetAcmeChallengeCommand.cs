@@ -3,7 +3,9 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
+using Acme.Protocol.Client;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Commands;
 

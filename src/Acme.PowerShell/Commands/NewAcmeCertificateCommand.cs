@@ -5,11 +5,16 @@ using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
+using Acme.Protocol.Challenges.Dns01;
+using Acme.Protocol.Challenges.Http01;
+using Acme.Protocol.Challenges.TlsAlpn01;
+using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Dns;
-using Acme.Protocol.Flow;
-using Acme.Protocol.Storage;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Export;
+using Acme.Protocol.Issuance;
+using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 

@@ -5,9 +5,12 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
-using Acme.Protocol.Storage;
+using Acme.Protocol.ChallengeStores;
+using Acme.Protocol.Client;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Locking;
+using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 
@@ -163,8 +166,8 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
     /// </summary>
     private async Task<AcmeOrder> PlaceAsync(CmdletContext context, string lockName, Func<Task<AcmeOrder>> place)
     {
-        AcmeCertificateLock? held = _lockStore is null ? null : await ChallengeStore.AcquireLockAsync(_lockStore, lockName,
-            ChallengeStore.DefaultLockLease, TimeSpan.FromSeconds(LockTimeoutSec), context, StopToken).ConfigureAwait(false);
+        AcmeCertificateLock? held = _lockStore is null ? null : await ChallengeStoreFactory.AcquireLockAsync(_lockStore, lockName,
+            ChallengeStoreFactory.DefaultLockLease, TimeSpan.FromSeconds(LockTimeoutSec), context, StopToken).ConfigureAwait(false);
         try
         {
             AcmeOrder placed = await place().ConfigureAwait(false);

@@ -3,9 +3,11 @@ using System.IO;
 using System.Management.Automation;
 using System.Security;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
+using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 

@@ -3,8 +3,10 @@ using System.Management.Automation;
 using System.Net;
 using System.Threading.Tasks;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
+using Acme.Protocol.ChallengeStores;
+using Acme.Protocol.Challenges.Http01;
+using Acme.Protocol.Diagnostics;
+using Acme.Protocol.Errors;
 
 namespace Acme.PowerShell.Commands;
 
@@ -77,10 +79,10 @@ public sealed class StartAcmeChallengeResponderCommand : AcmeCmdlet
             context.Warning($"{e.Message} The responder starts anyway; its health endpoint answers 503 until the store is reachable.");
         }
 
-        Http01Responder responder = Http01Responder.StartWithHealth(Port, store, ListenAddress, context);
+        Http01Server responder = Http01Server.StartWithHealth(Port, store, ListenAddress, context);
         DateTimeOffset started = DateTimeOffset.Now;
         context.Verbose($"Answering http-01 challenges on port {responder.Port} from {store.Description}; " +
-            $"load balancers can check GET {Http01Responder.HealthPath}.");
+            $"load balancers can check GET {Http01Server.HealthPath}.");
         try
         {
             DateTimeOffset? until = started + runFor;

@@ -4,9 +4,11 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
-using Acme.Protocol.Dns;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Challenges.Dns01;
+using Acme.Protocol.Client;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 

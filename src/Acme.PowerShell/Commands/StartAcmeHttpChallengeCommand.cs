@@ -2,8 +2,13 @@ using System;
 using System.Management.Automation;
 using System.Net;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
+using Acme.Protocol.ChallengeStores;
+using Acme.Protocol.Challenges.Http01;
+using Acme.Protocol.Client;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Issuance;
+using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 

@@ -1,8 +1,11 @@
 using System.Management.Automation;
 using System.Net;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Challenges.TlsAlpn01;
+using Acme.Protocol.Client;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 

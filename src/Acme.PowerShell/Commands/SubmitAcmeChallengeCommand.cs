@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
+using Acme.Protocol.Client;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Commands;
 

@@ -2,8 +2,11 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using Acme.PowerShell.Infrastructure;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Client;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
+using Acme.Protocol.Renewal;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 

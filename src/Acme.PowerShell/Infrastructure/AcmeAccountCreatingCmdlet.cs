@@ -2,7 +2,8 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using System.Text;
-using Acme.Protocol;
+using Acme.Protocol.Client;
+using Acme.Protocol.Errors;
 
 namespace Acme.PowerShell.Infrastructure;
 

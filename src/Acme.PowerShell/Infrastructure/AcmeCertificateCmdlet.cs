@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Acme.Protocol;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Infrastructure;
 

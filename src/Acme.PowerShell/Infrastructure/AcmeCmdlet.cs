@@ -3,8 +3,9 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Diagnostics;
+using Acme.Protocol.Issuance;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Infrastructure;
 

@@ -2,7 +2,8 @@ using System;
 using System.Globalization;
 using System.Management.Automation;
 using System.Text;
-using Acme.Protocol;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Infrastructure;
 

@@ -4,9 +4,10 @@ using System.Linq;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Acme.Protocol;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Storage;
+using Acme.Protocol.Errors;
+using Acme.Protocol.FileSystem;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Infrastructure;
 

@@ -1,8 +1,8 @@
 using System;
 using System.IO;
 using System.Management.Automation;
-using Acme.Protocol;
 using Acme.Protocol.Crypto;
+using Acme.Protocol.Errors;
 
 namespace Acme.PowerShell.Infrastructure;
 

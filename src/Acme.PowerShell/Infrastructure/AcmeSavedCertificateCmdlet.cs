@@ -2,8 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
-using Acme.Protocol;
-using Acme.Protocol.Storage;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Infrastructure;
 

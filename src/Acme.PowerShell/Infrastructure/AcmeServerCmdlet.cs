@@ -1,8 +1,9 @@
 using System;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
-using Acme.Protocol;
-using Acme.Protocol.Storage;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Infrastructure;
 

@@ -1,6 +1,6 @@
 using System;
 using System.Management.Automation;
-using Acme.Protocol;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Infrastructure;
 

@@ -1,6 +1,6 @@
 using System;
 using System.Management.Automation;
-using Acme.Protocol;
+using Acme.Protocol.Errors;
 
 namespace Acme.PowerShell.Infrastructure;
 

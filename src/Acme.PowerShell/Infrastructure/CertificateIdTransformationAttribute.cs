@@ -1,7 +1,7 @@
 using System;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
-using Acme.Protocol;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Infrastructure;
 

@@ -3,8 +3,11 @@ using System.Management.Automation;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
+using Acme.Protocol.ChallengeStores;
+using Acme.Protocol.Diagnostics;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Locking;
+using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Infrastructure;
 
@@ -35,7 +38,7 @@ internal static class ChallengeStores
             }
         }
 
-        return ChallengeStore.Open(path, log);
+        return ChallengeStoreFactory.Open(path, log);
     }
 
     /// <summary>

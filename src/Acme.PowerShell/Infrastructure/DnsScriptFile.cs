@@ -1,7 +1,7 @@
 using System;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using Acme.Protocol;
+using Acme.Protocol.Errors;
 
 namespace Acme.PowerShell.Infrastructure;
 

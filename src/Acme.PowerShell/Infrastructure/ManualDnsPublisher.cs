@@ -5,8 +5,8 @@ using System.Management.Automation;
 using System.Management.Automation.Host;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Challenges.Dns01;
+using Acme.Protocol.Errors;
 
 namespace Acme.PowerShell.Infrastructure;
 

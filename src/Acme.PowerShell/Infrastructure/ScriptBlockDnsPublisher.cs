@@ -4,8 +4,8 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol;
-using Acme.Protocol.Flow;
+using Acme.Protocol.Challenges.Dns01;
+using Acme.Protocol.Errors;
 
 namespace Acme.PowerShell.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using System.Security;
-using Acme.Protocol;
+using Acme.Protocol.Errors;
 
 namespace Acme.PowerShell.Infrastructure;
 

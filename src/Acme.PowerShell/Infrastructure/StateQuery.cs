@@ -3,8 +3,9 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Security;
-using Acme.Protocol;
-using Acme.Protocol.Storage;
+using Acme.Protocol.Errors;
+using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Infrastructure;
 

@@ -1,0 +1,41 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using Acme.Protocol.Errors;
+
+namespace Acme.Protocol.Client;
+
+/// <summary>External account binding credentials (RFC 8555 section 7.3.4), issued by the CA out of band.</summary>
+public sealed class ExternalAccountBinding
+{
+    private readonly byte[] _hmacKey;
+
+    public ExternalAccountBinding(string keyId, byte[] hmacKey, string algorithm = "HS256")
+    {
+        if (string.IsNullOrWhiteSpace(keyId))
+        {
+            throw new AcmeArgumentException("AcmeInvalidBinding", "The external account binding key id is empty.");
+        }
+
+        if (hmacKey is null || hmacKey.Length == 0)
+        {
+            throw new AcmeArgumentException("AcmeInvalidBinding", "The external account binding HMAC key is empty.");
+        }
+
+        KeyId = keyId;
+        _hmacKey = (byte[])hmacKey.Clone();
+        Algorithm = algorithm;
+    }
+
+    public string KeyId { get; }
+
+    public string Algorithm { get; }
+
+    internal byte[] HmacKey => _hmacKey;
+
+    /// <summary>The key id and algorithm only; the HMAC key is never printed.</summary>
+    public override string ToString() => $"{KeyId} ({Algorithm})";
+}
