@@ -100,19 +100,19 @@ public sealed class ChallengeStoreTests : IDisposable
         // Two store objects on one folder stand for two hosts sharing it.
         DirectoryChallengeStore first = DirectoryChallengeStore.Open(_root);
         DirectoryChallengeStore second = DirectoryChallengeStore.Open(_root);
-        AcmeCertificateLock held = await ChallengeStoreFactory.AcquireLockAsync(first, "www.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        AcmeCertificateLock held = await CertificateLocks.AcquireAsync(first, "www.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
 
         var e = await Assert.ThrowsAsync<AcmeLocalException>(() =>
-            ChallengeStoreFactory.AcquireLockAsync(second, "WWW.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero));
+            CertificateLocks.AcquireAsync(second, "WWW.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero));
         Assert.Equal("AcmeCertificateLocked", e.ErrorId);
         Assert.Contains($"/{Environment.ProcessId}", e.Message);
 
         // A lock on another name is independent.
-        AcmeCertificateLock other = await ChallengeStoreFactory.AcquireLockAsync(second, "api.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        AcmeCertificateLock other = await CertificateLocks.AcquireAsync(second, "api.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
 
         Assert.True(await held.ReleaseAsync());
         Assert.False(await held.ReleaseAsync());
-        AcmeCertificateLock taken = await ChallengeStoreFactory.AcquireLockAsync(second, "www.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        AcmeCertificateLock taken = await CertificateLocks.AcquireAsync(second, "www.example.com", TimeSpan.FromMinutes(5), TimeSpan.Zero);
         Assert.True(await taken.ReleaseAsync());
         Assert.True(await other.ReleaseAsync());
         Assert.Empty(Directory.GetFileSystemEntries(_root));
@@ -122,8 +122,8 @@ public sealed class ChallengeStoreTests : IDisposable
     public async Task AWaiterGetsTheLockWhenTheHolderReleasesIt()
     {
         DirectoryChallengeStore store = DirectoryChallengeStore.Open(_root);
-        AcmeCertificateLock held = await ChallengeStoreFactory.AcquireLockAsync(store, "a.example", TimeSpan.FromMinutes(5), TimeSpan.Zero);
-        Task<AcmeCertificateLock> waiter = ChallengeStoreFactory.AcquireLockAsync(DirectoryChallengeStore.Open(_root), "a.example", TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(20));
+        AcmeCertificateLock held = await CertificateLocks.AcquireAsync(store, "a.example", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        Task<AcmeCertificateLock> waiter = CertificateLocks.AcquireAsync(DirectoryChallengeStore.Open(_root), "a.example", TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(20));
         await Task.Delay(300);
         Assert.False(waiter.IsCompleted);
         await held.ReleaseAsync();
@@ -136,12 +136,12 @@ public sealed class ChallengeStoreTests : IDisposable
     public async Task ALapsedLockIsTakenOverAndItsOldHolderCannotReleaseTheNewOne()
     {
         DirectoryChallengeStore store = DirectoryChallengeStore.Open(_root);
-        AcmeCertificateLock lapsed = await ChallengeStoreFactory.AcquireLockAsync(store, "b.example", TimeSpan.FromMilliseconds(200), TimeSpan.Zero);
+        AcmeCertificateLock lapsed = await CertificateLocks.AcquireAsync(store, "b.example", TimeSpan.FromMilliseconds(200), TimeSpan.Zero);
         await Task.Delay(400);
-        AcmeCertificateLock fresh = await ChallengeStoreFactory.AcquireLockAsync(DirectoryChallengeStore.Open(_root), "b.example", TimeSpan.FromMinutes(5), TimeSpan.Zero);
+        AcmeCertificateLock fresh = await CertificateLocks.AcquireAsync(DirectoryChallengeStore.Open(_root), "b.example", TimeSpan.FromMinutes(5), TimeSpan.Zero);
 
         Assert.False(await lapsed.ReleaseAsync());
-        var e = await Assert.ThrowsAsync<AcmeLocalException>(() => ChallengeStoreFactory.AcquireLockAsync(store, "b.example", TimeSpan.FromMinutes(5), TimeSpan.Zero));
+        var e = await Assert.ThrowsAsync<AcmeLocalException>(() => CertificateLocks.AcquireAsync(store, "b.example", TimeSpan.FromMinutes(5), TimeSpan.Zero));
         Assert.Equal("AcmeCertificateLocked", e.ErrorId);
         Assert.True(await fresh.ReleaseAsync());
     }
@@ -153,7 +153,7 @@ public sealed class ChallengeStoreTests : IDisposable
         int most = 0;
         async Task ContendAsync()
         {
-            AcmeCertificateLock held = await ChallengeStoreFactory.AcquireLockAsync(DirectoryChallengeStore.Open(_root), "c.example",
+            AcmeCertificateLock held = await CertificateLocks.AcquireAsync(DirectoryChallengeStore.Open(_root), "c.example",
                 TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(60));
             int now = Interlocked.Increment(ref holders);
             InterlockedMax(ref most, now);
@@ -170,10 +170,10 @@ public sealed class ChallengeStoreTests : IDisposable
     public async Task AnInMemoryLockIsHeldUntilReleasedOrLapsed()
     {
         var store = new InMemoryChallengeStore();
-        AcmeCertificateLock held = await ChallengeStoreFactory.AcquireLockAsync(store, "d.example", TimeSpan.FromMilliseconds(300), TimeSpan.Zero);
-        await Assert.ThrowsAsync<AcmeLocalException>(() => ChallengeStoreFactory.AcquireLockAsync(store, "d.example", TimeSpan.FromMinutes(1), TimeSpan.Zero));
+        AcmeCertificateLock held = await CertificateLocks.AcquireAsync(store, "d.example", TimeSpan.FromMilliseconds(300), TimeSpan.Zero);
+        await Assert.ThrowsAsync<AcmeLocalException>(() => CertificateLocks.AcquireAsync(store, "d.example", TimeSpan.FromMinutes(1), TimeSpan.Zero));
         await Task.Delay(400);
-        AcmeCertificateLock next = await ChallengeStoreFactory.AcquireLockAsync(store, "d.example", TimeSpan.FromMinutes(1), TimeSpan.Zero);
+        AcmeCertificateLock next = await CertificateLocks.AcquireAsync(store, "d.example", TimeSpan.FromMinutes(1), TimeSpan.Zero);
         Assert.False(await held.ReleaseAsync());
         Assert.True(await next.ReleaseAsync());
     }

@@ -37,7 +37,7 @@ internal sealed class TempState : IDisposable
     /// <summary>A saved account on <paramref name="server"/>, as StateFlow.NewAccountAsync leaves it.</summary>
     public static AcmeAccount SaveAccount(AcmeStateStore store, AcmeServer server, string name)
     {
-        var account = new AcmeAccount(server, AcmeKey.Generate(AcmeKeyAlgorithm.EC256), new Uri("https://ca.test/acct/" + name)) { Name = name, Store = store };
+        var account = new AcmeAccount(server, AcmeKey.Generate(AcmeKeyAlgorithm.EC256), new Uri("https://ca.test/acct/" + name)) { Name = name, SavedIn = store };
         store.WriteAccountKey(server, name, account.Key);
         store.WriteAccount(account);
         return account;

@@ -230,7 +230,7 @@ $cases = @(
         Run = { $account | New-AcmeOrder -DnsName lock.test -LockStore (Join-Path $work 'no-such-share') } }
     @{ Area = 'parameter'; Name = '-LockStore: a name another process holds'; ErrorId = 'AcmeCertificateLocked'; Category = 'ResourceBusy'; NoRequest = $true
         Run = {
-            $held = [Acme.Protocol.ChallengeStores.ChallengeStoreFactory]::AcquireLockAsync([Acme.Protocol.ChallengeStores.ChallengeStoreFactory]::Open($work), 'locked.test',
+            $held = [Acme.Protocol.Locking.CertificateLocks]::AcquireAsync([Acme.Protocol.ChallengeStores.ChallengeStoreFactory]::Open($work), 'locked.test',
                 [TimeSpan]::FromMinutes(1), [TimeSpan]::Zero, $null, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
             try { $account | New-AcmeOrder -DnsName locked.test -LockStore $work } finally { $null = $held.ReleaseAsync().GetAwaiter().GetResult() }
         } }

@@ -166,12 +166,15 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
     /// </summary>
     private async Task<AcmeOrder> PlaceAsync(CmdletContext context, string lockName, Func<Task<AcmeOrder>> place)
     {
-        AcmeCertificateLock? held = _lockStore is null ? null : await ChallengeStoreFactory.AcquireLockAsync(_lockStore, lockName,
-            ChallengeStoreFactory.DefaultLockLease, TimeSpan.FromSeconds(LockTimeoutSec), context, StopToken).ConfigureAwait(false);
+        AcmeCertificateLock? held = _lockStore is null ? null : await CertificateLocks.AcquireAsync(_lockStore, lockName,
+            CertificateLocks.DefaultLease, TimeSpan.FromSeconds(LockTimeoutSec), context, StopToken).ConfigureAwait(false);
         try
         {
             AcmeOrder placed = await place().ConfigureAwait(false);
-            placed.Lock = held;
+            if (held is not null)
+            {
+                CertificateLocks.Attach(placed, held);
+            }
             return placed;
         }
         catch when (held is not null)

@@ -58,7 +58,7 @@ internal static class ChallengeStores
     /// </summary>
     public static void ReleaseLock(AcmeOrder order, Action<string> verbose)
     {
-        AcmeCertificateLock? held = order.Lock;
+        AcmeCertificateLock? held = CertificateLocks.Of(order);
         if (held is null || held.IsReleased)
         {
             return;

@@ -1,7 +1,6 @@
 using System;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Json;
-using Acme.Protocol.State;
 
 namespace Acme.Protocol.Model;
 
@@ -42,9 +41,9 @@ public sealed class AcmeAccount
     public string? Name { get; internal set; }
 
     /// <summary>The state folder the account is saved in; the orders it places are saved there too.</summary>
-    public string? StatePath => Store?.Root;
+    public string? StatePath => SavedIn?.Root;
 
-    internal AcmeStateStore? Store { get; set; }
+    internal IStateLocation? SavedIn { get; set; }
 
     internal void Update(JsonObject json)
     {
@@ -67,7 +66,7 @@ public sealed class AcmeAccount
         Orders = Orders,
         CreatedAt = CreatedAt,
         Name = Name,
-        Store = Store,
+        SavedIn = SavedIn,
     };
 
     public override string ToString() => Location.AbsoluteUri;

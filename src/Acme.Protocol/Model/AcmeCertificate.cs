@@ -5,7 +5,6 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Errors;
-using Acme.Protocol.State;
 
 namespace Acme.Protocol.Model;
 
@@ -50,9 +49,9 @@ public sealed class AcmeCertificate
     /// <summary>The certificate's name in its state folder (shared by its earlier and later versions); null when not saved.</summary>
     public string? Name { get; internal set; }
 
-    public string? StatePath => Store?.Root;
+    public string? StatePath => SavedIn?.Root;
 
-    internal AcmeStateStore? Store { get; set; }
+    internal IStateLocation? SavedIn { get; set; }
 
     /// <summary>The server whose folder the certificate is saved in (it holds the trust saved for it).</summary>
     internal AcmeServer? SavedServer { get; set; }

@@ -4,8 +4,6 @@ using System.Linq;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Json;
-using Acme.Protocol.Locking;
-using Acme.Protocol.State;
 
 namespace Acme.Protocol.Model;
 
@@ -63,7 +61,7 @@ public sealed class AcmeOrder
 
     public string? StatePath => Account.StatePath;
 
-    internal AcmeStateStore? Store => Name is null ? null : Account.Store;
+    internal IStateLocation? SavedIn => Name is null ? null : Account.SavedIn;
 
     /// <summary>The key type the certificate should get when nobody says otherwise (a renewal keeps the old one).</summary>
     internal AcmeKeyAlgorithm? KeyAlgorithm { get; set; }
@@ -74,11 +72,6 @@ public sealed class AcmeOrder
     /// </summary>
     internal AcmeKey? CertificateKey { get; set; }
 
-    /// <summary>
-    /// The lock on the certificate name that New-AcmeOrder -LockStore took before ordering; released
-    /// when the certificate is issued or a cmdlet fails on the order, else it lapses. In memory only.
-    /// </summary>
-    public AcmeCertificateLock? Lock { get; internal set; }
 
     /// <summary>The DNS names and IP addresses, as strings, for display.</summary>
     public string[] Names => Identifiers.Select(i => i.Value).ToArray();

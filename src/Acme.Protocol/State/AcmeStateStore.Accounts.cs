@@ -49,7 +49,7 @@ public sealed partial class AcmeStateStore
             throw Corrupt(Path.Combine(folder, AccountKeyFile), $"the key is not the account's (its thumbprint is {key.Thumbprint}, the account's {thumbprint})");
         }
 
-        var account = new AcmeAccount(saved, key, location) { Name = name, Store = this };
+        var account = new AcmeAccount(saved, key, location) { Name = name, SavedIn = this };
         try
         {
             account.Update(json);

@@ -305,7 +305,7 @@ public sealed partial class AcmeStateStore
             c.Order = order;
             c.Location = json.GetUri("location");
             c.Name = name;
-            c.Store = this;
+            c.SavedIn = this;
             c.SavedServer = server;
             c.RevokedAt = json.GetObject("revoked")?.GetTimestamp("at");
         }

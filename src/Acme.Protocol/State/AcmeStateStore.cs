@@ -40,7 +40,7 @@ namespace Acme.Protocol.State;
 /// Key files are owner-only from their first byte (AtomicFile), and encrypted PKCS#8 when a
 /// passphrase is set.
 /// </remarks>
-public sealed partial class AcmeStateStore
+public sealed partial class AcmeStateStore : IStateLocation
 {
     public const string PathVariable = "ACME_STATE_PATH";
     public const string PassphraseVariable = "ACME_KEY_PASSPHRASE";

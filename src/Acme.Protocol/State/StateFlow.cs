@@ -91,7 +91,7 @@ public static class StateFlow
 
             AcmeAccount account = await client.NewAccountAsync(key, contact, acceptTermsOfService, binding, false, cancellationToken).ConfigureAwait(false);
             account.Name = name;
-            account.Store = store;
+            account.SavedIn = store;
             Write("the account", () => store.WriteAccount(account));
             await Failpoint.HitAsync(Failpoint.AccountSaved, client.Log, cancellationToken).ConfigureAwait(false);
             return account;
@@ -120,7 +120,7 @@ public static class StateFlow
     /// <summary>Saves an account whose data changed (contacts, status); an account not saved is left alone.</summary>
     public static async Task SaveAccountAsync(AcmeAccount account, IAcmeLog log, CancellationToken cancellationToken = default)
     {
-        if (account.Store is not { } store || account.Name is not { } name)
+        if (account.Store() is not { } store || account.Name is not { } name)
         {
             return;
         }
@@ -138,7 +138,7 @@ public static class StateFlow
     public static async Task<AcmeAccount> ChangeAccountKeyAsync(AcmeClient client, AcmeAccount account, AcmeKey newKey,
         CancellationToken cancellationToken = default)
     {
-        if (account.Store is not { } store || account.Name is not { } name)
+        if (account.Store() is not { } store || account.Name is not { } name)
         {
             return await client.ChangeAccountKeyAsync(account, newKey, cancellationToken).ConfigureAwait(false);
         }
@@ -170,7 +170,7 @@ public static class StateFlow
         DateTimeOffset? notBefore, DateTimeOffset? notAfter, string? profile, string? replaces, AcmeKeyAlgorithm? keyAlgorithm,
         CancellationToken cancellationToken = default)
     {
-        bool saved = account.Store is not null && account.Name is not null;
+        bool saved = account.Store() is not null && account.Name is not null;
         if (saved)
         {
             name = AcmeStateStore.CheckName(name ?? AcmeStateStore.NameFor(identifiers), "a certificate");
@@ -246,7 +246,7 @@ public static class StateFlow
     /// <summary>Saves an order whose state changed (answered, validated); an order not saved is left alone.</summary>
     public static async Task SaveOrderAsync(AcmeOrder order, IAcmeLog log, CancellationToken cancellationToken = default)
     {
-        if (order.Store is not { } store)
+        if (order.Store() is not { } store)
         {
             return;
         }
@@ -267,7 +267,7 @@ public static class StateFlow
         byte[]? csr, string? preferredChain, RetryPolicy policy, IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         IAcmeLog log = client.Log;
-        AcmeStateStore? store = order.Store;
+        AcmeStateStore? store = order.Store();
         using StateLock? held = store is null ? null
             : await store.LockCertificateAsync(order.Account.Server, order.Name!, log, cancellationToken).ConfigureAwait(false);
         bool finalizes = order.Status is AcmeOrderStatus.Ready or AcmeOrderStatus.Pending;
@@ -328,7 +328,7 @@ public static class StateFlow
         {
             chain.Key = key;
             chain.Name = order.Name;
-            chain.Store = store;
+            chain.SavedIn = store;
             chain.SavedServer = store is null ? null : order.Account.Server;
         }
 
@@ -353,7 +353,7 @@ public static class StateFlow
     public static async Task<AcmeRenewalCheck> CheckRenewalAsync(AcmeClient? client, AcmeCertificate certificate, bool force, DateTimeOffset now,
         IAcmeLog log, CancellationToken cancellationToken = default)
     {
-        AcmeStateStore? store = certificate.SavedServer is null ? null : certificate.Store;
+        AcmeStateStore? store = certificate.SavedServer is null ? null : certificate.Store();
         RenewalState? ari = store?.ReadRenewalState(certificate);
         DateTimeOffset notBefore = new(certificate.NotBefore.ToUniversalTime());
         DateTimeOffset notAfter = new(certificate.NotAfter.ToUniversalTime());
@@ -576,7 +576,7 @@ public static class StateFlow
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;
         certificate.RevokedAt = now;
-        if (certificate.Store is not { } store || certificate.SavedServer is not { } server)
+        if (certificate.Store() is not { } store || certificate.SavedServer is not { } server)
         {
             return;
         }
@@ -590,7 +590,7 @@ public static class StateFlow
     /// <summary>Removes a saved order (the certificate's issued versions stay).</summary>
     public static async Task RemoveOrderAsync(AcmeOrder order, IAcmeLog log, CancellationToken cancellationToken = default)
     {
-        AcmeStateStore store = order.Store ?? throw NotSaved("order", string.Join(", ", order.Names));
+        AcmeStateStore store = order.Store() ?? throw NotSaved("order", string.Join(", ", order.Names));
         using (await store.LockCertificateAsync(order.Account.Server, order.Name!, log, cancellationToken).ConfigureAwait(false))
         {
             Write("the order's removal", () => store.DeleteOrder(order));
@@ -602,7 +602,7 @@ public static class StateFlow
     /// <summary>Removes everything saved under the certificate's name: its versions, keys and order.</summary>
     public static async Task RemoveCertificateAsync(AcmeCertificate certificate, IAcmeLog log, CancellationToken cancellationToken = default)
     {
-        AcmeStateStore store = certificate.Store ?? throw NotSaved("certificate", string.Join(", ", certificate.Names));
+        AcmeStateStore store = certificate.Store() ?? throw NotSaved("certificate", string.Join(", ", certificate.Names));
         AcmeServer server = certificate.SavedServer ?? throw NotSaved("certificate", string.Join(", ", certificate.Names));
         using (await store.LockCertificateAsync(server, certificate.Name!, log, cancellationToken).ConfigureAwait(false))
         {

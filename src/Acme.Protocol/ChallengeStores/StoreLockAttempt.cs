@@ -6,7 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.ChallengeStores;
 
-namespace Acme.Protocol.Locking;
+namespace Acme.Protocol.ChallengeStores;
 
 /// <summary>What <see cref="IChallengeStore.TryLockAsync"/> found: the lock taken, or who holds it.</summary>
 public sealed class StoreLockAttempt
