@@ -87,7 +87,7 @@ public sealed class RedisChallengeStore : IChallengeStore
             if (!multiplexer.IsConnected)
             {
                 // Fail at once, not after a command timeout: the multiplexer keeps reconnecting meanwhile.
-                throw new AcmeLocalException("AcmeStoreUnavailable",
+                throw new AcmeLocalException(AcmeErrorId.StoreUnavailable,
                     $"The challenge store {Description} is unavailable ({what}): not connected to {_connection.Host}:{_connection.Port}" +
                     (_lastFailure is null ? "." : $" ({_lastFailure})."));
             }
@@ -106,7 +106,7 @@ public sealed class RedisChallengeStore : IChallengeStore
         catch (Exception e) when (e is RedisException || e is TimeoutException || e is ObjectDisposedException)
         {
             // StackExchange.Redis's messages name the endpoint and the command, never the password.
-            throw new AcmeLocalException("AcmeStoreUnavailable", $"The challenge store {Description} is unavailable ({what}): {e.Message}", e);
+            throw new AcmeLocalException(AcmeErrorId.StoreUnavailable, $"The challenge store {Description} is unavailable ({what}): {e.Message}", e);
         }
     }
 

@@ -271,7 +271,7 @@ public class ChallengeTests
         public Task AddAsync(IReadOnlyList<DnsTxtRecord> records, CancellationToken cancellationToken)
         {
             Calls.AddRange(records.Select(r => "add " + r.Name));
-            return FailAdd ? Task.FromException(new AcmeLocalException("AcmeDnsRecordAddFailed", "the API said no")) : Task.CompletedTask;
+            return FailAdd ? Task.FromException(new AcmeLocalException(AcmeErrorId.DnsRecordAddFailed, "the API said no")) : Task.CompletedTask;
         }
 
         public Task RemoveAsync(IReadOnlyList<DnsTxtRecord> records, CancellationToken cancellationToken)

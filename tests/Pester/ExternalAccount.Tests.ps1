@@ -49,7 +49,7 @@ Describe 'A CA that requires external account binding' -Skip:$external {
         }
         $failure | Should -BeOfType ([Acme.Protocol.Model.AcmeProblemException])
         $failure.Problem.Type | Should -Be 'urn:ietf:params:acme:error:externalAccountRequired'
-        $record = [Acme.PowerShell.Infrastructure.AcmeErrorRecords]::Create($failure, $null)
+        $record = [Acme.PowerShell.Errors.AcmeErrorRecords]::Create($failure, $null)
         $record.FullyQualifiedErrorId | Should -Be 'AcmeExternalAccountRequired'
         $record.CategoryInfo.Category | Should -Be 'AuthenticationError'
         $record.ErrorDetails.Message | Should -BeLike '*externalAccountBinding*'

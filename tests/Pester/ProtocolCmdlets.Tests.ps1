@@ -118,7 +118,7 @@ Describe 'ErrorIds for problems Pebble 2.4 never sends' {
         $problem = [Acme.Protocol.Model.AcmeProblem]::new("urn:ietf:params:acme:error:$Type", "detail from the CA", 409)
         $exception = [Acme.Protocol.Model.AcmeProblemException]::Create($problem, $null)
         if ($Type -eq 'alreadyReplaced') { $exception | Should -BeOfType ([Acme.Protocol.Model.AcmeAlreadyReplacedException]) }
-        $record = [Acme.PowerShell.Infrastructure.AcmeErrorRecords]::Create($exception, $null)
+        $record = [Acme.PowerShell.Errors.AcmeErrorRecords]::Create($exception, $null)
         $record.FullyQualifiedErrorId | Should -Be $Id
         $record.CategoryInfo.Category | Should -Be $Category
         $record.ErrorDetails.Message | Should -BeLike '*detail from the CA*'

@@ -28,7 +28,7 @@ public sealed class DisableAcmeAuthorizationCommand : AcmeCmdlet
     {
         if (Authorization.Account is null)
         {
-            WriteAcmeError(new AcmeArgumentException("AcmeNoAccount",
+            WriteAcmeError(new AcmeArgumentException(AcmeErrorId.NoAccount,
                 $"The authorization for {Authorization.Identifier.Value} carries no account; take it from an order (New-AcmeOrder or Get-AcmeOrder)."), Authorization);
             return;
         }

@@ -37,7 +37,7 @@ public sealed class ExportAcmeAccountKeyCommand : AcmeCmdlet
         string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
         if (Password is not null && Password.Length == 0)
         {
-            ThrowAcmeError(new AcmeArgumentException("AcmeInvalidPassword", "An empty -Password cannot protect a key; leave it out or give a passphrase."), Path);
+            ThrowAcmeError(new AcmeArgumentException(AcmeErrorId.InvalidPassword, "An empty -Password cannot protect a key; leave it out or give a passphrase."), Path);
         }
 
         if (!ShouldProcess(path, $"Write the key of the account {Account.Location}{(Password is null ? " (not encrypted)" : " (encrypted)")}"))

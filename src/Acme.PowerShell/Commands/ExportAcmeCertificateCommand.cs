@@ -52,7 +52,7 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
     {
         if (Path is null && PfxPath is null && CertStoreLocation is null)
         {
-            ThrowAcmeError(new AcmeArgumentException("AcmeNoExportTarget", "Give -Path (a folder for PEM files), -PfxPath, -CertStoreLocation, or several."), null);
+            ThrowAcmeError(new AcmeArgumentException(AcmeErrorId.NoExportTarget, "Give -Path (a folder for PEM files), -PfxPath, -CertStoreLocation, or several."), null);
         }
 
         if (AcmeFiles.MissingPfxPassword(PfxPath, Password) is { } missing)

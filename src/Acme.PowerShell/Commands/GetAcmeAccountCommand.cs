@@ -95,7 +95,7 @@ public sealed class GetAcmeAccountCommand : AcmeServerCmdlet
             }
 
             WriteObject(account);
-        }, WriteAcmeError, name => WriteAcmeError(new AcmeArgumentException("AcmeAccountNotFound",
+        }, WriteAcmeError, name => WriteAcmeError(new AcmeArgumentException(AcmeErrorId.AccountNotFound,
             $"No account named '{name}' is saved in {query.Store.Root}{(server is null ? string.Empty : " for " + server.Name)}."), name));
     }
 

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Acme.PowerShell.Infrastructure;
+using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Commands;
@@ -15,5 +16,5 @@ public sealed class GetAcmeCertificateCommand : AcmeSavedCertificateCmdlet
 {
     protected override void ProcessRecord() =>
         WriteSaved((query, server, name) => query.Store.ReadCertificate(server, name, query.AccountsOfCertificates(server)), "certificate",
-            "AcmeCertificateNotFound");
+            AcmeErrorId.CertificateNotFound);
 }

@@ -63,7 +63,7 @@ public sealed class GetAcmeChallengeCommand : AcmeCmdlet
     }
 
     private static AcmeArgumentException NotAttached() =>
-        new("AcmeNotAttached", "The authorization carries no account to sign with; get it with Get-AcmeAuthorization from an order.");
+        new(AcmeErrorId.NotAttached, "The authorization carries no account to sign with; get it with Get-AcmeAuthorization from an order.");
 
     private sealed class ChallengeTypeCompleter : IArgumentCompleter
     {

@@ -34,7 +34,7 @@ public sealed class GetAcmeOrderCommand : AcmeSavedCertificateCmdlet
         if (ParameterSetName == ByNameSet)
         {
             // Accounts that cannot be read are errors here: an order without its account cannot go on.
-            WriteSaved((query, server, name) => query.Store.ReadOrder(server, name, query.AccountsOf(server)), "order", "AcmeOrderNotFound");
+            WriteSaved((query, server, name) => query.Store.ReadOrder(server, name, query.AccountsOf(server)), "order", AcmeErrorId.OrderNotFound);
             return;
         }
 

@@ -132,7 +132,7 @@ public sealed class NewAcmeAccountCommand : AcmeAccountCreatingCmdlet
             : Uri.IsWellFormedUriString(value, UriKind.Absolute);
         if (!valid)
         {
-            throw new AcmeArgumentException("AcmeInvalidContact", $"'{contact}' is not a valid contact: give an e-mail address or a mailto: URL.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidContact, $"'{contact}' is not a valid contact: give an e-mail address or a mailto: URL.");
         }
 
         return value;

@@ -91,12 +91,12 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
 
         if (NotBefore is DateTime from && NotAfter is DateTime until && until <= from)
         {
-            ThrowAcmeError(new AcmeArgumentException("AcmeInvalidValidity", $"-NotAfter ({until:u}) must come after -NotBefore ({from:u})."), NotAfter);
+            ThrowAcmeError(new AcmeArgumentException(AcmeErrorId.InvalidValidity, $"-NotAfter ({until:u}) must come after -NotBefore ({from:u})."), NotAfter);
         }
 
         if (Name is not null && !AcmeStateStore.IsValidName(Name))
         {
-            ThrowAcmeError(new AcmeArgumentException("AcmeInvalidName",
+            ThrowAcmeError(new AcmeArgumentException(AcmeErrorId.InvalidName,
                 $"'{Name}' cannot name an order: use letters, digits and . _ @ + - (not first: . or -), at most 100 characters."), Name);
         }
 
@@ -125,7 +125,7 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
 
         if (DnsName.Length == 0 && IPAddress.Length == 0)
         {
-            ThrowAcmeError(new AcmeArgumentException("AcmeNoIdentifier", "Name at least one identifier with -DnsName or -IPAddress."), null);
+            ThrowAcmeError(new AcmeArgumentException(AcmeErrorId.NoIdentifier, "Name at least one identifier with -DnsName or -IPAddress."), null);
         }
 
         IReadOnlyList<AcmeIdentifier> identifiers;
@@ -191,7 +191,7 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
         string names = string.Join(", ", certificate.Names);
         if (account is null)
         {
-            WriteAcmeError(new AcmeArgumentException("AcmeNoAccount",
+            WriteAcmeError(new AcmeArgumentException(AcmeErrorId.NoAccount,
                 $"The certificate for {names} does not say which account ordered it: give -Account."), certificate);
             return;
         }

@@ -62,7 +62,7 @@ public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
             certificate = InputCertificate()!;
             if (CertificateKeyPath is not null && (CertificateKey is not null || UseCertificateKey))
             {
-                throw new AcmeArgumentException("AcmeConflictingParameters", "Give one of -CertificateKey, -CertificateKeyPath and -UseCertificateKey.");
+                throw new AcmeArgumentException(AcmeErrorId.ConflictingParameters, "Give one of -CertificateKey, -CertificateKeyPath and -UseCertificateKey.");
             }
 
             if (CertificateKeyPath is not null)
@@ -70,12 +70,12 @@ public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
                 _keyFromFile ??= AcmeFiles.ReadKey(SessionState.Path.GetUnresolvedProviderPathFromPSPath(CertificateKeyPath), CertificateKeyPassword);
             }
 
-            signingKey = _keyFromFile ?? CertificateKey ?? (UseCertificateKey ? certificate.Key ?? throw new AcmeArgumentException("AcmeCertificateKeyUnavailable",
+            signingKey = _keyFromFile ?? CertificateKey ?? (UseCertificateKey ? certificate.Key ?? throw new AcmeArgumentException(AcmeErrorId.CertificateKeyUnavailable,
                 "The certificate carries no private key in this session; give it with -CertificateKey.") : null);
             account = signingKey is null ? Account ?? certificate.Order?.Account : Account;
             if (signingKey is null && account is null)
             {
-                throw new AcmeArgumentException("AcmeNoAccount",
+                throw new AcmeArgumentException(AcmeErrorId.NoAccount,
                     "Nothing can sign the revocation: give -Account, or -UseCertificateKey or -CertificateKey to sign with the certificate's key.");
             }
 

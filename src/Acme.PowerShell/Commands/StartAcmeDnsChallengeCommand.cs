@@ -61,7 +61,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
         // Everything that can be refused is refused here, before the first request.
         if (Manual && !ManualDnsPublisher.CanPrompt(Host))
         {
-            ThrowAcmeError(new AcmeLocalException("AcmeManualNotInteractive",
+            ThrowAcmeError(new AcmeLocalException(AcmeErrorId.ManualNotInteractive,
                 "-Manual waits for someone to press Enter, but this session is not interactive (no console input, -NonInteractive, or a runspace without a host). Use -AddRecord and -RemoveRecord to publish the records from a script."), null);
         }
 

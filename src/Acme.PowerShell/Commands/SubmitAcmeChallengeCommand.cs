@@ -25,7 +25,7 @@ public sealed class SubmitAcmeChallengeCommand : AcmeCmdlet
         string what = $"{Challenge.Type} for {Challenge.Identifier.Value}";
         if (Challenge.Account is null)
         {
-            WriteAcmeError(new AcmeArgumentException("AcmeNotAttached",
+            WriteAcmeError(new AcmeArgumentException(AcmeErrorId.NotAttached,
                 $"The {what} challenge carries no account to sign with; get it with Get-AcmeChallenge from an order."), Challenge);
             return;
         }
@@ -44,7 +44,7 @@ public sealed class SubmitAcmeChallengeCommand : AcmeCmdlet
         // for the same authorization is a mistake (usually Get-AcmeChallenge without -Type).
         if (authorization is not null && !_submitted.Add(authorization.Location))
         {
-            WriteAcmeError(new AcmeArgumentException("AcmeChallengeAlreadySubmitted",
+            WriteAcmeError(new AcmeArgumentException(AcmeErrorId.ChallengeAlreadySubmitted,
                 $"A challenge for {Challenge.Identifier.Value} was already submitted; submit one challenge per name (filter with Get-AcmeChallenge -Type)."), Challenge);
             return;
         }

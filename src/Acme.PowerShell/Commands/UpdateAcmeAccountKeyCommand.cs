@@ -56,7 +56,7 @@ public sealed class UpdateAcmeAccountKeyCommand : AcmeCmdlet
             }
             else if (exportPath is not null && File.Exists(exportPath))
             {
-                throw new AcmeArgumentException("AcmeFileExists", $"'{exportPath}' already exists; the new key is not written over another file.");
+                throw new AcmeArgumentException(AcmeErrorId.FileExists, $"'{exportPath}' already exists; the new key is not written over another file.");
             }
         }
         catch (Exception e) when (e is AcmeException || e is IOException)

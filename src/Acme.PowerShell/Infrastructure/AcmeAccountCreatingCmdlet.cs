@@ -41,7 +41,7 @@ public abstract class AcmeAccountCreatingCmdlet : AcmeServerCmdlet
         bool fromFile = ExternalAccountKeyId is not null || ExternalAccountKeyPath is not null;
         if (ExternalAccountBinding is not null && fromFile)
         {
-            throw new AcmeArgumentException("AcmeInvalidBinding",
+            throw new AcmeArgumentException(AcmeErrorId.InvalidBinding,
                 "Give either -ExternalAccountBinding or -ExternalAccountKeyId with -ExternalAccountKeyPath, not both.");
         }
 
@@ -57,13 +57,13 @@ public abstract class AcmeAccountCreatingCmdlet : AcmeServerCmdlet
 
         if (ExternalAccountKeyId is null || ExternalAccountKeyPath is null)
         {
-            throw new AcmeArgumentException("AcmeInvalidBinding", "-ExternalAccountKeyId and -ExternalAccountKeyPath go together: give both.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidBinding, "-ExternalAccountKeyId and -ExternalAccountKeyPath go together: give both.");
         }
 
         string path = ResolvePath(ExternalAccountKeyPath);
         if (!File.Exists(path))
         {
-            throw new AcmeArgumentException("AcmeKeyFileNotFound", $"The HMAC key file '{path}' does not exist.");
+            throw new AcmeArgumentException(AcmeErrorId.KeyFileNotFound, $"The HMAC key file '{path}' does not exist.");
         }
 
         byte[] raw = File.ReadAllBytes(path);

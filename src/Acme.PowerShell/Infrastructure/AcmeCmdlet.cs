@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using Acme.PowerShell.Errors;
 using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Issuance;
 using Acme.Protocol.Model;

@@ -20,7 +20,7 @@ internal static class AcmeFiles
     /// <summary>A private key file: PKCS#8, encrypted PKCS#8, SEC 1 or PKCS#1 PEM, or PKCS#12 (PFX, DER).</summary>
     public static AcmeKey ReadKey(string path, SecureString? password)
     {
-        byte[] bytes = ReadBytes(path, "AcmeKeyFileNotFound", "AcmeInvalidKey", "key");
+        byte[] bytes = ReadBytes(path, AcmeErrorId.KeyFileNotFound, AcmeErrorId.InvalidKey, "key");
         char[]? chars = password is null ? null : Secrets.ToChars(password);
         try
         {
@@ -46,12 +46,12 @@ internal static class AcmeFiles
     {
         if (!force && File.Exists(path))
         {
-            throw new AcmeArgumentException("AcmeFileExists", $"'{path}' already exists; an account key file is not replaced without -Force.");
+            throw new AcmeArgumentException(AcmeErrorId.FileExists, $"'{path}' already exists; an account key file is not replaced without -Force.");
         }
 
         if (Directory.Exists(path))
         {
-            throw new AcmeArgumentException("AcmeExportPathIsFolder", $"'{path}' is a folder; give the path of the key file to write.");
+            throw new AcmeArgumentException(AcmeErrorId.ExportPathIsFolder, $"'{path}' is a folder; give the path of the key file to write.");
         }
 
         string pem;
@@ -79,13 +79,13 @@ internal static class AcmeFiles
     /// <summary>The error for a PFX file to be written without a password (the key is never stored in the clear), or null.</summary>
     public static AcmeArgumentException? MissingPfxPassword(string? pfxPath, SecureString? password) =>
         pfxPath is not null && (password is null || password.Length == 0)
-            ? new AcmeArgumentException("AcmePfxPasswordRequired", "A PFX file needs -Password (a SecureString), so the private key is not stored in the clear.")
+            ? new AcmeArgumentException(AcmeErrorId.PfxPasswordRequired, "A PFX file needs -Password (a SecureString), so the private key is not stored in the clear.")
             : null;
 
     /// <summary>A certificate file, PEM (a full chain is fine: the first certificate is the leaf) or DER.</summary>
     public static AcmeCertificate ReadCertificate(string path)
     {
-        byte[] bytes = ReadBytes(path, "AcmeCertificateFileNotFound", "AcmeInvalidCertificate", "certificate");
+        byte[] bytes = ReadBytes(path, AcmeErrorId.CertificateFileNotFound, AcmeErrorId.InvalidCertificate, "certificate");
         string text = Encoding.ASCII.GetString(bytes);
         try
         {
@@ -99,7 +99,7 @@ internal static class AcmeFiles
         }
         catch (Exception e) when (e is AcmeProtocolException || e is System.Security.Cryptography.CryptographicException)
         {
-            throw new AcmeArgumentException("AcmeInvalidCertificate", $"'{path}' is not a PEM or DER certificate: {e.Message}", e);
+            throw new AcmeArgumentException(AcmeErrorId.InvalidCertificate, $"'{path}' is not a PEM or DER certificate: {e.Message}", e);
         }
     }
 
@@ -109,7 +109,7 @@ internal static class AcmeFiles
         string text = pathOrPem;
         if (!pathOrPem.Contains("-----BEGIN"))
         {
-            byte[] bytes = ReadBytes(resolvePath(pathOrPem), "AcmeCsrFileNotFound", "AcmeInvalidCsr", "certificate request");
+            byte[] bytes = ReadBytes(resolvePath(pathOrPem), AcmeErrorId.CsrFileNotFound, AcmeErrorId.InvalidCsr, "certificate request");
             text = Encoding.ASCII.GetString(bytes);
             if (!text.Contains("-----BEGIN"))
             {
@@ -120,16 +120,16 @@ internal static class AcmeFiles
         try
         {
             return Pem.Decode(text).FirstOrDefault(b => b.Label is "CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST")?.Data
-                ?? throw new AcmeArgumentException("AcmeInvalidCsr", "No 'CERTIFICATE REQUEST' PEM block was found.");
+                ?? throw new AcmeArgumentException(AcmeErrorId.InvalidCsr, "No 'CERTIFICATE REQUEST' PEM block was found.");
         }
         catch (FormatException e)
         {
-            throw new AcmeArgumentException("AcmeInvalidCsr", "The certificate request is not valid PEM: " + e.Message, e);
+            throw new AcmeArgumentException(AcmeErrorId.InvalidCsr, "The certificate request is not valid PEM: " + e.Message, e);
         }
     }
 
 
-    private static byte[] ReadBytes(string path, string notFoundId, string invalidId, string what)
+    private static byte[] ReadBytes(string path, AcmeErrorId notFoundId, AcmeErrorId invalidId, string what)
     {
         if (!File.Exists(path))
         {

@@ -23,7 +23,7 @@ public sealed class AcmeKeyTransformationAttribute : AcmeTransformationAttribute
         _ => throw new ArgumentTransformationMetadataException("Give an AcmeKey, or the path of an unencrypted private key file (PEM or PFX)."),
     };
 
-    protected override string Describe(AcmeArgumentException e) => e.ErrorId == "AcmeKeyPasswordRequired"
+    protected override string Describe(AcmeArgumentException e) => e.Id == AcmeErrorId.KeyPasswordRequired
         ? "The key file is protected by a password; give it with -CertificateKeyPath and -CertificateKeyPassword."
         : e.Message;
 }

@@ -39,7 +39,7 @@ public abstract class AcmeSavedCertificateCmdlet : AcmeCmdlet
     public SecureString? KeyPassphrase { get; set; }
 
     /// <summary>Writes what <paramref name="read"/> finds under each selected name; <paramref name="what"/> names it in errors.</summary>
-    private protected void WriteSaved<T>(Func<StateQuery, AcmeServer, string, T?> read, string what, string notFoundId) where T : class
+    private protected void WriteSaved<T>(Func<StateQuery, AcmeServer, string, T?> read, string what, AcmeErrorId notFoundId) where T : class
     {
         StateQuery query;
         AcmeServer? server;

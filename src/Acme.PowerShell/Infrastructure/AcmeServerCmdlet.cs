@@ -65,7 +65,7 @@ public abstract class AcmeServerCmdlet : AcmeCmdlet
 
         if (string.IsNullOrWhiteSpace(Server))
         {
-            throw new AcmeArgumentException("AcmeServerRequired",
+            throw new AcmeArgumentException(AcmeErrorId.ServerRequired,
                 "The certificate does not say which ACME server issued it: give -Account or -Server.");
         }
 

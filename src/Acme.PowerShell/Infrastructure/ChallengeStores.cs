@@ -32,7 +32,7 @@ internal static class ChallengeStores
             catch (Exception e) when (e is SessionStateException or ArgumentException or NotSupportedException)
             {
                 // "host:6379,password=..." (a StackExchange.Redis configuration string) reads as a path on a drive "host".
-                throw new AcmeArgumentException("AcmeInvalidStore",
+                throw new AcmeArgumentException(AcmeErrorId.InvalidStore,
                     $"The store '{Redact(text)}' is neither a redis:// or rediss:// URL nor a folder path ({e.Message}). " +
                     "Give Redis as redis://[[user]:password@]host[:port][/database].", e);
             }

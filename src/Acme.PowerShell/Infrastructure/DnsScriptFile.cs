@@ -25,7 +25,7 @@ internal static class DnsScriptFile
     {
         if (!System.IO.File.Exists(path))
         {
-            throw new AcmeArgumentException("AcmeDnsScriptNotFound", $"The DNS script '{path}' does not exist.");
+            throw new AcmeArgumentException(AcmeErrorId.DnsScriptNotFound, $"The DNS script '{path}' does not exist.");
         }
 
         Parser.ParseFile(path, out _, out ParseError[] errors);
@@ -67,5 +67,5 @@ internal static class DnsScriptFile
     }
 
     private static AcmeArgumentException Invalid(string path, string problem, Exception? inner = null) =>
-        new("AcmeDnsScriptInvalid", $"The DNS script '{path}' cannot be used: {problem}", inner);
+        new(AcmeErrorId.DnsScriptInvalid, $"The DNS script '{path}' cannot be used: {problem}", inner);
 }

@@ -76,7 +76,7 @@ internal sealed class ManualDnsPublisher : IDnsRecordPublisher
             }
             catch (Exception e) when (e is HostException || e is PSInvalidOperationException || e is NotImplementedException)
             {
-                throw new AcmeLocalException("AcmeManualNotInteractive", $"-Manual needs someone to press Enter, but this session cannot read input: {e.Message}", e);
+                throw new AcmeLocalException(AcmeErrorId.ManualNotInteractive, $"-Manual needs someone to press Enter, but this session cannot read input: {e.Message}", e);
             }
 
             return true;

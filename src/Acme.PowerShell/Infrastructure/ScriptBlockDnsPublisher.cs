@@ -43,7 +43,7 @@ internal sealed class ScriptBlockDnsPublisher : IDnsRecordPublisher
             }
             catch (Exception e) when (e is RuntimeException && e is not PipelineStoppedException)
             {
-                throw new AcmeLocalException("AcmeDnsRecordAddFailed", $"-AddRecord failed for {record.Name} ({record.Identifier.Value}): {e.Message}", e);
+                throw new AcmeLocalException(AcmeErrorId.DnsRecordAddFailed, $"-AddRecord failed for {record.Name} ({record.Identifier.Value}): {e.Message}", e);
             }
         }
     }
@@ -70,7 +70,7 @@ internal sealed class ScriptBlockDnsPublisher : IDnsRecordPublisher
 
         if (failures.Count > 0)
         {
-            throw new AcmeLocalException("AcmeDnsRecordRemoveFailed", $"-RemoveRecord failed for {string.Join(", ", failures)}.");
+            throw new AcmeLocalException(AcmeErrorId.DnsRecordRemoveFailed, $"-RemoveRecord failed for {string.Join(", ", failures)}.");
         }
     }
 }

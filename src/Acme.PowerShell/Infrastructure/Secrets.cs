@@ -70,7 +70,7 @@ internal static class Secrets
                 bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' || c == '_';
                 if (!ok)
                 {
-                    throw new AcmeArgumentException("AcmeInvalidBinding", "The external account HMAC key is not base64url text.");
+                    throw new AcmeArgumentException(AcmeErrorId.InvalidBinding, "The external account HMAC key is not base64url text.");
                 }
             }
 
@@ -81,7 +81,7 @@ internal static class Secrets
 
             if (count == 0 || count % 4 == 1)
             {
-                throw new AcmeArgumentException("AcmeInvalidBinding", "The external account HMAC key is empty or not base64url text.");
+                throw new AcmeArgumentException(AcmeErrorId.InvalidBinding, "The external account HMAC key is empty or not base64url text.");
             }
 
             return Convert.FromBase64CharArray(buffer, 0, buffer.Length);

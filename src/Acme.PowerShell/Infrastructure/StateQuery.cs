@@ -49,7 +49,7 @@ internal sealed class StateQuery
         catch (Exception e) when (e is SessionStateException or ArgumentException or NotSupportedException)
         {
             // A drive that does not exist (Q:\state on a machine without Q:), a provider that is not the file system.
-            throw new AcmeArgumentException("AcmeInvalidStatePath", $"The state folder '{statePath}' cannot be used: {e.Message}", e);
+            throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, $"The state folder '{statePath}' cannot be used: {e.Message}", e);
         }
 
         char[]? chars = passphrase is { Length: > 0 } ? Secrets.ToChars(passphrase) : null;

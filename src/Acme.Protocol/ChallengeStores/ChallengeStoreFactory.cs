@@ -28,7 +28,7 @@ public static class ChallengeStoreFactory
     {
         if (string.IsNullOrWhiteSpace(connection))
         {
-            throw new AcmeArgumentException("AcmeInvalidStore", "The store is empty: give a directory path or a redis:// connection string.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidStore, "The store is empty: give a directory path or a redis:// connection string.");
         }
 
         string trimmed = connection.Trim();
@@ -42,7 +42,7 @@ public static class ChallengeStoreFactory
         {
             if (!Uri.TryCreate(trimmed, UriKind.Absolute, out Uri? uri) || !uri.IsFile)
             {
-                throw new AcmeArgumentException("AcmeInvalidStore",
+                throw new AcmeArgumentException(AcmeErrorId.InvalidStore,
                     $"The store '{trimmed.Substring(0, colon)}://...' is not supported: give a directory path, a file:// URL, or a redis:// or rediss:// connection string.");
             }
 
@@ -71,5 +71,5 @@ public static class ChallengeStoreFactory
     }
 
     internal static AcmeLocalException Unavailable(IChallengeStore store, string what, Exception? inner) =>
-        new("AcmeStoreUnavailable", $"The challenge store {store.Description} is unavailable: {what}", inner);
+        new(AcmeErrorId.StoreUnavailable, $"The challenge store {store.Description} is unavailable: {what}", inner);
 }

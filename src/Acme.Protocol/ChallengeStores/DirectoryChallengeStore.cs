@@ -47,7 +47,7 @@ public sealed class DirectoryChallengeStore : IChallengeStore
     public string Description => "directory " + Root;
 
     /// <summary>Opens a directory that exists; fails with AcmeStoreNotFound otherwise.</summary>
-    public static DirectoryChallengeStore Open(string root, string notFoundErrorId = "AcmeStoreNotFound")
+    public static DirectoryChallengeStore Open(string root, AcmeErrorId notFoundErrorId = AcmeErrorId.StoreNotFound)
     {
         if (string.IsNullOrWhiteSpace(root) || !Directory.Exists(root))
         {
@@ -80,7 +80,7 @@ public sealed class DirectoryChallengeStore : IChallengeStore
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new AcmeLocalException(e is UnauthorizedAccessException ? "AcmeWebRootNotWritable" : "AcmeStoreUnavailable",
+                throw new AcmeLocalException(e is UnauthorizedAccessException ? AcmeErrorId.WebRootNotWritable : AcmeErrorId.StoreUnavailable,
                     $"The challenge file '{path}' could not be written: {e.Message}", e);
             }
         }
@@ -316,7 +316,7 @@ public sealed class DirectoryChallengeStore : IChallengeStore
         if (token is null || !AcmeChallenge.IsValidToken(token))
         {
             // Only the base64url alphabet reaches the file system: no separators, no dot segments.
-            throw new AcmeArgumentException("AcmeInvalidToken", "A challenge token must be base64url (letters, digits, '-' and '_').");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidToken, "A challenge token must be base64url (letters, digits, '-' and '_').");
         }
 
         return token;

@@ -295,5 +295,5 @@ public sealed class RedisConnectionString
     }
 
     private static AcmeArgumentException Invalid(string why) =>
-        new("AcmeInvalidStore", $"The Redis connection string is not valid: {why}. Expected redis://[[user]:password@]host[:port][/database][?prefix=acme:], or rediss:// for TLS.");
+        new(AcmeErrorId.InvalidStore, $"The Redis connection string is not valid: {why}. Expected redis://[[user]:password@]host[:port][/database][?prefix=acme:], or rediss:// for TLS.");
 }

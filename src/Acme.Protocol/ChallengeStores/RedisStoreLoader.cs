@@ -44,7 +44,7 @@ internal static class RedisStoreLoader
             {
                 throw e.InnerException is AcmeException acme
                     ? acme
-                    : new AcmeLocalException("AcmeStoreUnavailable", $"The Redis store {connection} could not be opened: {e.InnerException.Message}", e.InnerException);
+                    : new AcmeLocalException(AcmeErrorId.StoreUnavailable, $"The Redis store {connection} could not be opened: {e.InnerException.Message}", e.InnerException);
             }
 
             s_stores[connection.CacheKey] = store;
@@ -61,7 +61,7 @@ internal static class RedisStoreLoader
         string? path = new[] { Path.Combine(here, "redis", AssemblyFile), Path.Combine(here, AssemblyFile) }.FirstOrDefault(File.Exists);
         if (path is null)
         {
-            throw new AcmeLocalException("AcmeStoreUnavailable",
+            throw new AcmeLocalException(AcmeErrorId.StoreUnavailable,
                 $"The Redis store's assemblies are missing: {Path.Combine(here, "redis", AssemblyFile)} was not found. Reinstall the module.");
         }
 
@@ -76,7 +76,7 @@ internal static class RedisStoreLoader
         }
         catch (Exception e) when (e is IOException || e is BadImageFormatException || e is TypeLoadException || e is MissingMethodException)
         {
-            throw new AcmeLocalException("AcmeStoreUnavailable", $"The Redis client could not be loaded from {s_folder}: {e.Message}", e);
+            throw new AcmeLocalException(AcmeErrorId.StoreUnavailable, $"The Redis client could not be loaded from {s_folder}: {e.Message}", e);
         }
     }
 

@@ -71,11 +71,11 @@ public sealed partial class AcmeClient
 
         if (newKey.Thumbprint == account.Key.Thumbprint)
         {
-            throw new AcmeArgumentException("AcmeSameAccountKey", "The new account key is the key the account already has.");
+            throw new AcmeArgumentException(AcmeErrorId.SameAccountKey, "The new account key is the key the account already has.");
         }
 
         AcmeDirectory directory = await GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
-        Uri keyChange = directory.KeyChange ?? throw new AcmeArgumentException("AcmeKeyChangeUnsupported",
+        Uri keyChange = directory.KeyChange ?? throw new AcmeArgumentException(AcmeErrorId.KeyChangeUnsupported,
             $"{Connection.Server} does not offer account key changes (its directory has no keyChange URL).");
 
         // A key that already controls an account cannot take over another. Servers should answer 409
@@ -118,6 +118,6 @@ public sealed partial class AcmeClient
     }
 
     private AcmeArgumentException KeyInUse(AcmeAccount account, Uri? holder, Exception? inner) =>
-        new("AcmeAccountKeyInUse", $"The new key already belongs to {(holder is null ? "another account" : "the account " + holder)} on " +
+        new(AcmeErrorId.AccountKeyInUse, $"The new key already belongs to {(holder is null ? "another account" : "the account " + holder)} on " +
             $"{Connection.Server}; the key of {account.Location} was not changed.", inner);
 }

@@ -24,12 +24,12 @@ public sealed partial class AcmeClient
 
         if (url is null || !url.IsAbsoluteUri)
         {
-            throw new AcmeArgumentException("AcmeInvalidOrderUrl", "The order URL must be an absolute https URL.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidOrderUrl, "The order URL must be an absolute https URL.");
         }
 
         if (url.Scheme != Uri.UriSchemeHttps)
         {
-            throw new AcmeArgumentException("AcmeInvalidOrderUrl", $"The order URL '{url}' is not https.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidOrderUrl, $"The order URL '{url}' is not https.");
         }
 
         var order = new AcmeOrder(account, url);
@@ -39,7 +39,7 @@ public sealed partial class AcmeClient
         }
         catch (AcmeProblemException e) when (e.Problem.Status == 404)
         {
-            throw new AcmeArgumentException("AcmeOrderNotFound", $"{Connection.Server} knows no order at {url}.", e);
+            throw new AcmeArgumentException(AcmeErrorId.OrderNotFound, $"{Connection.Server} knows no order at {url}.", e);
         }
 
         return await RefreshAuthorizationsAsync(order, cancellationToken).ConfigureAwait(false);
@@ -54,7 +54,7 @@ public sealed partial class AcmeClient
     /// </summary>
     public async Task<AcmeAuthorization> DeactivateAuthorizationAsync(AcmeAuthorization authorization, CancellationToken cancellationToken = default)
     {
-        AcmeAccount account = authorization?.Account ?? throw new AcmeArgumentException("AcmeNoAccount",
+        AcmeAccount account = authorization?.Account ?? throw new AcmeArgumentException(AcmeErrorId.NoAccount,
             "The authorization carries no account to sign the request with; fetch it through its order.");
         var payload = new JsonObject { ["status"] = "deactivated" };
         AcmeResponse response = await Connection.PostAsync(authorization.Location, payload, account.Key, account.Location, _log, cancellationToken)

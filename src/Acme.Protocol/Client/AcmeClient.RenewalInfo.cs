@@ -25,7 +25,7 @@ public sealed partial class AcmeClient
     {
         if (!AcmeRenewalInfo.IsCertificateId(certificateId))
         {
-            throw new AcmeArgumentException("AcmeInvalidCertificateId",
+            throw new AcmeArgumentException(AcmeErrorId.InvalidCertificateId,
                 $"'{certificateId}' is not an ARI certificate identifier (two base64url parts joined by a period).");
         }
 
@@ -41,7 +41,7 @@ public sealed partial class AcmeClient
             Uri again = await RenewalInfoUrlAsync(certificateId, cancellationToken).ConfigureAwait(false);
             if (again == url)
             {
-                throw new AcmeArgumentException("AcmeRenewalInfoNotFound",
+                throw new AcmeArgumentException(AcmeErrorId.RenewalInfoNotFound,
                     $"{Connection.Server} has no renewal information for the certificate {certificateId}; did this CA issue it?", e);
             }
 
@@ -57,7 +57,7 @@ public sealed partial class AcmeClient
     private async Task<Uri> RenewalInfoUrlAsync(string certificateId, CancellationToken cancellationToken)
     {
         AcmeDirectory directory = await GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
-        Uri baseUrl = directory.RenewalInfo ?? throw new AcmeArgumentException("AcmeRenewalInfoUnsupported",
+        Uri baseUrl = directory.RenewalInfo ?? throw new AcmeArgumentException(AcmeErrorId.RenewalInfoUnsupported,
             $"{Connection.Server} does not offer ACME Renewal Information (RFC 9773): its directory has no renewalInfo URL.");
         return new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/" + certificateId);
     }
@@ -72,7 +72,7 @@ public sealed partial class AcmeClient
     {
         if (!AcmeRenewalInfo.IsCertificateId(replaces))
         {
-            throw new AcmeArgumentException("AcmeInvalidCertificateId",
+            throw new AcmeArgumentException(AcmeErrorId.InvalidCertificateId,
                 $"'{replaces}' is not an ARI certificate identifier (two base64url parts joined by a period).");
         }
 

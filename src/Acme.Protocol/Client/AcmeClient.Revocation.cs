@@ -44,7 +44,7 @@ public sealed partial class AcmeClient
 
         if (certificate is not null && !certificateKey.MatchesCertificate(certificate))
         {
-            throw new AcmeArgumentException("AcmeCertificateKeyMismatch",
+            throw new AcmeArgumentException(AcmeErrorId.CertificateKeyMismatch,
                 $"The key {certificateKey} is not the key of the certificate {certificate.Thumbprint}; the CA would refuse the request.");
         }
 
@@ -61,11 +61,11 @@ public sealed partial class AcmeClient
 
         if (reason is AcmeRevocationReason r && !Enum.IsDefined(typeof(AcmeRevocationReason), r))
         {
-            throw new AcmeArgumentException("AcmeInvalidRevocationReason", $"{(int)r} is not an RFC 5280 revocation reason code.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidRevocationReason, $"{(int)r} is not an RFC 5280 revocation reason code.");
         }
 
         AcmeDirectory directory = await GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
-        Uri revokeCert = directory.RevokeCert ?? throw new AcmeArgumentException("AcmeRevocationUnsupported",
+        Uri revokeCert = directory.RevokeCert ?? throw new AcmeArgumentException(AcmeErrorId.RevocationUnsupported,
             $"{Connection.Server} does not offer revocation (its directory has no revokeCert URL).");
 
         // "certificate (required, string): The certificate to be revoked, in the base64url-encoded

@@ -93,7 +93,7 @@ public sealed partial class AcmeClient
     {
         if (identifiers is null || identifiers.Count == 0)
         {
-            throw new AcmeArgumentException("AcmeNoIdentifier", "An order needs at least one identifier.");
+            throw new AcmeArgumentException(AcmeErrorId.NoIdentifier, "An order needs at least one identifier.");
         }
 
         AcmeDirectory directory = await GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
@@ -206,7 +206,7 @@ public sealed partial class AcmeClient
     public async Task<IReadOnlyList<AcmeCertificate>> DownloadCertificateChainsAsync(AcmeOrder order, bool includeAlternates,
         CancellationToken cancellationToken = default)
     {
-        Uri url = order.Certificate ?? throw new AcmeArgumentException("AcmeOrderNotValid",
+        Uri url = order.Certificate ?? throw new AcmeArgumentException(AcmeErrorId.OrderNotValid,
             $"The order {order.Location} has no certificate yet (it is {AcmeStatusParser.ToWire(order.Status)}).");
         var chains = new List<AcmeCertificate>();
         AcmeResponse response = await DownloadOneAsync(order, url, cancellationToken).ConfigureAwait(false);

@@ -17,12 +17,12 @@ public sealed class ExternalAccountBinding
     {
         if (string.IsNullOrWhiteSpace(keyId))
         {
-            throw new AcmeArgumentException("AcmeInvalidBinding", "The external account binding key id is empty.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidBinding, "The external account binding key id is empty.");
         }
 
         if (hmacKey is null || hmacKey.Length == 0)
         {
-            throw new AcmeArgumentException("AcmeInvalidBinding", "The external account binding HMAC key is empty.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidBinding, "The external account binding HMAC key is empty.");
         }
 
         KeyId = keyId;

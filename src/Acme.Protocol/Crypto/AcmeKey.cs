@@ -59,7 +59,7 @@ public sealed class AcmeKey : IDisposable
             {
                 256 => ("ES256", "P-256", HashAlgorithmName.SHA256),
                 384 => ("ES384", "P-384", HashAlgorithmName.SHA384),
-                _ => throw new AcmeArgumentException("AcmeUnsupportedKey", $"EC keys on a {KeySize}-bit curve are not supported; use P-256 or P-384."),
+                _ => throw new AcmeArgumentException(AcmeErrorId.UnsupportedKey, $"EC keys on a {KeySize}-bit curve are not supported; use P-256 or P-384."),
             };
             ECParameters p = ec.ExportParameters(false);
             CanonicalJwk = EcCanonicalJwk(Curve, p.Q.X!, p.Q.Y!);
@@ -69,7 +69,7 @@ public sealed class AcmeKey : IDisposable
             KeyType = "RSA";
             if (KeySize < MinRsaBits || KeySize > MaxRsaBits)
             {
-                throw new AcmeArgumentException("AcmeUnsupportedKey",
+                throw new AcmeArgumentException(AcmeErrorId.UnsupportedKey,
                     $"An RSA key of {KeySize} bits is not accepted; use 2048 to {MaxRsaBits} bits.");
             }
 
@@ -80,7 +80,7 @@ public sealed class AcmeKey : IDisposable
         }
         else
         {
-            throw new AcmeArgumentException("AcmeUnsupportedKey", "Only EC (P-256, P-384) and RSA keys are supported.");
+            throw new AcmeArgumentException(AcmeErrorId.UnsupportedKey, "Only EC (P-256, P-384) and RSA keys are supported.");
         }
     }
 
@@ -150,7 +150,7 @@ public sealed class AcmeKey : IDisposable
     {
         if (string.IsNullOrWhiteSpace(pem))
         {
-            throw new AcmeArgumentException("AcmeInvalidKey", "The key file is empty.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidKey, "The key file is empty.");
         }
 
         PemBlock? block;
@@ -160,12 +160,12 @@ public sealed class AcmeKey : IDisposable
         }
         catch (FormatException e)
         {
-            throw new AcmeArgumentException("AcmeInvalidKey", "The key is not valid PEM: " + e.Message, e);
+            throw new AcmeArgumentException(AcmeErrorId.InvalidKey, "The key is not valid PEM: " + e.Message, e);
         }
 
         if (block is null)
         {
-            throw new AcmeArgumentException("AcmeInvalidKey", "No private key was found in the PEM text (expected a 'PRIVATE KEY' block).");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidKey, "No private key was found in the PEM text (expected a 'PRIVATE KEY' block).");
         }
 
         try
@@ -176,7 +176,7 @@ public sealed class AcmeKey : IDisposable
                 "ENCRYPTED PRIVATE KEY" => DecryptPkcs8(block.Data, password),
                 "EC PRIVATE KEY" => ReadSec1(block),
                 "RSA PRIVATE KEY" => ReadPkcs1(block),
-                _ => throw new AcmeArgumentException("AcmeInvalidKey", $"The PEM block '{block.Label}' is not a supported private key."),
+                _ => throw new AcmeArgumentException(AcmeErrorId.InvalidKey, $"The PEM block '{block.Label}' is not a supported private key."),
             };
             return FromBouncyCastle(key);
         }
@@ -186,7 +186,7 @@ public sealed class AcmeKey : IDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new AcmeArgumentException("AcmeInvalidKey", "The private key could not be read: it is truncated, damaged or not a supported type.", e);
+            throw new AcmeArgumentException(AcmeErrorId.InvalidKey, "The private key could not be read: it is truncated, damaged or not a supported type.", e);
         }
     }
 
@@ -203,7 +203,7 @@ public sealed class AcmeKey : IDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new AcmeArgumentException("AcmeInvalidKey", "The file is neither a PEM private key nor a PKCS#12 (PFX) file.", e);
+            throw new AcmeArgumentException(AcmeErrorId.InvalidKey, "The file is neither a PEM private key nor a PKCS#12 (PFX) file.", e);
         }
 
         Pkcs12Store store = new Pkcs12StoreBuilder().Build();
@@ -217,15 +217,15 @@ public sealed class AcmeKey : IDisposable
             // A MAC that does not verify and a key that does not decrypt look the same: the password is wrong,
             // or missing, or the file is damaged. The inner exception is BouncyCastle's, which names no secret.
             throw password is null || password.Length == 0
-                ? new AcmeArgumentException("AcmeKeyPasswordRequired", "The PFX file is protected by a password; give it.", e)
-                : new AcmeArgumentException("AcmeKeyPasswordIncorrect", "The PFX file could not be opened: the password is wrong or the file is damaged.", e);
+                ? new AcmeArgumentException(AcmeErrorId.KeyPasswordRequired, "The PFX file is protected by a password; give it.", e)
+                : new AcmeArgumentException(AcmeErrorId.KeyPasswordIncorrect, "The PFX file could not be opened: the password is wrong or the file is damaged.", e);
         }
 
         string? alias = store.Aliases.FirstOrDefault(store.IsKeyEntry);
         AsymmetricKeyParameter? key = alias is null ? null : store.GetKey(alias)?.Key;
         if (key is null || !key.IsPrivate)
         {
-            throw new AcmeArgumentException("AcmeInvalidKey", "The PFX file holds no private key (only certificates).");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidKey, "The PFX file holds no private key (only certificates).");
         }
 
         return FromBouncyCastle(key);
@@ -243,7 +243,7 @@ public sealed class AcmeKey : IDisposable
     {
         if (password is null || password.Length == 0)
         {
-            throw new AcmeArgumentException("AcmeInvalidPassword", "An empty passphrase cannot protect a key.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidPassword, "An empty passphrase cannot protect a key.");
         }
 
         byte[] salt = new byte[16];
@@ -345,7 +345,7 @@ public sealed class AcmeKey : IDisposable
                 }
                 else
                 {
-                    throw new AcmeArgumentException("AcmeUnsupportedKey", "Only EC keys on P-256 and P-384 are supported.");
+                    throw new AcmeArgumentException(AcmeErrorId.UnsupportedKey, "Only EC keys on P-256 and P-384 are supported.");
                 }
 
                 var q = new FixedPointCombMultiplier().Multiply(domain.G, ec.D).Normalize();
@@ -382,7 +382,7 @@ public sealed class AcmeKey : IDisposable
                 int bits = rsaKey.Modulus.BitLength;
                 if (bits < MinRsaBits || bits > MaxRsaBits)
                 {
-                    throw new AcmeArgumentException("AcmeUnsupportedKey",
+                    throw new AcmeArgumentException(AcmeErrorId.UnsupportedKey,
                         $"An RSA key of {bits} bits is not accepted; use 2048 to {MaxRsaBits} bits.");
                 }
 
@@ -392,7 +392,7 @@ public sealed class AcmeKey : IDisposable
             }
 
             default:
-                throw new AcmeArgumentException("AcmeUnsupportedKey", "Only EC (P-256, P-384) and RSA private keys are supported.");
+                throw new AcmeArgumentException(AcmeErrorId.UnsupportedKey, "Only EC (P-256, P-384) and RSA private keys are supported.");
         }
     }
 
@@ -400,7 +400,7 @@ public sealed class AcmeKey : IDisposable
     {
         if (password is null || password.Length == 0)
         {
-            throw new AcmeArgumentException("AcmeKeyPasswordRequired", "The key is encrypted; give its passphrase.");
+            throw new AcmeArgumentException(AcmeErrorId.KeyPasswordRequired, "The key is encrypted; give its passphrase.");
         }
 
         try
@@ -409,7 +409,7 @@ public sealed class AcmeKey : IDisposable
         }
         catch (Exception e) when (e is InvalidCipherTextException || e is ArgumentException || e is System.IO.IOException || e is InvalidOperationException)
         {
-            throw new AcmeArgumentException("AcmeKeyPasswordIncorrect", "The key could not be decrypted: the passphrase is wrong or the file is damaged.", e);
+            throw new AcmeArgumentException(AcmeErrorId.KeyPasswordIncorrect, "The key could not be decrypted: the passphrase is wrong or the file is damaged.", e);
         }
     }
 
@@ -418,7 +418,7 @@ public sealed class AcmeKey : IDisposable
         RefuseLegacyEncryption(block);
         var sec1 = Org.BouncyCastle.Asn1.Sec.ECPrivateKeyStructure.GetInstance(Asn1Object.FromByteArray(block.Data));
         DerObjectIdentifier? oid = sec1.Parameters as DerObjectIdentifier
-            ?? throw new AcmeArgumentException("AcmeUnsupportedKey", "The EC key does not name its curve.");
+            ?? throw new AcmeArgumentException(AcmeErrorId.UnsupportedKey, "The EC key does not name its curve.");
         return new ECPrivateKeyParameters("EC", sec1.GetKey(), oid);
     }
 
@@ -434,7 +434,7 @@ public sealed class AcmeKey : IDisposable
     {
         if (block.HasHeaders)
         {
-            throw new AcmeArgumentException("AcmeUnsupportedKey",
+            throw new AcmeArgumentException(AcmeErrorId.UnsupportedKey,
                 "The key uses legacy OpenSSL PEM encryption; convert it with 'openssl pkcs8 -topk8' first.");
         }
     }

@@ -60,7 +60,7 @@ internal static class JwsBuilder
             "HS256" => new HMACSHA256(hmacKey),
             "HS384" => new HMACSHA384(hmacKey),
             "HS512" => new HMACSHA512(hmacKey),
-            _ => throw new AcmeArgumentException("AcmeInvalidBindingAlgorithm", $"The binding algorithm '{algorithm}' is not HS256, HS384 or HS512."),
+            _ => throw new AcmeArgumentException(AcmeErrorId.InvalidBindingAlgorithm, $"The binding algorithm '{algorithm}' is not HS256, HS384 or HS512."),
         };
         return new JsonObject
         {

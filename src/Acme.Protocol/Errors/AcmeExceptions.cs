@@ -13,23 +13,21 @@ public class AcmeException : Exception
 /// <summary>The server broke the protocol: a missing header, a body that is not what RFC 8555 defines.</summary>
 public sealed class AcmeProtocolException : AcmeException
 {
-    /// <summary>The ErrorId for a protocol violation that has no more specific one.</summary>
-    public const string DefaultErrorId = "AcmeProtocolViolation";
-
-    public AcmeProtocolException(string message, Exception? innerException = null) : base(message, innerException)
+    public AcmeProtocolException(string message, Exception? innerException = null) : this(AcmeErrorId.ProtocolViolation, message, innerException)
     {
-        ErrorId = DefaultErrorId;
     }
 
-    /// <summary>A violation a caller can tell apart by its stable id, such as "AcmeChainTooLong".</summary>
-    public AcmeProtocolException(string errorId, string message, Exception? innerException)
+    /// <summary>A violation a caller can tell apart by its id, such as <see cref="AcmeErrorId.ChainTooLong"/>.</summary>
+    public AcmeProtocolException(AcmeErrorId id, string message, Exception? innerException)
         : base(message, innerException)
     {
-        ErrorId = errorId;
+        Id = id;
     }
 
-    /// <summary>The stable id the cmdlet layer uses as the ErrorId.</summary>
-    public string ErrorId { get; }
+    public AcmeErrorId Id { get; }
+
+    /// <summary>The stable id the cmdlet layer uses as the ErrorId: "Acme" and <see cref="Id"/>.</summary>
+    public string ErrorId => "Acme" + Id;
 }
 
 /// <summary>
@@ -61,26 +59,31 @@ public sealed class AcmeTimeoutException : AcmeException
 /// <summary>Input refused by the client before any request (a bad identifier, a key, a file).</summary>
 public sealed class AcmeArgumentException : AcmeException
 {
-    public AcmeArgumentException(string errorId, string message, Exception? innerException = null)
+    public AcmeArgumentException(AcmeErrorId id, string message, Exception? innerException = null)
         : base(message, innerException)
     {
-        ErrorId = errorId;
+        Id = id;
     }
 
-    /// <summary>A stable id, such as "AcmeInvalidIdentifier", that the cmdlet layer uses as the ErrorId.</summary>
-    public string ErrorId { get; }
+    public AcmeErrorId Id { get; }
+
+    /// <summary>The stable id the cmdlet layer uses as the ErrorId: "Acme" and <see cref="Id"/>, such as "AcmeInvalidIdentifier".</summary>
+    public string ErrorId => "Acme" + Id;
 }
 
 /// <summary>A local step could not be carried out (a port in use, a file that cannot be written).</summary>
 public sealed class AcmeLocalException : AcmeException
 {
-    public AcmeLocalException(string errorId, string message, Exception? innerException = null)
+    public AcmeLocalException(AcmeErrorId id, string message, Exception? innerException = null)
         : base(message, innerException)
     {
-        ErrorId = errorId;
+        Id = id;
     }
 
-    public string ErrorId { get; }
+    public AcmeErrorId Id { get; }
+
+    /// <summary>The stable id the cmdlet layer uses as the ErrorId: "Acme" and <see cref="Id"/>, such as "AcmeInvalidIdentifier".</summary>
+    public string ErrorId => "Acme" + Id;
 }
 
 /// <summary>The server could not be reached or dropped the connection.</summary>

@@ -27,7 +27,7 @@ public static class CertificateExporter
     {
         if (File.Exists(folder))
         {
-            throw new AcmeArgumentException("AcmeExportPathIsFile", $"-Path must be a folder, but '{folder}' is a file.");
+            throw new AcmeArgumentException(AcmeErrorId.ExportPathIsFile, $"-Path must be a folder, but '{folder}' is a file.");
         }
 
         string leaf = Pem.Encode("CERTIFICATE", certificate.Certificate.RawData);
@@ -74,7 +74,7 @@ public static class CertificateExporter
             return (location, parts[1]);
         }
 
-        throw new AcmeArgumentException("AcmeInvalidCertStoreLocation",
+        throw new AcmeArgumentException(AcmeErrorId.InvalidCertStoreLocation,
             $"'{path}' is not a certificate store path; give one like Cert:\\LocalMachine\\My or Cert:\\CurrentUser\\My.");
     }
 
@@ -87,7 +87,7 @@ public static class CertificateExporter
     {
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
         {
-            throw new AcmeLocalException("AcmeCertificateStoreUnavailable",
+            throw new AcmeLocalException(AcmeErrorId.CertificateStoreUnavailable,
                 $"Cert:\\{location}\\{storeName} is a Windows certificate store; there is none on this system, so the certificate was not imported there.");
         }
 
@@ -115,7 +115,7 @@ public static class CertificateExporter
         }
         catch (CryptographicException e)
         {
-            throw new AcmeLocalException("AcmeCertificateStoreFailed",
+            throw new AcmeLocalException(AcmeErrorId.CertificateStoreFailed,
                 $"Could not import the certificate into Cert:\\{location}\\{storeName}: {e.Message} (LocalMachine stores need an elevated session).", e);
         }
         finally

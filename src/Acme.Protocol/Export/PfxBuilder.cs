@@ -24,7 +24,7 @@ public static class PfxBuilder
     {
         if (certificate.Key is null)
         {
-            throw new AcmeArgumentException("AcmeCertificateKeyMissing",
+            throw new AcmeArgumentException(AcmeErrorId.CertificateKeyMissing,
                 "The certificate has no private key in this session, so no PFX can be made; export the PEM files instead.");
         }
 

@@ -33,7 +33,7 @@ public static class CsrBuilder
 
         if (identifiers is null || identifiers.Count == 0)
         {
-            throw new AcmeArgumentException("AcmeNoIdentifier", "A CSR needs at least one identifier.");
+            throw new AcmeArgumentException(AcmeErrorId.NoIdentifier, "A CSR needs at least one identifier.");
         }
 
         var names = new List<GeneralName>();
@@ -49,7 +49,7 @@ public static class CsrBuilder
             }
             else
             {
-                throw new AcmeArgumentException("AcmeUnsupportedIdentifier", $"Identifiers of type '{identifier.Type}' cannot go into a CSR.");
+                throw new AcmeArgumentException(AcmeErrorId.UnsupportedIdentifier, $"Identifiers of type '{identifier.Type}' cannot go into a CSR.");
             }
         }
 
@@ -80,12 +80,12 @@ public static class CsrBuilder
         }
         catch (Exception e) when (e is ArgumentException || e is InvalidCastException || e is System.IO.IOException || e is InvalidOperationException)
         {
-            throw new AcmeArgumentException("AcmeInvalidCsr", "The CSR could not be read: it is not a DER or PEM PKCS#10 request.", e);
+            throw new AcmeArgumentException(AcmeErrorId.InvalidCsr, "The CSR could not be read: it is not a DER or PEM PKCS#10 request.", e);
         }
 
         if (!request.Verify())
         {
-            throw new AcmeArgumentException("AcmeInvalidCsr", "The CSR's signature does not verify with its own public key.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidCsr, "The CSR's signature does not verify with its own public key.");
         }
 
         CertificationRequestInfo info = request.GetCertificationRequestInfo();
@@ -147,7 +147,7 @@ public static class CsrBuilder
     {
         if (csrDer is null || csrDer.Length == 0)
         {
-            throw new AcmeArgumentException("AcmeInvalidCsr", "The CSR is empty.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidCsr, "The CSR is empty.");
         }
 
         List<AcmeIdentifier> requested = ReadIdentifiers(csrDer, out byte[] subjectPublicKeyInfo).Select(Canonical).ToList();
@@ -167,7 +167,7 @@ public static class CsrBuilder
                 parts.Add("the CSR asks for " + string.Join(", ", extra.Select(i => i.Value)) + " which the order does not name");
             }
 
-            throw new AcmeArgumentException("AcmeCsrMismatch",
+            throw new AcmeArgumentException(AcmeErrorId.CsrMismatch,
                 "The CSR does not ask for exactly the order's identifiers: " + string.Join("; ", parts) + ".");
         }
 

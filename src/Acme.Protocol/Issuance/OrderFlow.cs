@@ -53,7 +53,7 @@ public static class OrderFlow
         {
             string offered = string.Join("; ", pending.Select(a =>
                 $"{a.Identifier.Value} offers {string.Join(", ", a.Challenges.Select(c => c.Type))}"));
-            throw new AcmeArgumentException("AcmeChallengeTypeUnavailable",
+            throw new AcmeArgumentException(AcmeErrorId.ChallengeTypeUnavailable,
                 $"No pending authorization offers {solver.ChallengeType} ({offered})." +
                 (pending.Any(a => a.Wildcard)
                     ? $" Wildcard names ({string.Join(", ", pending.Where(a => a.Wildcard).Select(a => a.Identifier.Value))}) can only be validated with dns-01 (Start-AcmeDnsChallenge)."
@@ -284,7 +284,7 @@ public static class OrderFlow
         switch (order.Status)
         {
             case AcmeOrderStatus.Pending:
-                throw new AcmeArgumentException("AcmeOrderNotReady",
+                throw new AcmeArgumentException(AcmeErrorId.OrderNotReady,
                     $"The order for {string.Join(", ", order.Names)} is still pending: answer its challenges first (Start-AcmeHttpChallenge).");
             case AcmeOrderStatus.Invalid:
                 throw OrderFailure(order);

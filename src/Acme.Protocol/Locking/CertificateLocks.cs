@@ -64,7 +64,7 @@ public static class CertificateLocks
     {
         if (string.IsNullOrWhiteSpace(name))
         {
-            throw new AcmeArgumentException("AcmeInvalidLockName", "A certificate lock needs a name.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidLockName, "A certificate lock needs a name.");
         }
 
         log ??= NullAcmeLog.Instance;
@@ -85,7 +85,7 @@ public static class CertificateLocks
             if (now >= deadline)
             {
                 string until = attempt.HolderExpires is DateTimeOffset e ? $" until {e.ToLocalTime():u} at the latest" : string.Empty;
-                throw new AcmeLocalException("AcmeCertificateLocked", wait > TimeSpan.Zero
+                throw new AcmeLocalException(AcmeErrorId.CertificateLocked, wait > TimeSpan.Zero
                     ? $"The certificate {name} is still being ordered by {holder} (lock in {store.Description}{until}) after waiting {wait.TotalSeconds:0} seconds."
                     : $"The certificate {name} is being ordered by {holder} (lock in {store.Description}{until}).");
             }

@@ -110,7 +110,7 @@ public sealed class AcmeCertificate
         int count = blocks.Count(b => b.Label == "CERTIFICATE");
         if (count > MaxChainCertificates)
         {
-            throw new AcmeProtocolException(ChainTooLong,
+            throw new AcmeProtocolException(AcmeErrorId.ChainTooLong,
                 $"The certificate chain at {source.AbsoluteUri} holds {count} certificates, more than the {MaxChainCertificates} a chain may have; " +
                 "it was not saved or exported.", null);
         }
@@ -118,7 +118,7 @@ public sealed class AcmeCertificate
         PemBlock? large = blocks.FirstOrDefault(b => b.Label == "CERTIFICATE" && b.Data.Length > MaxCertificateBytes);
         if (large is not null)
         {
-            throw new AcmeProtocolException(ChainTooLong,
+            throw new AcmeProtocolException(AcmeErrorId.ChainTooLong,
                 $"The certificate chain at {source.AbsoluteUri} holds a certificate of {large.Data.Length} bytes, more than the {MaxCertificateBytes} " +
                 "one may have; it was not saved or exported.", null);
         }
@@ -126,8 +126,6 @@ public sealed class AcmeCertificate
         return FromBlocks(blocks, pem);
     }
 
-    /// <summary>The ErrorId of a chain from a CA that breaks <see cref="MaxChainCertificates"/> or <see cref="MaxCertificateBytes"/>.</summary>
-    public const string ChainTooLong = "AcmeChainTooLong";
 
     private static IReadOnlyList<PemBlock> Decode(string pem)
     {

@@ -51,7 +51,7 @@ public sealed class AcmeDirectory
             return offered;
         }
 
-        throw new AcmeArgumentException("AcmeUnknownProfile", Profiles.Count == 0
+        throw new AcmeArgumentException(AcmeErrorId.UnknownProfile, Profiles.Count == 0
             ? $"The CA at {Url} offers no certificate profiles, so it cannot issue with the profile '{profile}'."
             : $"The CA at {Url} does not offer the profile '{profile}'; it offers: " +
               string.Join(", ", Profiles.Select(p => p.Value.Length == 0 ? p.Key : $"{p.Key} ({p.Value})")) + ".");

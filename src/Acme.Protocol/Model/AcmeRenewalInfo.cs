@@ -82,7 +82,7 @@ public sealed class AcmeRenewalInfo
 
         if (keyIdentifier is null || keyIdentifier.Length == 0)
         {
-            throw new AcmeArgumentException("AcmeCertificateIdUnavailable",
+            throw new AcmeArgumentException(AcmeErrorId.CertificateIdUnavailable,
                 $"The certificate {certificate.Thumbprint} has no Authority Key Identifier with a key identifier, so it has no ARI certificate id.");
         }
 

@@ -51,7 +51,7 @@ public sealed class AcmeServer
     {
         if (string.IsNullOrWhiteSpace(nameOrUrl))
         {
-            throw new AcmeArgumentException("AcmeInvalidServer", "The server is empty; give a shortcut name (" +
+            throw new AcmeArgumentException(AcmeErrorId.InvalidServer, "The server is empty; give a shortcut name (" +
                 string.Join(", ", s_shortcuts.Keys) + ") or an https directory URL.");
         }
 
@@ -65,14 +65,14 @@ public sealed class AcmeServer
         {
             if (uri.Scheme != Uri.UriSchemeHttps)
             {
-                throw new AcmeArgumentException("AcmeInvalidServer",
+                throw new AcmeArgumentException(AcmeErrorId.InvalidServer,
                     $"The directory URL '{trimmed}' is not https. RFC 8555 requires HTTPS for every ACME request.");
             }
 
             return uri;
         }
 
-        throw new AcmeArgumentException("AcmeInvalidServer", $"'{trimmed}' is neither a known server (" +
+        throw new AcmeArgumentException(AcmeErrorId.InvalidServer, $"'{trimmed}' is neither a known server (" +
             string.Join(", ", s_shortcuts.Keys) + ") nor an https directory URL.");
     }
 

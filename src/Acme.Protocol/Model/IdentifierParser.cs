@@ -44,7 +44,7 @@ public static class IdentifierParser
 
         if (result.Count == 0)
         {
-            throw new AcmeArgumentException("AcmeNoIdentifier", "No identifier was given: name at least one DNS name or IP address.");
+            throw new AcmeArgumentException(AcmeErrorId.NoIdentifier, "No identifier was given: name at least one DNS name or IP address.");
         }
 
         return result;
@@ -235,6 +235,6 @@ public static class IdentifierParser
     private static AcmeArgumentException Invalid(string input, string reason)
     {
         string shown = input.Length > 80 ? input.Substring(0, 80) + "..." : input;
-        return new AcmeArgumentException("AcmeInvalidIdentifier", $"'{shown}' is not a valid identifier: {reason}.");
+        return new AcmeArgumentException(AcmeErrorId.InvalidIdentifier, $"'{shown}' is not a valid identifier: {reason}.");
     }
 }

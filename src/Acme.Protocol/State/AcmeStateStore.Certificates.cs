@@ -50,7 +50,7 @@ public sealed partial class AcmeStateStore
         }
 
         string accountName = json.GetString("account") ?? throw Corrupt(file, "it names no account");
-        AcmeAccount account = accounts(accountName) ?? throw new AcmeArgumentException("AcmeAccountNotFound",
+        AcmeAccount account = accounts(accountName) ?? throw new AcmeArgumentException(AcmeErrorId.AccountNotFound,
             $"The order '{name}' was placed by the account '{accountName}', which is not in the state folder {Root}.");
         AcmeOrder order = OrderFromJson(file, json, account);
         order.Name = name;
@@ -434,7 +434,7 @@ public sealed partial class AcmeStateStore
 
     private string VersionFile(AcmeCertificate certificate)
     {
-        AcmeServer server = certificate.SavedServer ?? throw new AcmeArgumentException("AcmeNotSaved",
+        AcmeServer server = certificate.SavedServer ?? throw new AcmeArgumentException(AcmeErrorId.NotSaved,
             $"The certificate {certificate.Thumbprint} is not saved in a state folder.");
         return Path.Combine(CertificateFolder(server, certificate.Name!), certificate.Thumbprint.ToUpperInvariant(), CertificateFile);
     }

@@ -70,13 +70,13 @@ public sealed partial class AcmeStateStore : IStateLocation
     {
         if (string.IsNullOrWhiteSpace(root))
         {
-            throw new AcmeArgumentException("AcmeInvalidStatePath", "The state folder path is empty.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, "The state folder path is empty.");
         }
 
         Root = Path.GetFullPath(root);
         if (File.Exists(Root))
         {
-            throw new AcmeArgumentException("AcmeInvalidStatePath", $"The state folder {Root} is a file; give a folder (it is created when missing).");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, $"The state folder {Root} is a file; give a folder (it is created when missing).");
         }
 
         _passphrase = passphrase is { Length: > 0 } ? (char[])passphrase.Clone() : null;
@@ -146,7 +146,7 @@ public sealed partial class AcmeStateStore : IStateLocation
     {
         if (!IsValidName(name))
         {
-            throw new AcmeArgumentException("AcmeInvalidName",
+            throw new AcmeArgumentException(AcmeErrorId.InvalidName,
                 $"'{name}' cannot name {what}: use letters, digits and . _ @ + - (not first: . or -), at most 100 characters.");
         }
 
@@ -162,7 +162,7 @@ public sealed partial class AcmeStateStore : IStateLocation
     {
         if (identifiers is null || identifiers.Count == 0)
         {
-            throw new AcmeArgumentException("AcmeNoIdentifier", "An order needs at least one identifier.");
+            throw new AcmeArgumentException(AcmeErrorId.NoIdentifier, "An order needs at least one identifier.");
         }
 
         string value = identifiers[0].Value.Replace('*', '_').Replace(':', '-');
@@ -256,7 +256,7 @@ public sealed partial class AcmeStateStore : IStateLocation
         AcmeServer? saved = ReadServerFile(folder);
         if (saved is not null && saved.DirectoryUrl != server.DirectoryUrl)
         {
-            throw new AcmeLocalException("AcmeStateConflict",
+            throw new AcmeLocalException(AcmeErrorId.StateConflict,
                 $"The folder {folder} belongs to {saved.DirectoryUrl}, not {server.DirectoryUrl}; use another state folder for this server.");
         }
 
@@ -372,23 +372,23 @@ public sealed partial class AcmeStateStore : IStateLocation
         {
             return AcmeKey.ImportPem(pem, _passphrase);
         }
-        catch (AcmeArgumentException e) when (e.ErrorId == "AcmeKeyPasswordRequired")
+        catch (AcmeArgumentException e) when (e.Id == AcmeErrorId.KeyPasswordRequired)
         {
-            throw new AcmeArgumentException("AcmeKeyPasswordRequired",
+            throw new AcmeArgumentException(AcmeErrorId.KeyPasswordRequired,
                 $"The key file {path} is encrypted: give its passphrase with -KeyPassphrase or in ${PassphraseVariable}.", e);
         }
-        catch (AcmeArgumentException e) when (e.ErrorId == "AcmeKeyPasswordIncorrect")
+        catch (AcmeArgumentException e) when (e.Id == AcmeErrorId.KeyPasswordIncorrect)
         {
-            throw new AcmeArgumentException("AcmeKeyPasswordIncorrect", $"The passphrase does not open the key file {path}.", e);
+            throw new AcmeArgumentException(AcmeErrorId.KeyPasswordIncorrect, $"The passphrase does not open the key file {path}.", e);
         }
-        catch (AcmeArgumentException e) when (e.ErrorId is "AcmeInvalidKey" or "AcmeUnsupportedKey")
+        catch (AcmeArgumentException e) when (e.Id is AcmeErrorId.InvalidKey or AcmeErrorId.UnsupportedKey)
         {
             throw Corrupt(path, e.Message, e);
         }
     }
 
     internal static AcmeLocalException Corrupt(string path, string why, Exception? inner = null) =>
-        new("AcmeStateCorrupt", $"The state file {path} cannot be read: {why}", inner);
+        new(AcmeErrorId.StateCorrupt, $"The state file {path} cannot be read: {why}", inner);
 
     private static TimeSpan ReadLockTimeout() =>
         double.TryParse(Environment.GetEnvironmentVariable(LockTimeoutVariable), NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds >= 0

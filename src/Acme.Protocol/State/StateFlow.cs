@@ -40,7 +40,7 @@ public static class StateFlow
         AcmeDirectory directory = await client.GetDirectoryAsync(cancellationToken).ConfigureAwait(false);
         if (directory.TermsOfService is not null && !acceptTermsOfService)
         {
-            throw new AcmeArgumentException("AcmeTermsOfServiceNotAccepted",
+            throw new AcmeArgumentException(AcmeErrorId.TermsOfServiceNotAccepted,
                 $"{server.Name} requires agreeing to its terms of service ({directory.TermsOfService}). Read them, then pass -AcceptTermsOfService.");
         }
 
@@ -48,7 +48,7 @@ public static class StateFlow
         // include an 'externalAccountBinding' field"; refusing here sends nothing.
         if (directory.ExternalAccountRequired && binding is null)
         {
-            throw new AcmeArgumentException("AcmeExternalAccountRequired",
+            throw new AcmeArgumentException(AcmeErrorId.ExternalAccountRequired,
                 $"{server.Name} only creates accounts bound to an account you hold with the CA (external account binding), and none was given.");
         }
 
@@ -72,7 +72,7 @@ public static class StateFlow
             AcmeKey? saved = store.ReadAccountKey(server, name);
             if (saved is not null && key is not null && saved.Thumbprint != key.Thumbprint)
             {
-                throw new AcmeArgumentException("AcmeAccountExists",
+                throw new AcmeArgumentException(AcmeErrorId.AccountExists,
                     $"The account '{name}' on {server.Name} is saved with another key; choose another -Name, or leave out -KeyPath to use the saved account.");
             }
 
@@ -210,7 +210,7 @@ public static class StateFlow
     public static Task<AcmeOrder> NewReplacementOrderAsync(AcmeClient client, AcmeCertificate certificate, AcmeAccount? account, string? name,
         DateTimeOffset? notBefore, DateTimeOffset? notAfter, string? profile, CancellationToken cancellationToken = default)
     {
-        account ??= certificate.Order?.Account ?? throw new AcmeArgumentException("AcmeNoAccount",
+        account ??= certificate.Order?.Account ?? throw new AcmeArgumentException(AcmeErrorId.NoAccount,
             $"The certificate {certificate.Thumbprint} does not say which account ordered it: give -Account.");
         IReadOnlyList<AcmeIdentifier> identifiers = certificate.Order?.Identifiers is { Count: > 0 } ordered
             ? ordered
@@ -316,7 +316,7 @@ public static class StateFlow
         {
             throw finalizes
                 ? new AcmeProtocolException("The CA issued a certificate for a different public key than the one in the request.")
-                : new AcmeArgumentException("AcmeCertificateKeyMismatch", $"The order's certificate was not issued for the key {key}.");
+                : new AcmeArgumentException(AcmeErrorId.CertificateKeyMismatch, $"The order's certificate was not issued for the key {key}.");
         }
 
         if (csr is not null && finalizes && !leaf.GetPublicKey().SequenceEqual(AcmeKey.PublicKeyBits(CsrBuilder.EnsureMatchesOrder(csr, order.Identifiers))))
@@ -621,10 +621,10 @@ public static class StateFlow
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new AcmeLocalException("AcmeStateWriteFailed", $"Could not save {what} in the state folder: {e.Message}", e);
+            throw new AcmeLocalException(AcmeErrorId.StateWriteFailed, $"Could not save {what} in the state folder: {e.Message}", e);
         }
     }
 
     private static AcmeArgumentException NotSaved(string what, string names) =>
-        new("AcmeNotSaved", $"The {what} for {names} is not saved in a state folder, so there is nothing to remove.");
+        new(AcmeErrorId.NotSaved, $"The {what} for {names} is not saved in a state folder, so there is nothing to remove.");
 }

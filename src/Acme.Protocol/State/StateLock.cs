@@ -85,8 +85,8 @@ internal sealed class StateLock : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A file where a folder belongs, a read-only or missing volume.
-            AcmeLocalException failure = ReadOnly(folder, e) ?? new AcmeLocalException("AcmeStateWriteFailed", $"Could not create the state folder {folder}: {e.Message}", e);
-            return failure.ErrorId == ReadOnlyId && allowReadOnly ? new StateLock(path, null, null, failure) : throw failure;
+            AcmeLocalException failure = ReadOnly(folder, e) ?? new AcmeLocalException(AcmeErrorId.StateWriteFailed, $"Could not create the state folder {folder}: {e.Message}", e);
+            return failure.Id == AcmeErrorId.StateReadOnly && allowReadOnly ? new StateLock(path, null, null, failure) : throw failure;
         }
 
         DateTimeOffset deadline = DateTimeOffset.UtcNow + timeout;
@@ -108,7 +108,7 @@ internal sealed class StateLock : IDisposable
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or PathTooLongException)
             {
-                throw new AcmeLocalException("AcmeStateWriteFailed", $"Could not open the lock file {path}: {e.Message}", e);
+                throw new AcmeLocalException(AcmeErrorId.StateWriteFailed, $"Could not open the lock file {path}: {e.Message}", e);
             }
             catch (Exception e) when (ReadOnly(folder, e) is { } readOnly)
             {
@@ -117,13 +117,13 @@ internal sealed class StateLock : IDisposable
             catch (IOException e) when (!IsHeldByAnother(e))
             {
                 // Neither another holder nor a read-only folder (a disk error, say): waiting cannot help.
-                throw new AcmeLocalException("AcmeStateWriteFailed", $"Could not open the lock file {path}: {e.Message}", e);
+                throw new AcmeLocalException(AcmeErrorId.StateWriteFailed, $"Could not open the lock file {path}: {e.Message}", e);
             }
             catch (IOException e)
             {
                 if (DateTimeOffset.UtcNow >= deadline)
                 {
-                    throw new AcmeLocalException("AcmeStateLocked",
+                    throw new AcmeLocalException(AcmeErrorId.StateLocked,
                         $"'{folder}' is in use by another process (it holds {path}); gave up after {timeout.TotalSeconds:0} seconds.", e);
                 }
 
@@ -139,7 +139,6 @@ internal sealed class StateLock : IDisposable
         }
     }
 
-    internal const string ReadOnlyId = "AcmeStateReadOnly";
 
     // errno values .NET puts in HResult on Unix: EWOULDBLOCK (an flock another holds) is 11 on Linux
     // and 35 on macOS and the BSDs; EROFS is 30 on all of them. On Windows HResult is 0x8007xxxx
@@ -173,7 +172,7 @@ internal sealed class StateLock : IDisposable
             _ => null,
         };
         return why is null ? null
-            : new AcmeLocalException(ReadOnlyId, $"The state folder {folder} cannot be written ({why}: {e.Message}).", e);
+            : new AcmeLocalException(AcmeErrorId.StateReadOnly, $"The state folder {folder} cannot be written ({why}: {e.Message}).", e);
     }
 
     internal static void SweepTemporary(string folder, IAcmeLog log)

@@ -96,7 +96,7 @@ public sealed class Dns01Solver : IChallengeSolver
             string target = DnsMessage.Normalize(pair.Value ?? string.Empty);
             if (key.Length == 0 || !IsRecordName(target))
             {
-                throw new AcmeArgumentException("AcmeInvalidDnsAlias",
+                throw new AcmeArgumentException(AcmeErrorId.InvalidDnsAlias,
                     $"The DNS alias '{pair.Key}' = '{pair.Value}' is not valid: map an identifier to the full DNS name its TXT record is published at.");
             }
 

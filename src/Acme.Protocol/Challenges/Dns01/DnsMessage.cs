@@ -237,7 +237,7 @@ public static class DnsMessage
                 byte[] bytes = Encoding.ASCII.GetBytes(label);
                 if (bytes.Length == 0 || bytes.Length > 63)
                 {
-                    throw new AcmeArgumentException("AcmeInvalidDnsName", $"'{name}' is not a valid DNS name (a label is empty or longer than 63 characters).");
+                    throw new AcmeArgumentException(AcmeErrorId.InvalidDnsName, $"'{name}' is not a valid DNS name (a label is empty or longer than 63 characters).");
                 }
 
                 buffer.Add((byte)bytes.Length);

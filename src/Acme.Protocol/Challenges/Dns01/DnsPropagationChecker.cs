@@ -116,7 +116,7 @@ public sealed class DnsPropagationChecker
             {
                 (string name, DnsNameServer server) = pending[0];
                 string value = expected[name].First();
-                throw new AcmeLocalException("AcmeDnsPropagationTimeout",
+                throw new AcmeLocalException(AcmeErrorId.DnsPropagationTimeout,
                     $"The TXT record {name} with the value '{value}' did not appear on {server} within {timeout.TotalSeconds:0} seconds " +
                     $"(last answer: {lastAnswer[(name, server)]})." +
                     (pending.Count > 1 ? $" {pending.Count - 1} other check(s) were also still waiting." : string.Empty));
@@ -143,7 +143,7 @@ public sealed class DnsPropagationChecker
                 }
                 catch (AcmeConnectionException e)
                 {
-                    throw new AcmeArgumentException("AcmeInvalidDnsServer", e.Message, e);
+                    throw new AcmeArgumentException(AcmeErrorId.InvalidDnsServer, e.Message, e);
                 }
             }
 
@@ -180,7 +180,7 @@ public sealed class DnsPropagationChecker
 
         if (servers.Count == 0)
         {
-            throw new AcmeLocalException("AcmeDnsZoneNotFound",
+            throw new AcmeLocalException(AcmeErrorId.DnsZoneNotFound,
                 $"None of the name servers of {zone} ({string.Join(", ", hosts)}) resolves to an address; name the servers to ask with -DnsServer.");
         }
 
@@ -194,7 +194,7 @@ public sealed class DnsPropagationChecker
         IReadOnlyList<IPEndPoint> resolvers = _resolvers ?? DnsQueryClient.GetSystemResolvers();
         if (resolvers.Count == 0)
         {
-            throw new AcmeLocalException("AcmeDnsZoneNotFound",
+            throw new AcmeLocalException(AcmeErrorId.DnsZoneNotFound,
                 "This machine has no DNS resolver configured to find the zone's name servers; name the servers to ask with -DnsServer.");
         }
 
@@ -216,7 +216,7 @@ public sealed class DnsPropagationChecker
                 : Parent(candidate);
         }
 
-        throw new AcmeLocalException("AcmeDnsZoneNotFound",
+        throw new AcmeLocalException(AcmeErrorId.DnsZoneNotFound,
             $"No zone with NS records was found above {name}; name the servers to ask with -DnsServer.");
     }
 
@@ -241,7 +241,7 @@ public sealed class DnsPropagationChecker
             }
         }
 
-        throw new AcmeLocalException("AcmeDnsZoneNotFound",
+        throw new AcmeLocalException(AcmeErrorId.DnsZoneNotFound,
             $"No DNS resolver answered while looking for the zone of {name} ({last?.Message}); name the servers to ask with -DnsServer.", last);
     }
 

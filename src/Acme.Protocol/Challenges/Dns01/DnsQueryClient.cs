@@ -92,7 +92,7 @@ public sealed class DnsServerAddress
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 1 and <= 65535;
 
     private static AcmeArgumentException Invalid(string? text) =>
-        new("AcmeInvalidDnsServer", $"'{text}' is not a DNS server: give a host name or IP address, optionally with ':port' ('[address]:port' for IPv6).");
+        new(AcmeErrorId.InvalidDnsServer, $"'{text}' is not a DNS server: give a host name or IP address, optionally with ':port' ('[address]:port' for IPv6).");
 }
 
 /// <summary>

@@ -209,7 +209,7 @@ public sealed class Http01Server : IDisposable
     {
         if (port < 0 || port > 65535)
         {
-            throw new AcmeArgumentException("AcmeInvalidPort", $"The port {port} is not between 1 and 65535.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidPort, $"The port {port} is not between 1 and 65535.");
         }
 
         return new Http01Server(port, address, store, log ?? NullAcmeLog.Instance, maxConnections, health);

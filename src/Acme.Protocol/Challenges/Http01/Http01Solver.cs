@@ -60,7 +60,7 @@ public sealed class Http01Solver : IChallengeSolver
     {
         if (port < 1 || port > 65535)
         {
-            throw new AcmeArgumentException("AcmeInvalidPort", $"The port {port} is not between 1 and 65535.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidPort, $"The port {port} is not between 1 and 65535.");
         }
 
         return new Http01Solver(port, address, null, null, selfCheck, log, portWait, progress);
@@ -68,7 +68,7 @@ public sealed class Http01Solver : IChallengeSolver
 
     /// <summary>Answers by writing "&lt;webRoot&gt;/.well-known/acme-challenge/&lt;token&gt;" files, removed by cleanup.</summary>
     public static Http01Solver WithWebRoot(string webRoot, IAcmeLog? log = null) =>
-        WithStore(DirectoryChallengeStore.Open(webRoot, "AcmeWebRootNotFound"), null, log);
+        WithStore(DirectoryChallengeStore.Open(webRoot, AcmeErrorId.WebRootNotFound), null, log);
 
     /// <summary>
     /// Publishes the answers into <paramref name="store"/> and runs no listener. With
@@ -84,7 +84,7 @@ public sealed class Http01Solver : IChallengeSolver
 
         if (checkUrl is not null && (!checkUrl.IsAbsoluteUri || checkUrl.Scheme != Uri.UriSchemeHttp || !string.IsNullOrEmpty(checkUrl.Query)))
         {
-            throw new AcmeArgumentException("AcmeInvalidCheckUrl",
+            throw new AcmeArgumentException(AcmeErrorId.InvalidCheckUrl,
                 $"The check URL '{checkUrl}' must be an http:// URL (the CA validates http-01 over plain HTTP on port 80), such as http://balancer.example.");
         }
 
@@ -119,7 +119,7 @@ public sealed class Http01Solver : IChallengeSolver
             string? answer = await _listener.SelfCheckAsync(challenge.Token!, challenge.Identifier.Value, cancellationToken).ConfigureAwait(false);
             if (answer != challenge.KeyAuthorization)
             {
-                throw new AcmeLocalException("AcmeSelfCheckFailed",
+                throw new AcmeLocalException(AcmeErrorId.SelfCheckFailed,
                     $"The http-01 listener on port {_listener.Port} did not answer its own check for {challenge.Identifier.Value}; the CA was not asked to validate.");
             }
         }
@@ -168,7 +168,7 @@ public sealed class Http01Solver : IChallengeSolver
             }
             catch (SocketException e)
             {
-                throw new AcmeLocalException("AcmeSelfCheckFailed", $"The check URL's host {url.Host} does not resolve: {e.Message}; the CA was not asked to validate.", e);
+                throw new AcmeLocalException(AcmeErrorId.SelfCheckFailed, $"The check URL's host {url.Host} does not resolve: {e.Message}; the CA was not asked to validate.", e);
             }
 
             foreach (IPAddress address in addresses)
@@ -189,7 +189,7 @@ public sealed class Http01Solver : IChallengeSolver
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
         }
 
-        throw new AcmeLocalException("AcmeSelfCheckFailed",
+        throw new AcmeLocalException(AcmeErrorId.SelfCheckFailed,
             $"{url.GetLeftPart(UriPartial.Authority)} did not answer the http-01 challenge for {challenge.Identifier.Value} from {_store!.Description} " +
             $"({(answer is null ? "no 200 response" : "a different answer")} within {CheckUrlPatience.TotalSeconds:0} seconds); the CA was not asked to validate.");
     }

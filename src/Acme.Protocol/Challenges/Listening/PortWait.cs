@@ -40,7 +40,7 @@ internal static class PortWait
 
                 return bound;
             }
-            catch (AcmeLocalException e) when (e.ErrorId == "AcmeListenerPortInUse")
+            catch (AcmeLocalException e) when (e.Id == AcmeErrorId.ListenerPortInUse)
             {
                 TimeSpan left = wait - watch.Elapsed;
                 if (wait <= TimeSpan.Zero)
@@ -50,7 +50,7 @@ internal static class PortWait
 
                 if (left <= TimeSpan.Zero)
                 {
-                    throw new AcmeLocalException("AcmeListenerPortInUse",
+                    throw new AcmeLocalException(AcmeErrorId.ListenerPortInUse,
                         $"Port {port} was still in use after waiting {wait.TotalSeconds:0} seconds for it. {e.Message} " +
                         "If another renewal on this machine holds it, give it longer with -PortWaitSec.", e);
                 }

@@ -37,7 +37,7 @@ internal sealed class SharedPorts<TResponder>
         if (port < 1 || port > 65535)
         {
             // Port 0 (any free port) cannot be shared: each caller would mean a different port.
-            throw new AcmeArgumentException("AcmeInvalidPort", $"The port {port} is not between 1 and 65535.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidPort, $"The port {port} is not between 1 and 65535.");
         }
 
         lock (_lock)

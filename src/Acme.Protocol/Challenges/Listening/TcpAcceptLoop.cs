@@ -75,13 +75,13 @@ internal sealed class TcpAcceptLoop : IDisposable
         {
             throw e.SocketErrorCode switch
             {
-                SocketError.AddressAlreadyInUse => new AcmeLocalException("AcmeListenerPortInUse",
+                SocketError.AddressAlreadyInUse => new AcmeLocalException(AcmeErrorId.ListenerPortInUse,
                     $"Port {port} is already in use, so the {what} listener cannot start. Stop what holds it or choose another -Port{portInUseAdvice}.", e),
-                SocketError.AddressNotAvailable => new AcmeArgumentException("AcmeListenerAddressNotAvailable",
+                SocketError.AddressNotAvailable => new AcmeArgumentException(AcmeErrorId.ListenerAddressNotAvailable,
                     $"The address {address} is not one of this machine's, so the {what} listener cannot listen on it. Give a local address to -ListenAddress, or leave it out to listen on all.", e),
-                SocketError.AccessDenied => new AcmeLocalException("AcmeListenerAccessDenied",
+                SocketError.AccessDenied => new AcmeLocalException(AcmeErrorId.ListenerAccessDenied,
                     $"Listening on port {port} is not permitted for this user (ports below 1024 need elevated rights).", e),
-                _ => new AcmeLocalException("AcmeListenerFailed", $"The {what} listener could not start on port {port}: {e.Message}", e),
+                _ => new AcmeLocalException(AcmeErrorId.ListenerFailed, $"The {what} listener could not start on port {port}: {e.Message}", e),
             };
         }
 

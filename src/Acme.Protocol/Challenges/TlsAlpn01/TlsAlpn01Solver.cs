@@ -31,7 +31,7 @@ public sealed class TlsAlpn01Solver : IChallengeSolver
     {
         if (port < 1 || port > 65535)
         {
-            throw new AcmeArgumentException("AcmeInvalidPort", $"The port {port} is not between 1 and 65535.");
+            throw new AcmeArgumentException(AcmeErrorId.InvalidPort, $"The port {port} is not between 1 and 65535.");
         }
 
         _port = port;
