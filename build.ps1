@@ -6,7 +6,11 @@
     Tasks:
       Build    compile and stage the module into output/Acme/<version>/ (includes Docs)
       Docs     compile docs/en-US markdown into MAML help and about_ topics in the staged module
-      Test     Build, then xunit and Pester (against a local Pebble); ends with "N passed, N failed"
+      Test     Build, then xunit and Pester (against a local Pebble); ends with "N passed, N failed". Also stages
+               the test flavour with failpoints into output/failpoints/Acme/<version>/ for the crash-safety
+               tests (ACME_TEST_FAILPOINT_MODULE); Build and Package ship only the module without them
+      Failpoints
+               stage only the test flavour into output/failpoints/Acme/<version>/ (to run a crash test alone)
       Stress   Build, then the Pester tests tagged Stress (bad-nonce storms: 100 issuances at 50% rejection, 20 at 90%)
       Demo     Build, start a local Pebble, issue a certificate with the five-cmdlet pipeline into ./out
       Package  Build, then pack the module into output/package/Acme.<version>.nupkg (Install-PSResource takes it)
@@ -18,7 +22,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Docs', 'Test', 'Stress', 'Demo', 'Package', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Failpoints', 'Stress', 'Demo', 'Package', 'Bench', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -54,20 +58,37 @@ function Invoke-Clean {
 }
 
 function Invoke-Build {
-    $publish = Join-Path $outputRoot 'publish'
-    Remove-Item -LiteralPath $publish -Recurse -Force -ErrorAction Ignore
-    Invoke-Native 'dotnet publish' {
-        dotnet publish (Join-Path $root 'src/Acme.PowerShell/Acme.PowerShell.csproj') -c $Configuration -o $publish `
-            -p:Version=$version --nologo -v:quiet
-    }
-    Remove-Item -LiteralPath $moduleDir -Recurse -Force -ErrorAction Ignore
-    $null = New-Item -ItemType Directory -Path $moduleDir -Force
-    Copy-Item (Join-Path $root 'Acme.psd1'), (Join-Path $root 'LICENSE'), (Join-Path $root 'src/Acme.PowerShell/Acme.format.ps1xml') $moduleDir
-    Copy-Item (Join-Path $root 'src/Acme.PowerShell/Acme.psm1'), (Join-Path $root 'src/Acme.PowerShell/AcmeDsc.ps1') $moduleDir
-    Get-ChildItem $publish -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll' | Copy-Item -Destination $moduleDir
+    Publish-Module -BuildConfiguration $Configuration -PublishPath (Join-Path $outputRoot 'publish') -Destination $moduleDir
     Publish-RedisStore
     Invoke-Docs
     Write-Host "Built Acme $version into $moduleDir"
+}
+
+function Publish-Module {
+    <# Compiles the cmdlets and the core in one configuration and stages them with the manifest and the scripts into $Destination. #>
+    param([string] $BuildConfiguration, [string] $PublishPath, [string] $Destination)
+    Remove-Item -LiteralPath $PublishPath -Recurse -Force -ErrorAction Ignore
+    Invoke-Native "dotnet publish ($BuildConfiguration)" {
+        dotnet publish (Join-Path $root 'src/Acme.PowerShell/Acme.PowerShell.csproj') -c $BuildConfiguration -o $PublishPath `
+            -p:Version=$version --nologo -v:quiet
+    }
+    Remove-Item -LiteralPath $Destination -Recurse -Force -ErrorAction Ignore
+    $null = New-Item -ItemType Directory -Path $Destination -Force
+    Copy-Item (Join-Path $root 'Acme.psd1'), (Join-Path $root 'LICENSE'), (Join-Path $root 'src/Acme.PowerShell/Acme.format.ps1xml') $Destination
+    Copy-Item (Join-Path $root 'src/Acme.PowerShell/Acme.psm1'), (Join-Path $root 'src/Acme.PowerShell/AcmeDsc.ps1') $Destination
+    Get-ChildItem $PublishPath -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll' | Copy-Item -Destination $Destination
+}
+
+function Publish-FailpointModule {
+    <#
+        The test flavour: the module compiled with -c Failpoints (ACME_TEST_FAILPOINT stops it at a named
+        step, src/Acme.Protocol/Diagnostics/Failpoint.cs), staged apart in output/failpoints/ and never
+        shipped; only the child processes of the crash-safety tests import it. No Redis store, no help.
+    #>
+    $destination = Join-Path $outputRoot "failpoints/Acme/$version"
+    Publish-Module -BuildConfiguration 'Failpoints' -PublishPath (Join-Path $outputRoot 'publish-failpoints') -Destination $destination | Out-Host
+    Write-Host "Built the failpoint flavour of Acme $version into $destination"
+    Join-Path $destination 'Acme.psd1'
 }
 
 function Publish-RedisStore {
@@ -102,6 +123,7 @@ function Get-NuGetPackagesFolder {
 
 function Invoke-Test {
     Invoke-Build
+    $failpointModule = Publish-FailpointModule
     Restore-TestTools
     $null = New-Item -ItemType Directory -Path $testResults -Force
 
@@ -120,7 +142,7 @@ function Invoke-Test {
         Write-Host 'xunit produced no results.' -ForegroundColor Red
     }
 
-    Invoke-PesterSuite -Include $Tag -Exclude (@($ExcludeTag) + 'Stress')
+    Invoke-PesterSuite -Include $Tag -Exclude (@($ExcludeTag) + 'Stress') -FailpointModule $failpointModule
     $pesterPassed, $pesterFailed = $script:PesterCounts
     $passed = $xunitPassed + $pesterPassed
     $failed = $xunitFailed + $pesterFailed
@@ -140,7 +162,7 @@ function Build-TestKit {
 
 function Invoke-PesterSuite {
     <# Runs Pester in a child pwsh against the staged module; leaves the passed and failed counts in $script:PesterCounts. #>
-    param([string[]] $Include = @(), [string[]] $Exclude = @())
+    param([string[]] $Include = @(), [string[]] $Exclude = @(), [string] $FailpointModule)
     Build-TestKit
     Write-Host "`n== Pester ==" -ForegroundColor Cyan
     $summary = Join-Path $testResults 'pester-summary.json'
@@ -151,6 +173,7 @@ function Invoke-PesterSuite {
         '-PesterPath', $pester, '-ModulePath', (Join-Path $moduleDir 'Acme.psd1'), '-SummaryPath', $summary, '-ResultPath', $testResults)
     $Include = @($Include | Where-Object { $_ })
     $Exclude = @($Exclude | Where-Object { $_ -and $_ -notin $Include })
+    if ($FailpointModule) { $pwshArgs += @('-FailpointModulePath', $FailpointModule) }
     if ($Include) { $pwshArgs += @('-Tag', ($Include -join ',')) }
     if ($Exclude) { $pwshArgs += @('-ExcludeTag', ($Exclude -join ',')) }
     & $pwsh[0] @($pwsh | Select-Object -Skip 1) @pwshArgs
@@ -216,6 +239,7 @@ foreach ($t in $Task) {
         'Build' { Invoke-Build }
         'Docs' { Invoke-Docs }
         'Test' { Invoke-Test }
+        'Failpoints' { $null = Publish-FailpointModule }
         'Stress' { Invoke-Stress }
         'Demo' { Invoke-Demo }
         'Package' { Invoke-Package }

@@ -86,22 +86,14 @@ public class TlsAlpnListenerTests
     [Fact]
     public async Task ASilentPeerIsCutOffAtTheHandshakeDeadline()
     {
-        TimeSpan saved = TlsAlpnServer.HandshakeTimeout;
-        TlsAlpnServer.HandshakeTimeout = TimeSpan.FromMilliseconds(300);
-        try
-        {
-            using TlsAlpnServer responder = TlsAlpnServer.Start(0, IPAddress.Loopback);
-            using var silent = new TcpClient(AddressFamily.InterNetwork);
-            await silent.ConnectAsync(IPAddress.Loopback, responder.Port);
-            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            int read = await silent.GetStream().ReadAsync(new byte[16], limit.Token);
-            Assert.Equal(0, read);
-            Assert.True(await EventuallyAsync(() => responder.HandshakesRefused == 1), "the listener counted the refusal");
-        }
-        finally
-        {
-            TlsAlpnServer.HandshakeTimeout = saved;
-        }
+        using TlsAlpnServer responder = TlsAlpnServer.Start(0, IPAddress.Loopback, null, TlsAlpnServer.DefaultMaxConnections,
+            handshakeTimeout: TimeSpan.FromMilliseconds(300));
+        using var silent = new TcpClient(AddressFamily.InterNetwork);
+        await silent.ConnectAsync(IPAddress.Loopback, responder.Port);
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        int read = await silent.GetStream().ReadAsync(new byte[16], limit.Token);
+        Assert.Equal(0, read);
+        Assert.True(await EventuallyAsync(() => responder.HandshakesRefused == 1), "the listener counted the refusal");
     }
 
     [Fact]

@@ -463,15 +463,18 @@ function Invoke-Captured {
 }
 
 function Start-TestChild {
-    <# A pwsh -NonInteractive child with the built module importable as 'Acme'; its output is read as it comes. #>
-    param([string] $Script, [hashtable] $Environment = @{})
+    <#
+        A pwsh -NonInteractive child with the built module importable as 'Acme' (or the module at
+        -ModulePath, such as Get-TestFailpointModule's); its output is read as it comes.
+    #>
+    param([string] $Script, [hashtable] $Environment = @{}, [string] $ModulePath = $env:ACME_TEST_MODULE)
     $pwsh = Get-PwshCommand
     $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
     foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Script)) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
     $psi.UseShellExecute = $false
-    $modules = Split-Path (Split-Path (Split-Path $env:ACME_TEST_MODULE))
+    $modules = Split-Path (Split-Path (Split-Path $ModulePath))
     $psi.Environment['PSModulePath'] = $modules + [System.IO.Path]::PathSeparator + $env:PSModulePath
     foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
     $process = [System.Diagnostics.Process]::Start($psi)
@@ -485,8 +488,20 @@ function Wait-TestChild {
 }
 
 function Invoke-TestChild {
-    param([string] $Script, [hashtable] $Environment = @{})
-    Wait-TestChild (Start-TestChild $Script $Environment)
+    param([string] $Script, [hashtable] $Environment = @{}, [string] $ModulePath = $env:ACME_TEST_MODULE)
+    Wait-TestChild (Start-TestChild $Script $Environment $ModulePath)
+}
+
+function Get-TestFailpointModule {
+    <#
+        The manifest of the test flavour of the module, whose failpoints ACME_TEST_FAILPOINT works on
+        (src/Acme.Protocol/Diagnostics/Failpoint.cs). build.ps1 Test stages it apart from the module it
+        ships (which ignores the variable) and names it in ACME_TEST_FAILPOINT_MODULE.
+    #>
+    if (-not $env:ACME_TEST_FAILPOINT_MODULE) {
+        throw 'ACME_TEST_FAILPOINT_MODULE is not set: the crash tests need the failpoint flavour of the module, which build.ps1 Test stages into output/failpoints/.'
+    }
+    $env:ACME_TEST_FAILPOINT_MODULE
 }
 
 function Get-StateFile {
@@ -508,5 +523,5 @@ function Assert-StateIntact {
     @(Get-ChildItem -LiteralPath $StatePath -Recurse -Force | Where-Object Name -Like '*.tmp') | Should -BeNullOrEmpty
 }
 
-Export-ModuleMember -Function Start-TestChild, Wait-TestChild, Invoke-TestChild, Get-StateFile, Assert-StateIntact, Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble, Restart-TestPebble,
+Export-ModuleMember -Function Start-TestChild, Wait-TestChild, Invoke-TestChild, Get-TestFailpointModule, Get-StateFile, Assert-StateIntact, Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble, Restart-TestPebble,
     Get-PebbleRootCertificate, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint

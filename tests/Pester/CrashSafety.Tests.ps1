@@ -1,13 +1,15 @@
 #Requires -Version 7.2
 <#
-    Crash safety with real processes and a real Pebble: a child pwsh runs New-AcmeCertificate with a
-    test-only failpoint (ACME_TEST_FAILPOINT, src/Acme.Protocol/Flow/Failpoint.cs) that stops it at a
+    Crash safety with real processes and a real Pebble: a child pwsh runs New-AcmeCertificate from the
+    test flavour of the module (Get-TestFailpointModule, built with -c Failpoints) with a test-only
+    failpoint (ACME_TEST_FAILPOINT, src/Acme.Protocol/Diagnostics/Failpoint.cs) that stops it at a
     named step, or inside a state file's write; the test kills it there (Stop-Process -Force), checks
     the state folder, and runs the same command again. No key the CA has seen is lost or replaced, no
     file is half-written (a temporary file an interrupted write left is swept by the next run), and the
     next run resumes the saved order instead of placing a new one once there is one. Then two
     processes on one folder: one held mid-issuance, the other fails clearly (AcmeStateLocked) on the
-    same certificate and issues another meanwhile.
+    same certificate and issues another meanwhile. And the module build.ps1 Build stages (the one users
+    install) ignores ACME_TEST_FAILPOINT: it holds no failpoint at all.
 #>
 BeforeDiscovery {
     # The failpoints need this harness's Pebble log (request counts); an external CA is skipped.
@@ -17,6 +19,7 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module $env:ACME_TEST_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
+    $script:failpointModule = Get-TestFailpointModule
     $script:pebble = Start-TestPebble
     $script:ca = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath; AcceptTermsOfService = $true; HttpPort = $pebble.HttpPort }
     $script:issue = {
@@ -37,7 +40,7 @@ BeforeAll {
         $child = Start-TestChild $issue (@{
                 ACME_STATE_PATH = $StatePath; T_NAME = $Name; T_DIR = $pebble.Directory; T_ROOT = $pebble.ApiRootPath; T_PORT = $pebble.HttpPort
                 ACME_TEST_FAILPOINT = $Point; ACME_TEST_FAILPOINT_SIGNAL = $signal
-            } + $Environment)
+            } + $Environment) -ModulePath $failpointModule
         try {
             Wait-TestEndpoint -What "the child reaching $Point" -TimeoutSec 90 -Probe { (Test-Path $signal) -or $child.Process.HasExited }
         } finally {
@@ -143,7 +146,7 @@ Describe 'Two processes on one state folder' -Skip:$external {
         $holder = Start-TestChild $issue @{
             ACME_STATE_PATH = $sp; T_NAME = 'held.crash.test'; T_DIR = $pebble.Directory; T_ROOT = $pebble.ApiRootPath; T_PORT = $pebble.HttpPort
             ACME_TEST_FAILPOINT = 'challenge-ready'; ACME_TEST_FAILPOINT_SIGNAL = $signal
-        }
+        } -ModulePath $failpointModule
         try {
             Wait-TestEndpoint -What 'the first process holding held.crash.test' -TimeoutSec 90 -Probe { (Test-Path $signal) -or $holder.Process.HasExited }
             $holder.Process.HasExited | Should -BeFalse
@@ -177,6 +180,45 @@ Describe 'Two processes on one state folder' -Skip:$external {
         $resumed.Order.Location | Should -Be $held.Location -Because 'the killed process''s order is resumed'
         Get-PebbleCount 'POST /order-plz' | Should -Be $orders
         @(Get-AcmeAccount -StatePath $sp).Name | Should -Be @('default')
+        Assert-StateIntact $sp
+    }
+}
+
+Describe 'The module build.ps1 Build stages (the one users install)' {
+    It 'holds no failpoint: its Acme.Protocol.dll never names ACME_TEST_FAILPOINT, the test flavour''s does' {
+        # .NET keeps string literals in UTF-16 (the #US heap) and names in UTF-8: look for both.
+        function Test-Names([string] $Manifest) {
+            $bytes = [System.IO.File]::ReadAllBytes((Join-Path (Split-Path $Manifest) 'Acme.Protocol.dll'))
+            $text = [System.Text.Encoding]::Unicode.GetString($bytes) + [System.Text.Encoding]::Unicode.GetString($bytes, 1, $bytes.Length - 1) +
+                [System.Text.Encoding]::UTF8.GetString($bytes)
+            $text.Contains('ACME_TEST_FAILPOINT')
+        }
+        Test-Names $env:ACME_TEST_MODULE | Should -BeFalse -Because "$env:ACME_TEST_MODULE is the module build.ps1 Build stages and Package ships"
+        Test-Names $failpointModule | Should -BeTrue -Because 'the test flavour reads the variable (so the check above can fail)'
+    }
+
+    It 'ignores ACME_TEST_FAILPOINT=<Point>: New-AcmeCertificate runs to the end and the signal file is never created' -Skip:$external -ForEach @(
+        @{ Point = 'order-saved' }
+        @{ Point = 'writing:order-key' }
+    ) {
+        $sp = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $signal = Join-Path $TestDrive "$([guid]::NewGuid().ToString('N')).signal"
+        $name = ($Point -replace '[^a-z]', '') + '.shipped.crash.test'
+        $child = Start-TestChild $issue @{
+            ACME_STATE_PATH = $sp; T_NAME = $name; T_DIR = $pebble.Directory; T_ROOT = $pebble.ApiRootPath; T_PORT = $pebble.HttpPort
+            ACME_TEST_FAILPOINT = $Point; ACME_TEST_FAILPOINT_SIGNAL = $signal
+        }
+        try {
+            Wait-TestEndpoint -What "the child issuing $name" -TimeoutSec 90 -Probe { $child.Process.HasExited -or (Test-Path $signal) }
+        } finally {
+            if (-not $child.Process.HasExited) { Stop-Process -Id $child.Process.Id -Force }
+        }
+        $ended = Wait-TestChild $child
+
+        $ended.ExitCode | Should -Be 0 -Because $ended.Err
+        $ended.Out | Should -Match 'issued [0-9A-F]{40}'
+        Test-Path $signal | Should -BeFalse -Because 'the shipped module has no failpoint to stop at'
+        (Get-AcmeCertificate -StatePath $sp -Name $name).Names | Should -Be @($name)
         Assert-StateIntact $sp
     }
 }

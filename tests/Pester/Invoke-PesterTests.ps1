@@ -8,12 +8,15 @@ param(
     [Parameter(Mandatory)][string] $ModulePath,
     [Parameter(Mandatory)][string] $SummaryPath,
     [Parameter(Mandatory)][string] $ResultPath,
+    # The test flavour with failpoints (build.ps1 Publish-FailpointModule), for the crash-safety tests' child processes.
+    [string] $FailpointModulePath,
     [string] $Tag,
     [string] $ExcludeTag
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
 $env:ACME_TEST_MODULE = (Resolve-Path $ModulePath).Path
+if ($FailpointModulePath) { $env:ACME_TEST_FAILPOINT_MODULE = (Resolve-Path $FailpointModulePath).Path }
 # Tests never touch the real per-user state folder: a fresh one for this run, removed at the end.
 $env:ACME_STATE_PATH = Join-Path ([System.IO.Path]::GetTempPath()) ("acme-test-state-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
 

@@ -32,12 +32,12 @@ AfterAll {
 }
 
 Describe 'The <Kind> listener' -Skip:($external -or -not $IsLinux) -ForEach @(
-    @{ Kind = 'http-01'; Cmdlet = 'Start-AcmeHttpChallenge'; PortName = 'HttpPort'; ListenerType = 'Http01Listener' }
-    @{ Kind = 'tls-alpn-01'; Cmdlet = 'Start-AcmeTlsAlpnChallenge'; PortName = 'TlsPort'; ListenerType = 'TlsAlpnListener' }
+    @{ Kind = 'http-01'; Cmdlet = 'Start-AcmeHttpChallenge'; PortName = 'HttpPort'; ListenerType = 'Http01.Http01PortLease' }
+    @{ Kind = 'tls-alpn-01'; Cmdlet = 'Start-AcmeTlsAlpnChallenge'; PortName = 'TlsPort'; ListenerType = 'TlsAlpn01.TlsAlpnPortLease' }
 ) {
     BeforeAll {
         $script:port = $pebble.$PortName
-        $script:listener = "Acme.Protocol.Flow.$ListenerType" -as [type]
+        $script:listener = "Acme.Protocol.Challenges.$ListenerType" -as [type]
         $script:prefix = $Kind -replace '[^a-z]', ''
     }
 

@@ -135,7 +135,7 @@ Describe 'A process killed right after finalize' {
             Import-Module Acme
             Get-AcmeAccount -Name default | New-AcmeOrder -DnsName killed.test | Start-AcmeHttpChallenge -Port $env:T_PORT | Complete-AcmeOrder
             'not reached'
-        }.ToString()
+        }.ToString() -ModulePath (Get-TestFailpointModule)
         try {
             Wait-TestEndpoint -What 'the child reaching finalize' -TimeoutSec 60 -Probe { Test-Path $signal }
         } finally {

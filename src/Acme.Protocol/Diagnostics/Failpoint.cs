@@ -1,27 +1,25 @@
-using System;
-using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+#if ACME_FAILPOINTS
+using System;
+using System.IO;
+#endif
 
 namespace Acme.Protocol.Diagnostics;
 
 /// <summary>
-/// Test-only, not part of the module's surface: named points where a crash-safety test stops the
-/// process (tests/Pester/CrashSafety.Tests.ps1). With ACME_TEST_FAILPOINT set to a point's name,
-/// reaching it creates the file ACME_TEST_FAILPOINT_SIGNAL names and waits there (Ctrl+C still ends
-/// the wait at the asynchronous points) until the test kills the process. Unset, a point costs one
-/// environment read. The points sit right after something the state folder must survive losing the
-/// process for; "writing:&lt;file&gt;" stops inside a state file's write, after the temporary file is
-/// flushed and before it replaces the file whose name starts with &lt;file&gt;.
+/// Test-only: named points where a crash-safety test stops the process (tests/Pester/CrashSafety.Tests.ps1).
+/// They work only in the test flavour of the module (built with -c Failpoints, which defines
+/// ACME_FAILPOINTS; build.ps1 Test stages it to output/failpoints/); in the module a user installs
+/// every point is an empty call and nothing reads ACME_TEST_FAILPOINT. In the test flavour, with
+/// ACME_TEST_FAILPOINT set to a point's name, reaching it creates the file ACME_TEST_FAILPOINT_SIGNAL
+/// names and waits there (Ctrl+C still ends the wait at the asynchronous points) until the test kills
+/// the process. The points sit right after something the state folder must survive losing the process
+/// for; "writing:&lt;file&gt;" stops inside a state file's write, after the temporary file is flushed and
+/// before it replaces the file whose name starts with &lt;file&gt;.
 /// </summary>
 internal static class Failpoint
 {
-    public const string Variable = "ACME_TEST_FAILPOINT";
-    public const string SignalVariable = "ACME_TEST_FAILPOINT_SIGNAL";
-
-    /// <summary>Prefix of the points inside a file write: "writing:order-key", "writing:fullchain.pem".</summary>
-    public const string WritingPrefix = "writing:";
-
     /// <summary>The account key is saved; newAccount has not been sent.</summary>
     public const string AccountKeySaved = "account-key-saved";
 
@@ -39,6 +37,13 @@ internal static class Failpoint
 
     /// <summary>The CA accepted finalize and the state says so; the certificate is not downloaded yet.</summary>
     public const string Finalized = "finalized";
+
+#if ACME_FAILPOINTS
+    private const string Variable = "ACME_TEST_FAILPOINT";
+    private const string SignalVariable = "ACME_TEST_FAILPOINT_SIGNAL";
+
+    /// <summary>Prefix of the points inside a file write: "writing:order-key", "writing:fullchain.pem".</summary>
+    private const string WritingPrefix = "writing:";
 
     public static async Task HitAsync(string name, IAcmeLog log, CancellationToken cancellationToken)
     {
@@ -70,4 +75,13 @@ internal static class Failpoint
             File.WriteAllText(signal, name);
         }
     }
+#else
+    /// <summary>Does nothing: this build has no failpoints.</summary>
+    public static Task HitAsync(string name, IAcmeLog log, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Does nothing: this build has no failpoints.</summary>
+    public static void HitWriting(string fileName)
+    {
+    }
+#endif
 }

@@ -116,8 +116,8 @@ public sealed class AcmeConnection : IDisposable
         return s_connections.GetOrAdd(server.ConnectionKey, _ => new Lazy<AcmeConnection>(() => new AcmeConnection(server))).Value;
     }
 
-    /// <summary>Installs a connection with its own handler (tests and fault injection use this).</summary>
-    public static AcmeConnection Register(AcmeServer server, HttpMessageHandler handler)
+    /// <summary>Installs a connection with its own handler (the xunit tests' fake CA uses this).</summary>
+    internal static AcmeConnection Register(AcmeServer server, HttpMessageHandler handler)
     {
         var connection = new AcmeConnection(server, handler);
         s_connections[server.ConnectionKey] = new Lazy<AcmeConnection>(() => connection);

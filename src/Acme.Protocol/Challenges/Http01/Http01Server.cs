@@ -164,11 +164,14 @@ public sealed class Http01Server : IDisposable
     private long _notFound;
     private volatile bool _draining;
 
-    private Http01Server(int port, IPAddress? address, IChallengeStore store, IAcmeLog log, int maxConnections, bool health)
+    private Http01Server(int port, IPAddress? address, IChallengeStore store, IAcmeLog log, int maxConnections, bool health,
+        TimeSpan requestReadTimeout, TimeSpan healthCheckTimeout)
     {
         Store = store;
         _log = log;
         _health = health;
+        RequestReadTimeout = requestReadTimeout;
+        HealthCheckTimeout = healthCheckTimeout;
         _accept = TcpAcceptLoop.Start(port, address, "http-01", maxConnections, HandleAsync, ", or use -WebRoot");
     }
 
@@ -179,8 +182,14 @@ public sealed class Http01Server : IDisposable
     /// <summary>Connections dropped because too many were open at once.</summary>
     public long ConnectionsDropped => _accept.ConnectionsDropped;
 
+    /// <summary>How long a client may take to send its request line and headers, unless the responder was started with another.</summary>
+    internal static readonly TimeSpan DefaultRequestReadTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the health endpoint waits for the store before it says 503, unless the responder was started with another.</summary>
+    internal static readonly TimeSpan DefaultHealthCheckTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>How long a client may take to send its request line and headers.</summary>
-    public static TimeSpan RequestReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RequestReadTimeout { get; }
 
     /// <summary>How many challenge answers (200 responses) this responder has sent.</summary>
     public long AnswersServed => Interlocked.Read(ref _served);
@@ -189,7 +198,7 @@ public sealed class Http01Server : IDisposable
     public long TokensNotFound => Interlocked.Read(ref _notFound);
 
     /// <summary>How long the health endpoint waits for the store before it says 503.</summary>
-    public static TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(3);
+    public TimeSpan HealthCheckTimeout { get; }
 
     /// <summary>
     /// Starts listening. Without an address it listens on every IPv6 and IPv4 address (dual mode),
@@ -205,14 +214,17 @@ public sealed class Http01Server : IDisposable
     public static Http01Server StartWithHealth(int port, IChallengeStore store, IPAddress? address, IAcmeLog log) =>
         Start(port, store, address, log, DefaultMaxConnections, health: true);
 
-    internal static Http01Server Start(int port, IChallengeStore store, IPAddress? address, IAcmeLog? log, int maxConnections, bool health = false)
+    /// <summary>Starts a responder with its own limits (tests shorten the timeouts); null takes the default.</summary>
+    internal static Http01Server Start(int port, IChallengeStore store, IPAddress? address, IAcmeLog? log, int maxConnections, bool health = false,
+        TimeSpan? requestReadTimeout = null, TimeSpan? healthCheckTimeout = null)
     {
         if (port < 0 || port > 65535)
         {
             throw new AcmeArgumentException(AcmeErrorId.InvalidPort, $"The port {port} is not between 1 and 65535.");
         }
 
-        return new Http01Server(port, address, store, log ?? NullAcmeLog.Instance, maxConnections, health);
+        return new Http01Server(port, address, store, log ?? NullAcmeLog.Instance, maxConnections, health,
+            requestReadTimeout ?? DefaultRequestReadTimeout, healthCheckTimeout ?? DefaultHealthCheckTimeout);
     }
 
     private async Task HandleAsync(TcpAcceptLoop.Connection connection)

@@ -167,16 +167,20 @@ public sealed class TlsAlpnServer : IDisposable
     private long _answered;
     private long _refused;
 
-    private TlsAlpnServer(int port, IPAddress? address, IAcmeLog log, int maxConnections)
+    private TlsAlpnServer(int port, IPAddress? address, IAcmeLog log, int maxConnections, TimeSpan handshakeTimeout)
     {
         _log = log;
+        HandshakeTimeout = handshakeTimeout;
         _accept = TcpAcceptLoop.Start(port, address, "tls-alpn-01", maxConnections, HandleAsync);
     }
 
     public int Port => _accept.Port;
 
+    /// <summary>How long a client may take to complete its handshake, unless the responder was started with another.</summary>
+    internal static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a client may take to complete its handshake.</summary>
-    public static TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; }
 
     /// <summary>Handshakes completed with a challenge certificate.</summary>
     public long HandshakesAnswered => Interlocked.Read(ref _answered);
@@ -203,8 +207,9 @@ public sealed class TlsAlpnServer : IDisposable
     public static TlsAlpnServer Start(int port, IPAddress? address = null, IAcmeLog? log = null) =>
         Start(port, address, log, DefaultMaxConnections);
 
-    internal static TlsAlpnServer Start(int port, IPAddress? address, IAcmeLog? log, int maxConnections) =>
-        new(port, address, log ?? NullAcmeLog.Instance, maxConnections);
+    /// <summary>Starts a responder with its own limits (tests shorten the handshake deadline); null takes the default.</summary>
+    internal static TlsAlpnServer Start(int port, IPAddress? address, IAcmeLog? log, int maxConnections, TimeSpan? handshakeTimeout = null) =>
+        new(port, address, log ?? NullAcmeLog.Instance, maxConnections, handshakeTimeout ?? DefaultHandshakeTimeout);
 
     /// <summary>
     /// The SNI name a CA sends for an identifier: the name itself, or for an IP address its reverse
