@@ -8,7 +8,6 @@ using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Json;
 using Acme.Protocol.Model;
-using Acme.Protocol.Renewal;
 
 namespace Acme.Protocol.State;
 

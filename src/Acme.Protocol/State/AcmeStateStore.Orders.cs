@@ -1,14 +1,10 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Json;
 using Acme.Protocol.Model;
-using Acme.Protocol.Renewal;
 
 namespace Acme.Protocol.State;
 

@@ -1,18 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using System.Text.RegularExpressions;
-using System.Threading;
-using System.Threading.Tasks;
 using Acme.Protocol.Crypto;
-using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Errors;
-using Acme.Protocol.FileSystem;
 using Acme.Protocol.Json;
 using Acme.Protocol.Model;
 

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
@@ -21,7 +20,7 @@ namespace Acme.Protocol.State;
 /// <summary>
 /// The state folder: accounts, orders and certificates saved as they change, so a later session, another
 /// process or another host carries on where this one stopped. The store owns the layout, the JSON
-/// (the module's own Json.cs), the locks and the key files; nothing else touches these files.
+/// (the module's own JsonCodec), the locks and the key files; nothing else touches these files.
 /// </summary>
 /// <remarks>
 /// <code>

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
@@ -12,7 +11,6 @@ using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Issuance;
 using Acme.Protocol.Model;
-using Acme.Protocol.Renewal;
 using static Acme.Protocol.State.StepSupport;
 
 namespace Acme.Protocol.State;

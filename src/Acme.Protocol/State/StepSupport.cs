@@ -1,18 +1,7 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
-using System.Linq;
-using System.Net;
-using System.Security.Cryptography.X509Certificates;
-using System.Threading;
-using System.Threading.Tasks;
-using Acme.Protocol.Client;
-using Acme.Protocol.Crypto;
 using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Errors;
-using Acme.Protocol.Issuance;
-using Acme.Protocol.Model;
-using Acme.Protocol.Renewal;
 
 namespace Acme.Protocol.State;
 
