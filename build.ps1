@@ -62,7 +62,8 @@ function Invoke-Build {
     }
     Remove-Item -LiteralPath $moduleDir -Recurse -Force -ErrorAction Ignore
     $null = New-Item -ItemType Directory -Path $moduleDir -Force
-    Copy-Item (Join-Path $root 'Acme.psd1'), (Join-Path $root 'LICENSE'), (Join-Path $root 'src/Acme.PowerShell/Acme.format.ps1xml') $moduleDir
+    Copy-Item (Join-Path $root 'Acme.psd1'), (Join-Path $root 'LICENSE') $moduleDir
+    Get-ChildItem (Join-Path $root 'src/Acme.PowerShell') -Filter *.format.ps1xml | Copy-Item -Destination $moduleDir
     Copy-Item (Join-Path $root 'src/Acme.PowerShell/Acme.psm1'), (Join-Path $root 'src/Acme.PowerShell/AcmeDsc.ps1') $moduleDir
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll' | Copy-Item -Destination $moduleDir
     Publish-RedisStore
