@@ -10,7 +10,7 @@
     Description            = 'A complete ACME (RFC 8555) client: get, renew, export and revoke TLS certificates from Let''s Encrypt, ZeroSSL, Google Trust Services or any private ACME CA, as a pipeline of typed objects.'
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
-    FormatsToProcess       = @('Acme.format.ps1xml')
+    FormatsToProcess       = @('Acme.format.ps1xml', 'Acme.Certificate.format.ps1xml')
     CmdletsToExport        = @(
         'Complete-AcmeOrder'
         'Export-AcmeCertificate'

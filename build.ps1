@@ -74,7 +74,8 @@ function Publish-Module {
     }
     Remove-Item -LiteralPath $Destination -Recurse -Force -ErrorAction Ignore
     $null = New-Item -ItemType Directory -Path $Destination -Force
-    Copy-Item (Join-Path $root 'Acme.psd1'), (Join-Path $root 'LICENSE'), (Join-Path $root 'src/Acme.PowerShell/Acme.format.ps1xml') $Destination
+    Copy-Item (Join-Path $root 'Acme.psd1'), (Join-Path $root 'LICENSE') $Destination
+    Get-ChildItem (Join-Path $root 'src/Acme.PowerShell') -Filter *.format.ps1xml | Copy-Item -Destination $Destination
     Copy-Item (Join-Path $root 'src/Acme.PowerShell/Acme.psm1'), (Join-Path $root 'src/Acme.PowerShell/AcmeDsc.ps1') $Destination
     Get-ChildItem $PublishPath -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll' | Copy-Item -Destination $Destination
 }

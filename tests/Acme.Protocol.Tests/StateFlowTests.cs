@@ -125,12 +125,12 @@ public class StateFlowTests
         using var setup = new Setup(ari: false);
         AcmeCertificate certificate = setup.Saved(TimeSpan.Zero, TimeSpan.FromDays(lifetimeDays));
 
-        AcmeRenewalCheck early = await StateFlow.CheckRenewalAsync(setup.Client, certificate, false, Now.AddDays(notDueAtDay), setup.Log);
+        AcmeRenewalCheck early = await CertificateSteps.CheckRenewalAsync(setup.Client, certificate, false, Now.AddDays(notDueAtDay), setup.Log);
         Assert.False(early.Due);
         Assert.Equal(RenewalReason.NotDue, early.Reason);
         Assert.Null(early.RetryAfter);
 
-        AcmeRenewalCheck late = await StateFlow.CheckRenewalAsync(setup.Client, certificate, false, Now.AddDays(dueAtDay), setup.Log);
+        AcmeRenewalCheck late = await CertificateSteps.CheckRenewalAsync(setup.Client, certificate, false, Now.AddDays(dueAtDay), setup.Log);
         Assert.True(late.Due);
         Assert.Equal(RenewalReason.LifetimeFraction, late.Reason);
         Assert.Same(certificate, late.Certificate);
@@ -148,12 +148,12 @@ public class StateFlowTests
         // A window long before the lifetime rule's moment: the CA wants the certificate replaced early.
         setup.Window(certificate, Now.AddHours(2), Now.AddHours(4));
 
-        AcmeRenewalCheck before = await StateFlow.CheckRenewalAsync(setup.Client, certificate, false, Now.AddHours(1), setup.Log);
+        AcmeRenewalCheck before = await CertificateSteps.CheckRenewalAsync(setup.Client, certificate, false, Now.AddHours(1), setup.Log);
         Assert.False(before.Due);
         Assert.InRange(before.RenewAt, Now.AddHours(2).AddSeconds(-1), Now.AddHours(4));
         Assert.Equal(new Uri("https://ca.test/why"), before.ExplanationUrl);
 
-        AcmeRenewalCheck after = await StateFlow.CheckRenewalAsync(setup.Client, setup.Reread(certificate), false, Now.AddHours(5), setup.Log);
+        AcmeRenewalCheck after = await CertificateSteps.CheckRenewalAsync(setup.Client, setup.Reread(certificate), false, Now.AddHours(5), setup.Log);
         Assert.True(after.Due);
         Assert.Equal(RenewalReason.Ari, after.Reason);
         Assert.Equal(before.RenewAt, after.RenewAt);
@@ -166,24 +166,24 @@ public class StateFlowTests
         AcmeCertificate certificate = setup.Saved(TimeSpan.FromDays(10), TimeSpan.FromDays(90));
         setup.Window(certificate, Now.AddDays(40), Now.AddDays(42), retryAfter: "3600");
 
-        AcmeRenewalCheck first = await StateFlow.CheckRenewalAsync(setup.Client, certificate, false, Now, setup.Log);
+        AcmeRenewalCheck first = await CertificateSteps.CheckRenewalAsync(setup.Client, certificate, false, Now, setup.Log);
         Assert.Equal(1, setup.AriRequests);
         Assert.False(first.Due);
         Assert.InRange(first.RetryAfter!.Value, Now.AddMinutes(59), Now.AddMinutes(61));
 
         // Another run half an hour later reads the saved answer: no request, the same moment.
-        AcmeRenewalCheck second = await StateFlow.CheckRenewalAsync(setup.Client, setup.Reread(certificate), false, Now.AddMinutes(30), setup.Log);
+        AcmeRenewalCheck second = await CertificateSteps.CheckRenewalAsync(setup.Client, setup.Reread(certificate), false, Now.AddMinutes(30), setup.Log);
         Assert.Equal(1, setup.AriRequests);
         Assert.Equal(first.RenewAt, second.RenewAt);
 
         // After Retry-After the CA is asked again; the same window keeps the moment chosen the first time.
-        AcmeRenewalCheck third = await StateFlow.CheckRenewalAsync(setup.Client, setup.Reread(certificate), false, Now.AddHours(2), setup.Log);
+        AcmeRenewalCheck third = await CertificateSteps.CheckRenewalAsync(setup.Client, setup.Reread(certificate), false, Now.AddHours(2), setup.Log);
         Assert.Equal(2, setup.AriRequests);
         Assert.Equal(first.RenewAt, third.RenewAt);
 
         // A new window (an incident: renew now) gets a new moment inside it.
         setup.Window(certificate, Now.AddHours(-1), Now.AddHours(1));
-        AcmeRenewalCheck fourth = await StateFlow.CheckRenewalAsync(setup.Client, setup.Reread(certificate), false, Now.AddHours(4), setup.Log);
+        AcmeRenewalCheck fourth = await CertificateSteps.CheckRenewalAsync(setup.Client, setup.Reread(certificate), false, Now.AddHours(4), setup.Log);
         Assert.Equal(3, setup.AriRequests);
         Assert.InRange(fourth.RenewAt, Now.AddHours(-1).AddSeconds(-1), Now.AddHours(1));
         Assert.True(fourth.Due);
@@ -198,7 +198,7 @@ public class StateFlowTests
         setup.Fake.Route("GET", "/renewal-info/" + AcmeRenewalInfo.GetCertificateId(certificate.Certificate),
             _ => FakeAcmeServer.Problem(500, "serverInternal", "ARI is down"));
 
-        AcmeRenewalCheck check = await StateFlow.CheckRenewalAsync(setup.Client, certificate, false, Now, setup.Log);
+        AcmeRenewalCheck check = await CertificateSteps.CheckRenewalAsync(setup.Client, certificate, false, Now, setup.Log);
 
         Assert.True(check.Due);
         Assert.Equal(RenewalReason.LifetimeFraction, check.Reason);
@@ -210,15 +210,15 @@ public class StateFlowTests
     {
         using var setup = new Setup();
         AcmeCertificate fresh = setup.Saved(TimeSpan.Zero, TimeSpan.FromDays(90));
-        Assert.Equal(RenewalReason.Forced, (await StateFlow.CheckRenewalAsync(setup.Client, fresh, true, Now, setup.Log)).Reason);
+        Assert.Equal(RenewalReason.Forced, (await CertificateSteps.CheckRenewalAsync(setup.Client, fresh, true, Now, setup.Log)).Reason);
 
-        await StateFlow.RecordRevocationAsync(fresh, AcmeRevocationReason.KeyCompromise, setup.Log);
+        await CertificateSteps.RecordRevocationAsync(fresh, AcmeRevocationReason.KeyCompromise, setup.Log);
         AcmeCertificate revoked = setup.Reread(fresh);
         Assert.NotNull(revoked.RevokedAt);
-        Assert.Equal(RenewalReason.Revoked, (await StateFlow.CheckRenewalAsync(setup.Client, revoked, false, Now, setup.Log)).Reason);
+        Assert.Equal(RenewalReason.Revoked, (await CertificateSteps.CheckRenewalAsync(setup.Client, revoked, false, Now, setup.Log)).Reason);
 
         AcmeCertificate expired = setup.Saved(TimeSpan.FromDays(91), TimeSpan.FromDays(90));
-        Assert.Equal(RenewalReason.Expired, (await StateFlow.CheckRenewalAsync(setup.Client, expired, false, Now, setup.Log)).Reason);
+        Assert.Equal(RenewalReason.Expired, (await CertificateSteps.CheckRenewalAsync(setup.Client, expired, false, Now, setup.Log)).Reason);
         Assert.Equal(0, setup.AriRequests);
     }
 
@@ -248,7 +248,7 @@ public class StateFlowTests
             ["challenges"] = new JsonArray(),
         }));
 
-        AcmeOrder order = await StateFlow.NewReplacementOrderAsync(setup.Client, certificate, null, null, null, null, null);
+        AcmeOrder order = await OrderSteps.NewReplacementOrderAsync(setup.Client, certificate, null, null, null, null, null);
 
         JsonNode payload = setup.Fake.Requests.Single(r => r.Path == "/order").Payload!;
         Assert.Equal(AcmeRenewalInfo.GetCertificateId(certificate.Certificate), (string?)payload["replaces"]);
@@ -282,7 +282,7 @@ public class StateFlowTests
             return ok;
         });
 
-        AcmeOrder order = await StateFlow.NewReplacementOrderAsync(setup.Client, certificate, null, null, null, null, null);
+        AcmeOrder order = await OrderSteps.NewReplacementOrderAsync(setup.Client, certificate, null, null, null, null, null);
 
         Assert.Equal(2, setup.Fake.Count("POST", "/order"));
         Assert.Null(order.Replaces);
@@ -313,7 +313,7 @@ public class StateFlowTests
         });
 
         AcmeOrder resumed = setup.Store.ReadOrder(setup.Server, "resume.test", n => setup.Store.ReadAccount(setup.Server, n))!;
-        AcmeCertificate certificate = await StateFlow.CompleteOrderAsync(setup.Client, resumed, null, null, null, null,
+        AcmeCertificate certificate = await OrderSteps.CompleteOrderAsync(setup.Client, resumed, null, null, null, null,
             RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(10)));
 
         Assert.Equal(key.Thumbprint, certificate.Key!.Thumbprint);
@@ -360,7 +360,7 @@ public class StateFlowTests
         });
 
         AcmeOrder resumed = setup.Store.ReadOrder(setup.Server, "chain.test", n => setup.Store.ReadAccount(setup.Server, n))!;
-        var e = await Assert.ThrowsAsync<AcmeProtocolException>(() => StateFlow.CompleteOrderAsync(setup.Client, resumed, null, null, null, null,
+        var e = await Assert.ThrowsAsync<AcmeProtocolException>(() => OrderSteps.CompleteOrderAsync(setup.Client, resumed, null, null, null, null,
             RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(10))));
 
         Assert.Equal("AcmeChainTooLong", e.ErrorId);
@@ -405,7 +405,7 @@ public class StateFlowTests
             return FakeAcmeServer.Json(200, RenewalOrder("valid", setup.Fake.Requests.Single(q => q.Path == "/order").Payload!["identifiers"]!));
         });
 
-        (AcmeCertificate renewed, bool issued) = await StateFlow.IssueAsync(setup.Client, setup.Store, "renew.test",
+        (AcmeCertificate renewed, bool issued) = await CertificateSteps.IssueAsync(setup.Client, setup.Store, "renew.test",
             IdentifierParser.Parse(new[] { "www.renew.test", "renew.test" }), "default", Array.Empty<string>(), false, null, null, null,
             new NoSolver(), RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(10)), false);
 

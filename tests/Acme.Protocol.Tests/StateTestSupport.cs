@@ -34,7 +34,7 @@ internal sealed class TempState : IDisposable
         }
     }
 
-    /// <summary>A saved account on <paramref name="server"/>, as StateFlow.NewAccountAsync leaves it.</summary>
+    /// <summary>A saved account on <paramref name="server"/>, as AccountSteps.NewAccountAsync leaves it.</summary>
     public static AcmeAccount SaveAccount(AcmeStateStore store, AcmeServer server, string name)
     {
         var account = new AcmeAccount(server, AcmeKey.Generate(AcmeKeyAlgorithm.EC256), new Uri("https://ca.test/acct/" + name)) { Name = name, SavedIn = store };

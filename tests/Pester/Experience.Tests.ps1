@@ -64,7 +64,7 @@ Describe 'Format views' {
     It 'has a table view of 3 to 5 columns and a list view for <Type>' -ForEach $viewTypes {
         $views = (Get-FormatData -TypeName $Type -PowerShellVersion $PSVersionTable.PSVersion).FormatViewDefinition
         $table = @($views | Where-Object { $_.Control -is [System.Management.Automation.TableControl] })
-        $table.Count | Should -BeGreaterThan 0 -Because "$Type needs a table view in Acme.format.ps1xml"
+        $table.Count | Should -BeGreaterThan 0 -Because "$Type needs a table view in a *.format.ps1xml file"
         $table[0].Control.Headers.Count | Should -BeIn (3..5)
         @($views | Where-Object { $_.Control -is [System.Management.Automation.ListControl] }).Count | Should -BeGreaterThan 0 -Because "$Type needs a list view"
         # The table is the default display, so it must be defined first.

@@ -94,7 +94,7 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
         {
             // -KeyAlgorithm counts only when given: otherwise a renewal keeps the key type of the certificate it replaces.
             AcmeKeyAlgorithm? algorithm = MyInvocation.BoundParameters.ContainsKey(nameof(KeyAlgorithm)) ? KeyAlgorithm : null;
-            AcmeCertificate certificate = RunAsync(context => StateFlow.CompleteOrderAsync(new AcmeClient(Order.Account.Server, context), Order,
+            AcmeCertificate certificate = RunAsync(context => OrderSteps.CompleteOrderAsync(new AcmeClient(Order.Account.Server, context), Order,
                 key, algorithm, csr, PreferredChain, PolicyFor(TimeoutSec), context, StopToken));
             WriteObject(certificate);
             ChallengeStores.ReleaseLock(Order, WriteVerbose);

@@ -34,7 +34,7 @@ public sealed class DisableAcmeAccountCommand : AcmeCmdlet
             RunAsync(async context =>
             {
                 await new AcmeClient(Account.Server, context).DeactivateAccountAsync(Account, StopToken).ConfigureAwait(false);
-                await StateFlow.SaveAccountAsync(Account, context, StopToken).ConfigureAwait(false);
+                await AccountSteps.SaveAccountAsync(Account, context, StopToken).ConfigureAwait(false);
             });
             if (PassThru)
             {

@@ -101,7 +101,7 @@ public sealed class NewAcmeAccountCommand : AcmeAccountCreatingCmdlet
 
         try
         {
-            AcmeAccount account = RunAsync(context => StateFlow.NewAccountAsync(new AcmeClient(server, context), store, Name, existingKey, KeyAlgorithm,
+            AcmeAccount account = RunAsync(context => AccountSteps.NewAccountAsync(new AcmeClient(server, context), store, Name, existingKey, KeyAlgorithm,
                 contact, AcceptTermsOfService, binding, StopToken));
             WriteObject(account);
         }

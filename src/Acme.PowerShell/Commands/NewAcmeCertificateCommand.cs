@@ -24,7 +24,7 @@ namespace Acme.PowerShell.Commands;
 /// file defining them) or a tls-alpn-01 listener),
 /// finalize, download, save and export. When the state folder already has a certificate for the same
 /// names that is valid and not due, it returns that one and does nothing (unless -Force), so it can run
-/// on a schedule. The steps are the pipeline's own (StateFlow), not a copy.
+/// on a schedule. The steps are the pipeline's own (CertificateSteps over AccountSteps and OrderSteps), not a copy.
 /// </summary>
 [Cmdlet(VerbsCommon.New, "AcmeCertificate", SupportsShouldProcess = true, DefaultParameterSetName = HttpSet)]
 [OutputType(typeof(AcmeCertificate))]
@@ -233,7 +233,7 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         bool issued;
         try
         {
-            (certificate, issued) = RunAsync(context => StateFlow.IssueAsync(new AcmeClient(server, context), store, name, identifiers, AccountName, contact,
+            (certificate, issued) = RunAsync(context => CertificateSteps.IssueAsync(new AcmeClient(server, context), store, name, identifiers, AccountName, contact,
                 AcceptTermsOfService, binding, algorithm, Profile, CreateSolver(context, webRoot), PolicyFor(TimeoutSec), Force, context, StopToken));
         }
         catch (AcmeException e)

@@ -149,7 +149,7 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
         try
         {
             AcmeOrder order = RunAsync(context => PlaceAsync(context, Name ?? AcmeStateStore.NameFor(identifiers),
-                () => StateFlow.NewOrderAsync(new AcmeClient(Account.Server, context), Account, identifiers, Name,
+                () => OrderSteps.NewOrderAsync(new AcmeClient(Account.Server, context), Account, identifiers, Name,
                     notBefore, notAfter, Profile, Replaces, null, StopToken)));
             WriteObject(order);
         }
@@ -205,7 +205,7 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
         {
             AcmeOrder order = RunAsync(context => PlaceAsync(context, Name ?? certificate.Name ?? AcmeStateStore.NameFor(
                     certificate.Order?.Identifiers ?? certificate.Names.Select(IdentifierParser.Parse).ToArray()),
-                () => StateFlow.NewReplacementOrderAsync(new AcmeClient(account.Server, context), certificate, account, Name,
+                () => OrderSteps.NewReplacementOrderAsync(new AcmeClient(account.Server, context), certificate, account, Name,
                     notBefore, notAfter, Profile, StopToken)));
             WriteObject(order);
         }

@@ -35,7 +35,7 @@ public sealed class RemoveAcmeCertificateCommand : AcmeCmdlet
 
         try
         {
-            RunAsync(context => StateFlow.RemoveCertificateAsync(Certificate, context, StopToken));
+            RunAsync(context => RemovalSteps.RemoveCertificateAsync(Certificate, context, StopToken));
             if (PassThru)
             {
                 WriteObject(Certificate);

@@ -33,7 +33,7 @@ public sealed class RemoveAcmeOrderCommand : AcmeCmdlet
 
         try
         {
-            RunAsync(context => StateFlow.RemoveOrderAsync(Order, context, StopToken));
+            RunAsync(context => RemovalSteps.RemoveOrderAsync(Order, context, StopToken));
             if (PassThru)
             {
                 WriteObject(Order);

@@ -102,7 +102,7 @@ public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
                 await (signingKey is not null
                     ? client.RevokeCertificateAsync(signingKey, certificate.Certificate, Reason, StopToken)
                     : client.RevokeCertificateAsync(account!, certificate.Certificate, Reason, StopToken)).ConfigureAwait(false);
-                await StateFlow.RecordRevocationAsync(certificate, Reason, context, StopToken).ConfigureAwait(false);
+                await CertificateSteps.RecordRevocationAsync(certificate, Reason, context, StopToken).ConfigureAwait(false);
             });
             if (PassThru)
             {

@@ -51,7 +51,7 @@ public sealed class SetAcmeAccountCommand : AcmeCmdlet
             RunAsync(async context =>
             {
                 await new AcmeClient(Account.Server, context).UpdateAccountContactAsync(Account, contact, StopToken).ConfigureAwait(false);
-                await StateFlow.SaveAccountAsync(Account, context, StopToken).ConfigureAwait(false);
+                await AccountSteps.SaveAccountAsync(Account, context, StopToken).ConfigureAwait(false);
             });
             if (PassThru)
             {

@@ -94,7 +94,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
                     : new ScriptBlockDnsPublisher(context, AddRecord, RemoveRecord);
                 DnsPropagationChecker? checker = SkipPropagationCheck ? null : new DnsPropagationChecker(_servers, context);
                 var solver = new Dns01Solver(publisher, checker, TimeSpan.FromSeconds(PropagationTimeoutSec), _aliases, context, context);
-                return await StateFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
+                return await OrderSteps.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
                     .ConfigureAwait(false);
             });
             WriteObject(order);

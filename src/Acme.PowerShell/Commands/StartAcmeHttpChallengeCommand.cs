@@ -111,7 +111,7 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
                         : Http01Solver.WithListener(Port, ListenAddress, !SkipSelfCheck, context, PortWaitFor(PortWaitSec, TimeoutSec), context);
                 }
 
-                return await StateFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
+                return await OrderSteps.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
                     .ConfigureAwait(false);
             });
             WriteObject(order);

@@ -48,7 +48,7 @@ public sealed class StartAcmeTlsAlpnChallengeCommand : AcmeCmdlet
 
         try
         {
-            AcmeOrder order = RunAsync(context => StateFlow.SolveAsync(new AcmeClient(Order.Account.Server, context), Order,
+            AcmeOrder order = RunAsync(context => OrderSteps.SolveAsync(new AcmeClient(Order.Account.Server, context), Order,
                 new TlsAlpn01Solver(Port, ListenAddress, context, PortWaitFor(PortWaitSec, TimeoutSec), context), PolicyFor(TimeoutSec), context, StopToken));
             WriteObject(order);
         }

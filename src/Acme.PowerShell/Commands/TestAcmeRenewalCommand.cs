@@ -45,7 +45,7 @@ public sealed class TestAcmeRenewalCommand : AcmeCertificateCmdlet
 
         try
         {
-            AcmeRenewalCheck check = RunAsync(context => StateFlow.CheckRenewalAsync(server is null ? null : new AcmeClient(server, context), certificate,
+            AcmeRenewalCheck check = RunAsync(context => CertificateSteps.CheckRenewalAsync(server is null ? null : new AcmeClient(server, context), certificate,
                 Force, DateTimeOffset.UtcNow, context, StopToken));
             WriteObject(check);
         }

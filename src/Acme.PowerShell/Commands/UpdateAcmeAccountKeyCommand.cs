@@ -80,7 +80,7 @@ public sealed class UpdateAcmeAccountKeyCommand : AcmeCmdlet
             }
 
             AcmeKey key = newKey;
-            AcmeAccount updated = RunAsync(context => StateFlow.ChangeAccountKeyAsync(new AcmeClient(Account.Server, context), Account, key, StopToken));
+            AcmeAccount updated = RunAsync(context => AccountSteps.ChangeAccountKeyAsync(new AcmeClient(Account.Server, context), Account, key, StopToken));
             if (exportPath is null && ParameterSetName == GenerateSet && Account.Name is null)
             {
                 WriteWarning("The new account key exists only in this session: save it with Export-AcmeAccountKey, or the account is lost when the session ends.");

@@ -48,7 +48,7 @@ public sealed class WaitAcmeOrderCommand : AcmeCmdlet
                 {
                     AcmeOrder waited = await OrderFlow.WaitForOrderAsync(new AcmeClient(order.Account.Server, context), order,
                         s => s is AcmeOrderStatus.Ready or AcmeOrderStatus.Valid, PolicyFor(TimeoutSec), context, StopToken).ConfigureAwait(false);
-                    await StateFlow.SaveOrderAsync(waited, context, StopToken).ConfigureAwait(false);
+                    await OrderSteps.SaveOrderAsync(waited, context, StopToken).ConfigureAwait(false);
                     return waited;
                 });
                 WriteObject(done);
