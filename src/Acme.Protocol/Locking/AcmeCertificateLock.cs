@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.ChallengeStores;
+using Acme.Protocol.Model;
 
 namespace Acme.Protocol.Locking;
 
@@ -12,7 +13,7 @@ namespace Acme.Protocol.Locking;
 /// A held lock on a certificate name in a challenge store. It lapses by itself after its lease (a host
 /// that dies does not block the name for ever); <see cref="ReleaseAsync"/> frees it at once.
 /// </summary>
-public sealed class AcmeCertificateLock
+public sealed class AcmeCertificateLock : ICertificateLock
 {
     private int _released;
 

@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
@@ -19,23 +18,14 @@ namespace Acme.Protocol.Locking;
 /// </summary>
 public static class CertificateLocks
 {
-    private static readonly ConditionalWeakTable<AcmeOrder, AcmeCertificateLock> s_byOrder = new();
-
     /// <summary>How long a certificate lock lasts unless released: an order's whole pipeline fits in it.</summary>
     public static readonly TimeSpan DefaultLease = TimeSpan.FromMinutes(10);
 
-    /// <summary>Keeps <paramref name="held"/> with <paramref name="order"/> (in memory only) until <see cref="Detach"/>.</summary>
-    public static void Attach(AcmeOrder order, AcmeCertificateLock held)
-    {
-        s_byOrder.Remove(order);
-        s_byOrder.Add(order, held);
-    }
+    /// <summary>Gives <paramref name="order"/> the lock taken for it, until the certificate is issued or a step fails on it.</summary>
+    public static void Attach(AcmeOrder order, AcmeCertificateLock held) => order.Lock = held;
 
     /// <summary>The lock New-AcmeOrder -LockStore took for the order, if any.</summary>
-    public static AcmeCertificateLock? Of(AcmeOrder order) => s_byOrder.TryGetValue(order, out AcmeCertificateLock? held) ? held : null;
-
-    /// <summary>Forgets the lock kept with the order (it is released by its holder).</summary>
-    public static void Detach(AcmeOrder order) => s_byOrder.Remove(order);
+    public static AcmeCertificateLock? Of(AcmeOrder order) => order.Lock as AcmeCertificateLock;
 
     /// <summary>Who takes a lock: this machine, this process, and a random part so two locks of one process differ.</summary>
     public static string NewOwner()

@@ -73,6 +73,12 @@ public sealed class AcmeOrder
     internal AcmeKey? CertificateKey { get; set; }
 
 
+    /// <summary>
+    /// The lock on the certificate name that New-AcmeOrder -LockStore took before ordering; released
+    /// when the certificate is issued or a cmdlet fails on the order, else it lapses. In memory only.
+    /// </summary>
+    public ICertificateLock? Lock { get; internal set; }
+
     /// <summary>The DNS names and IP addresses, as strings, for display.</summary>
     public string[] Names => Identifiers.Select(i => i.Value).ToArray();
 
