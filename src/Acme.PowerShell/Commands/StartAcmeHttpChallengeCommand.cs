@@ -1,7 +1,8 @@
 using System;
 using System.Management.Automation;
 using System.Net;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Cmdlets;
+using Acme.PowerShell.Stores;
 using Acme.Protocol.ChallengeStores;
 using Acme.Protocol.Challenges.Http01;
 using Acme.Protocol.Client;
@@ -71,11 +72,11 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
 
         try
         {
-            _store = ChallengeStores.Open(Store, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
+            _store = StoreBinding.Open(Store, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
         }
         catch (AcmeException e)
         {
-            ThrowAcmeError(e, ChallengeStores.Redact(Store));
+            ThrowAcmeError(e, StoreBinding.Redact(Store));
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using System.Net;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Challenges.TlsAlpn01;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
