@@ -2,7 +2,10 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using System.Security;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Binding;
+using Acme.PowerShell.Cmdlets;
+using Acme.PowerShell.Files;
+using Acme.PowerShell.Stores;
 using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Errors;
@@ -97,7 +100,7 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
             AcmeCertificate certificate = RunAsync(context => OrderSteps.CompleteOrderAsync(new AcmeClient(Order.Account.Server, context), Order,
                 key, algorithm, csr, PreferredChain, PolicyFor(TimeoutSec), context, StopToken));
             WriteObject(certificate);
-            ChallengeStores.ReleaseLock(Order, WriteVerbose);
+            StoreBinding.ReleaseLock(Order, WriteVerbose);
         }
         catch (AcmeException e)
         {

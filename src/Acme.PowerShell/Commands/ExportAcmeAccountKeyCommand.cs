@@ -1,7 +1,8 @@
 using System.IO;
 using System.Management.Automation;
 using System.Security;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Cmdlets;
+using Acme.PowerShell.Files;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 

@@ -3,10 +3,9 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Security;
-using System.Security.Cryptography.X509Certificates;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Cmdlets;
+using Acme.PowerShell.Export;
 using Acme.Protocol.Errors;
-using Acme.Protocol.Export;
 using Acme.Protocol.Model;
 
 namespace Acme.PowerShell.Commands;
@@ -46,30 +45,14 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
     [ValidateNotNullOrEmpty]
     public string? CertStoreLocation { get; set; }
 
-    private (StoreLocation Location, string StoreName)? _store;
+    private ExportTargets _targets = null!;
 
     protected override void BeginProcessing()
     {
-        if (Path is null && PfxPath is null && CertStoreLocation is null)
+        _targets = new ExportTargets(Path, PfxPath, Password, LegacyPfxEncryption, CertStoreLocation);
+        if (_targets.Check(requireOne: true) is ({ } error, var target))
         {
-            ThrowAcmeError(new AcmeArgumentException(AcmeErrorId.NoExportTarget, "Give -Path (a folder for PEM files), -PfxPath, -CertStoreLocation, or several."), null);
-        }
-
-        if (AcmeFiles.MissingPfxPassword(PfxPath, Password) is { } missing)
-        {
-            ThrowAcmeError(missing, PfxPath);
-        }
-
-        if (CertStoreLocation is not null)
-        {
-            try
-            {
-                _store = CertificateExporter.ParseStoreLocation(CertStoreLocation);
-            }
-            catch (AcmeArgumentException e)
-            {
-                ThrowAcmeError(e, CertStoreLocation);
-            }
+            ThrowAcmeError(error, target);
         }
     }
 
@@ -78,31 +61,7 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
         var written = new List<FileInfo>();
         try
         {
-            if (Path is not null)
-            {
-                string folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-                if (ShouldProcess(folder, $"Write the PEM files for {string.Join(", ", Certificate.Names)}"))
-                {
-                    foreach (string file in CertificateExporter.WritePemFolder(Certificate, folder))
-                    {
-                        written.Add(new FileInfo(file));
-                    }
-
-                    if (Certificate.Key is null)
-                    {
-                        WriteWarning("The certificate carries no private key in this session, so key.pem was not written.");
-                    }
-                }
-            }
-
-            if (PfxPath is not null)
-            {
-                string pfx = SessionState.Path.GetUnresolvedProviderPathFromPSPath(PfxPath);
-                if (ShouldProcess(pfx, $"Write a PFX file for {string.Join(", ", Certificate.Names)}"))
-                {
-                    written.Add(new FileInfo(Secrets.WithChars(Password!, p => CertificateExporter.WritePfx(Certificate, pfx, p, LegacyPfxEncryption))));
-                }
-            }
+            _targets.WriteFiles(Certificate, SessionState.Path.GetUnresolvedProviderPathFromPSPath, ShouldProcess, file => written.Add(new FileInfo(file)), WriteWarning);
         }
         catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
         {
@@ -115,18 +74,13 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
             WriteObject(file);
         }
 
-        if (_store is (StoreLocation location, string storeName) &&
-            ShouldProcess($"Cert:\\{location}\\{storeName}", $"Import the certificate for {string.Join(", ", Certificate.Names)} with its key"))
+        try
         {
-            try
-            {
-                X509Certificate2 imported = CertificateExporter.ImportToStore(Certificate, location, storeName);
-                WriteVerbose($"Imported {imported.Thumbprint} into Cert:\\{location}\\{storeName}, and its issuers into Cert:\\{location}\\CA.");
-            }
-            catch (Exception e) when (e is AcmeException || e is UnauthorizedAccessException)
-            {
-                WriteAcmeError(e, Certificate);
-            }
+            _targets.ImportToStore(Certificate, ShouldProcess, WriteVerbose);
+        }
+        catch (Exception e) when (e is AcmeException || e is UnauthorizedAccessException)
+        {
+            WriteAcmeError(e, Certificate);
         }
     }
 }

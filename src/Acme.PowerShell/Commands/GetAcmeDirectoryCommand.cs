@@ -1,5 +1,6 @@
 using System.Management.Automation;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Binding;
+using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;

@@ -4,14 +4,15 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Security;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Binding;
+using Acme.PowerShell.Challenges;
+using Acme.PowerShell.Cmdlets;
+using Acme.PowerShell.Export;
+using Acme.PowerShell.Stores;
 using Acme.Protocol.Challenges.Dns01;
-using Acme.Protocol.Challenges.Http01;
-using Acme.Protocol.Challenges.TlsAlpn01;
 using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Errors;
-using Acme.Protocol.Export;
 using Acme.Protocol.Issuance;
 using Acme.Protocol.Model;
 using Acme.Protocol.State;
@@ -37,8 +38,8 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
     private const string TlsAlpnSet = "TlsAlpn";
 
     private IReadOnlyList<DnsServerAddress>? _dnsServers;
-    private ScriptBlock? _addRecord;
-    private ScriptBlock? _removeRecord;
+    private Func<CmdletContext, IDnsRecordPublisher>? _dnsRecords;
+    private ExportTargets _targets = null!;
 
     /// <summary>The names (and IP addresses) the certificate is for.</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -161,14 +162,15 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
 
     protected override void BeginProcessing()
     {
-        if (AcmeFiles.MissingPfxPassword(PfxPath, Password) is { } missing)
+        _targets = new ExportTargets(Path, PfxPath, Password);
+        if (_targets.Check(requireOne: false) is ({ } error, var target))
         {
-            ThrowAcmeError(missing, PfxPath);
+            ThrowAcmeError(error, target);
         }
 
         try
         {
-            _dnsServers = DnsServer?.Select(DnsServerAddress.Parse).ToList();
+            _dnsServers = SolverFactory.ParseDnsServers(DnsServer);
         }
         catch (AcmeArgumentException e)
         {
@@ -179,7 +181,7 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         {
             try
             {
-                (_addRecord, _removeRecord) = DnsScriptFile.Load(ResolvePath(DnsScriptPath));
+                _dnsRecords = SolverFactory.ScriptFileRecords(ResolvePath(DnsScriptPath));
             }
             catch (AcmeArgumentException e)
             {
@@ -188,7 +190,7 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         }
         else if (ParameterSetName == DnsSet)
         {
-            (_addRecord, _removeRecord) = (AddRecord, RemoveRecord);
+            _dnsRecords = SolverFactory.ScriptBlockRecords(AddRecord, RemoveRecord);
         }
     }
 
@@ -227,14 +229,19 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
             return;
         }
 
-        string? webRoot = ParameterSetName == WebRootSet ? ResolvePath(WebRoot) : null;
+        SolverFactory solvers = Solvers();
         AcmeKeyAlgorithm? algorithm = MyInvocation.BoundParameters.ContainsKey(nameof(KeyAlgorithm)) ? KeyAlgorithm : null;
         AcmeCertificate certificate;
         bool issued;
         try
         {
-            (certificate, issued) = RunAsync(context => CertificateSteps.IssueAsync(new AcmeClient(server, context), store, name, identifiers, AccountName, contact,
-                AcceptTermsOfService, binding, algorithm, Profile, CreateSolver(context, webRoot), PolicyFor(TimeoutSec), Force, context, StopToken));
+            (certificate, issued) = RunAsync(async context =>
+            {
+                var client = new AcmeClient(server, context);
+                IChallengeSolver solver = await solvers.CreateAsync(context, StopToken).ConfigureAwait(false);
+                return await CertificateSteps.IssueAsync(client, store, name, identifiers, AccountName, contact, AcceptTermsOfService, binding, algorithm, Profile,
+                    solver, PolicyFor(TimeoutSec), Force, context, StopToken).ConfigureAwait(false);
+            });
         }
         catch (AcmeException e)
         {
@@ -250,32 +257,20 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         WriteObject(certificate);
     }
 
-    private IChallengeSolver CreateSolver(CmdletContext context, string? webRoot) => ParameterSetName switch
+    /// <summary>The solver for the parameter set; a web root is resolved here, on the pipeline thread.</summary>
+    private SolverFactory Solvers() => ParameterSetName switch
     {
-        WebRootSet => Http01Solver.WithWebRoot(webRoot!, context),
-        DnsSet or DnsScriptSet => new Dns01Solver(new ScriptBlockDnsPublisher(context, _addRecord!, _removeRecord!),
-            new DnsPropagationChecker(_dnsServers, context), TimeSpan.FromSeconds(TimeoutSec), null, context, context),
-        TlsAlpnSet => new TlsAlpn01Solver(TlsAlpnPort, null, context, PortWaitFor(PortWaitSec, TimeoutSec), context),
-        _ => Http01Solver.WithListener(HttpPort, null, true, context, PortWaitFor(PortWaitSec, TimeoutSec), context),
+        WebRootSet => SolverFactory.HttpWebRoot(ResolvePath(WebRoot)),
+        DnsSet or DnsScriptSet => SolverFactory.Dns(_dnsRecords!, _dnsServers, checkPropagation: true, TimeSpan.FromSeconds(TimeoutSec), aliases: null),
+        TlsAlpnSet => SolverFactory.TlsAlpnListener(TlsAlpnPort, null, PortWaitFor(PortWaitSec, TimeoutSec)),
+        _ => SolverFactory.HttpListener(HttpPort, null, selfCheck: true, PortWaitFor(PortWaitSec, TimeoutSec)),
     };
 
     private void Export(AcmeCertificate certificate)
     {
         try
         {
-            if (Path is not null)
-            {
-                foreach (string file in CertificateExporter.WritePemFolder(certificate, ResolvePath(Path)))
-                {
-                    WriteVerbose($"Wrote {file}.");
-                }
-            }
-
-            if (PfxPath is not null)
-            {
-                string pfx = ResolvePath(PfxPath);
-                WriteVerbose($"Wrote {Secrets.WithChars(Password!, p => CertificateExporter.WritePfx(certificate, pfx, p, legacy: false))}.");
-            }
+            _targets.WriteFiles(certificate, ResolvePath, confirm: null, file => WriteVerbose($"Wrote {file}."));
         }
         catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
         {

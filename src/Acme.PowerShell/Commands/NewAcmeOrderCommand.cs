@@ -4,7 +4,9 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Binding;
+using Acme.PowerShell.Cmdlets;
+using Acme.PowerShell.Stores;
 using Acme.Protocol.ChallengeStores;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
@@ -104,11 +106,11 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
         {
             try
             {
-                _lockStore = ChallengeStores.Open(LockStore, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
+                _lockStore = StoreBinding.Open(LockStore, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
             }
             catch (AcmeException e)
             {
-                ThrowAcmeError(e, ChallengeStores.Redact(LockStore));
+                ThrowAcmeError(e, StoreBinding.Redact(LockStore));
             }
         }
     }

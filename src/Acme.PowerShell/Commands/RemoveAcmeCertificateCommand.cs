@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 using Acme.Protocol.State;

@@ -2,7 +2,8 @@ using System;
 using System.Management.Automation;
 using System.Net;
 using System.Threading.Tasks;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Cmdlets;
+using Acme.PowerShell.Stores;
 using Acme.Protocol.ChallengeStores;
 using Acme.Protocol.Challenges.Http01;
 using Acme.Protocol.Diagnostics;
@@ -42,11 +43,11 @@ public sealed class StartAcmeChallengeResponderCommand : AcmeCmdlet
         IChallengeStore store;
         try
         {
-            store = ChallengeStores.Open(Store, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
+            store = StoreBinding.Open(Store, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
         }
         catch (AcmeException e)
         {
-            ThrowAcmeError(e, ChallengeStores.Redact(Store));
+            ThrowAcmeError(e, StoreBinding.Redact(Store));
             return;
         }
 

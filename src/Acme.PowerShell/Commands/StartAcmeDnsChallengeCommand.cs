@@ -1,14 +1,11 @@
 using System;
 using System.Collections;
-using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Challenges;
+using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Challenges.Dns01;
-using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
-using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 
@@ -19,8 +16,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
     private const string ScriptBlockSet = "ScriptBlock";
     private const string ManualSet = "Manual";
 
-    private IReadOnlyList<DnsServerAddress>? _servers;
-    private Dictionary<string, string>? _aliases;
+    private SolverFactory _solvers = null!;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
@@ -59,20 +55,17 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
     protected override void BeginProcessing()
     {
         // Everything that can be refused is refused here, before the first request.
-        if (Manual && !ManualDnsPublisher.CanPrompt(Host))
-        {
-            ThrowAcmeError(new AcmeLocalException(AcmeErrorId.ManualNotInteractive,
-                "-Manual waits for someone to press Enter, but this session is not interactive (no console input, -NonInteractive, or a runspace without a host). Use -AddRecord and -RemoveRecord to publish the records from a script."), null);
-        }
-
         try
         {
-            _servers = DnsServer?.Select(DnsServerAddress.Parse).ToList();
-            _aliases = DnsAlias is null ? null : Dns01Solver.ParseAliases(DnsAlias.Cast<DictionaryEntry>().ToDictionary(
-                e => LanguagePrimitives.ConvertTo<string>(e.Key), e => LanguagePrimitives.ConvertTo<string>(e.Value), StringComparer.OrdinalIgnoreCase));
+            Func<CmdletContext, IDnsRecordPublisher> records = Manual
+                ? SolverFactory.ManualRecords(Host, Show)
+                : SolverFactory.ScriptBlockRecords(AddRecord, RemoveRecord);
+            _solvers = SolverFactory.Dns(records, SolverFactory.ParseDnsServers(DnsServer), !SkipPropagationCheck,
+                TimeSpan.FromSeconds(PropagationTimeoutSec), SolverFactory.ParseDnsAliases(DnsAlias));
         }
-        catch (AcmeArgumentException e)
+        catch (Exception e) when (e is AcmeLocalException || e is AcmeArgumentException)
         {
+            // ManualNotInteractive, a bad -DnsServer or -DnsAlias.
             ThrowAcmeError(e, null);
         }
     }
@@ -87,17 +80,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 
         try
         {
-            AcmeOrder order = RunAsync(async context =>
-            {
-                IDnsRecordPublisher publisher = Manual
-                    ? new ManualDnsPublisher(context, message => Show(context, message), Host.UI)
-                    : new ScriptBlockDnsPublisher(context, AddRecord, RemoveRecord);
-                DnsPropagationChecker? checker = SkipPropagationCheck ? null : new DnsPropagationChecker(_servers, context);
-                var solver = new Dns01Solver(publisher, checker, TimeSpan.FromSeconds(PropagationTimeoutSec), _aliases, context, context);
-                return await OrderSteps.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
-                    .ConfigureAwait(false);
-            });
-            WriteObject(order);
+            WriteObject(RunAsync(context => _solvers.SolveAsync(Order, PolicyFor(TimeoutSec), context, StopToken)));
         }
         catch (AcmeException e)
         {

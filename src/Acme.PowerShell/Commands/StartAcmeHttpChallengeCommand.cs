@@ -1,14 +1,12 @@
 using System;
 using System.Management.Automation;
 using System.Net;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Challenges;
+using Acme.PowerShell.Cmdlets;
+using Acme.PowerShell.Stores;
 using Acme.Protocol.ChallengeStores;
-using Acme.Protocol.Challenges.Http01;
-using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
-using Acme.Protocol.Issuance;
 using Acme.Protocol.Model;
-using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 
@@ -71,11 +69,11 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
 
         try
         {
-            _store = ChallengeStores.Open(Store, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
+            _store = StoreBinding.Open(Store, SessionState.Path.GetUnresolvedProviderPathFromPSPath);
         }
         catch (AcmeException e)
         {
-            ThrowAcmeError(e, ChallengeStores.Redact(Store));
+            ThrowAcmeError(e, StoreBinding.Redact(Store));
         }
     }
 
@@ -92,29 +90,15 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
             return;
         }
 
-        string? webRoot = ParameterSetName == WebRootSet ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(WebRoot) : null;
+        SolverFactory solvers = ParameterSetName switch
+        {
+            WebRootSet => SolverFactory.HttpWebRoot(SessionState.Path.GetUnresolvedProviderPathFromPSPath(WebRoot)),
+            StoreSet => SolverFactory.HttpStore(_store!, CheckUrl),
+            _ => SolverFactory.HttpListener(Port, ListenAddress, !SkipSelfCheck, PortWaitFor(PortWaitSec, TimeoutSec)),
+        };
         try
         {
-            AcmeOrder order = RunAsync(async context =>
-            {
-                IChallengeSolver solver;
-                if (_store is not null)
-                {
-                    // Before anything reaches the CA: a store that cannot take the answers stops here.
-                    await _store.CheckAsync(StopToken).ConfigureAwait(false);
-                    solver = Http01Solver.WithStore(_store, CheckUrl, context);
-                }
-                else
-                {
-                    solver = webRoot is not null
-                        ? Http01Solver.WithWebRoot(webRoot, context)
-                        : Http01Solver.WithListener(Port, ListenAddress, !SkipSelfCheck, context, PortWaitFor(PortWaitSec, TimeoutSec), context);
-                }
-
-                return await OrderSteps.SolveAsync(new AcmeClient(Order.Account.Server, context), Order, solver, PolicyFor(TimeoutSec), context, StopToken)
-                    .ConfigureAwait(false);
-            });
-            WriteObject(order);
+            WriteObject(RunAsync(context => solvers.SolveAsync(Order, PolicyFor(TimeoutSec), context, StopToken)));
         }
         catch (AcmeException e)
         {

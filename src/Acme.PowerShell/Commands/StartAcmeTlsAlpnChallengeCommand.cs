@@ -1,11 +1,9 @@
 using System.Management.Automation;
 using System.Net;
-using Acme.PowerShell.Infrastructure;
-using Acme.Protocol.Challenges.TlsAlpn01;
-using Acme.Protocol.Client;
+using Acme.PowerShell.Challenges;
+using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
-using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 
@@ -46,11 +44,10 @@ public sealed class StartAcmeTlsAlpnChallengeCommand : AcmeCmdlet
             return;
         }
 
+        SolverFactory solvers = SolverFactory.TlsAlpnListener(Port, ListenAddress, PortWaitFor(PortWaitSec, TimeoutSec));
         try
         {
-            AcmeOrder order = RunAsync(context => OrderSteps.SolveAsync(new AcmeClient(Order.Account.Server, context), Order,
-                new TlsAlpn01Solver(Port, ListenAddress, context, PortWaitFor(PortWaitSec, TimeoutSec), context), PolicyFor(TimeoutSec), context, StopToken));
-            WriteObject(order);
+            WriteObject(RunAsync(context => solvers.SolveAsync(Order, PolicyFor(TimeoutSec), context, StopToken)));
         }
         catch (AcmeException e)
         {

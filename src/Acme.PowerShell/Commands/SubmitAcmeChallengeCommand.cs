@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using Acme.PowerShell.Infrastructure;
+using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;

@@ -2,10 +2,12 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
+using Acme.PowerShell.Binding;
+using Acme.PowerShell.Stores;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Cmdlets;
 
 /// <summary>
 /// The base of the cmdlets that read what is saved under certificate names (Get-AcmeCertificate, and

@@ -2,10 +2,11 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using System.Text;
+using Acme.PowerShell.Files;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Cmdlets;
 
 /// <summary>
 /// The base of cmdlets that may create an account (New-AcmeAccount, and New-AcmeCertificate when the

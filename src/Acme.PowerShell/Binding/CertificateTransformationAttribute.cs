@@ -5,7 +5,7 @@ using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
 using Acme.Protocol.Crypto;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Binding;
 
 /// <summary>
 /// Lets a certificate parameter take an X509Certificate2, a path to a PEM or DER file, or PEM text,

@@ -1,7 +1,9 @@
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
+using Acme.PowerShell.Files;
 using Acme.Protocol.Model;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Cmdlets;
 
 /// <summary>
 /// The base of cmdlets about one issued certificate, taken from the pipeline (an AcmeCertificate) or

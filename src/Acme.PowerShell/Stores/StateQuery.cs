@@ -3,11 +3,12 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Security;
+using Acme.PowerShell.Files;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 using Acme.Protocol.State;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Stores;
 
 /// <summary>
 /// What the cmdlets that read the state folder share: opening it from -StatePath and -KeyPassphrase

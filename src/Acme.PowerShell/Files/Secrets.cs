@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security;
 using Acme.Protocol.Errors;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Files;
 
 /// <summary>
 /// Secrets taken as SecureString (passwords, HMAC keys) are copied into char and byte arrays that

@@ -2,7 +2,7 @@ using System;
 using System.Management.Automation;
 using Acme.Protocol.Model;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Binding;
 
 /// <summary>
 /// Lets -Server bind an AcmeServer (an account's Server property, piped by property name) as its

@@ -2,7 +2,7 @@ using System;
 using System.Management.Automation;
 using Acme.Protocol.Errors;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Binding;
 
 /// <summary>
 /// The base of the module's argument transformations: the PSObject wrapper comes off, and an input

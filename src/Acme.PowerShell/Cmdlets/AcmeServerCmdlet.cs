@@ -1,11 +1,12 @@
 using System;
 using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
+using Acme.PowerShell.Binding;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 using Acme.Protocol.State;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Cmdlets;
 
 /// <summary>
 /// The base of cmdlets that name an ACME server themselves: -TrustedRootCertificate and

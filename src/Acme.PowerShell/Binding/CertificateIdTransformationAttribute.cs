@@ -3,7 +3,7 @@ using System.Management.Automation;
 using System.Security.Cryptography.X509Certificates;
 using Acme.Protocol.Model;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Binding;
 
 /// <summary>
 /// Lets an ARI certificate identifier parameter (RFC 9773 section 4.1) take the identifier itself, or

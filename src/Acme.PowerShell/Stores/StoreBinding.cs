@@ -9,10 +9,13 @@ using Acme.Protocol.Errors;
 using Acme.Protocol.Locking;
 using Acme.Protocol.Model;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Stores;
 
-/// <summary>What the cmdlets share about -Store and -LockStore: opening one, and letting go of an order's lock.</summary>
-internal static class ChallengeStores
+/// <summary>
+/// What the cmdlets share about -Store and -LockStore: binding the parameter to a challenge store (opening
+/// one, redacting it for display), and letting go of an order's lock.
+/// </summary>
+internal static class StoreBinding
 {
     /// <summary>
     /// Opens a store from a redis:// or rediss:// connection string or a path; a relative path (or a

@@ -5,10 +5,11 @@ using System.Management.Automation;
 using System.Management.Automation.Host;
 using System.Threading;
 using System.Threading.Tasks;
+using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Challenges.Dns01;
 using Acme.Protocol.Errors;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Dns;
 
 /// <summary>-Manual: shows the records a person must create, waits for Enter, and says when they can go.</summary>
 internal sealed class ManualDnsPublisher : IDnsRecordPublisher

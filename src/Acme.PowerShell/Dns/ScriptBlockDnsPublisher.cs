@@ -4,10 +4,11 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Challenges.Dns01;
 using Acme.Protocol.Errors;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Dns;
 
 /// <summary>
 /// Publishes dns-01 TXT records through the user's -AddRecord and -RemoveRecord script blocks, each

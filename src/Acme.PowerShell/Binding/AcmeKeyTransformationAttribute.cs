@@ -1,10 +1,11 @@
 using System;
 using System.IO;
 using System.Management.Automation;
+using Acme.PowerShell.Files;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Errors;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Binding;
 
 /// <summary>
 /// Lets a key parameter take an AcmeKey (such as an earlier certificate's Key), the path of an

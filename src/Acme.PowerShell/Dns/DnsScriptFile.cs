@@ -3,7 +3,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using Acme.Protocol.Errors;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Dns;
 
 /// <summary>
 /// A dns-01 script file: a PowerShell script that defines the functions Add-AcmeDnsRecord and

@@ -9,7 +9,7 @@ using Acme.Protocol.Errors;
 using Acme.Protocol.FileSystem;
 using Acme.Protocol.Model;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Files;
 
 /// <summary>Reads the files users hand to cmdlets (keys, certificates, CSRs), with stable ErrorIds for what is wrong.</summary>
 internal static class AcmeFiles

@@ -3,7 +3,7 @@ using System.Collections.ObjectModel;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Dns;
 
 /// <summary>
 /// Runs a user's script block on the pipeline thread with errors made terminating, so a failed DNS API

@@ -8,7 +8,7 @@ using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 using Acme.Protocol.State;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Binding;
 
 /// <summary>
 /// Tab completion for parameter values, one class per kind of value. A parameter opts in with

@@ -3,106 +3,12 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.PowerShell.Errors;
 using Acme.Protocol.Diagnostics;
-using Acme.Protocol.Issuance;
-using Acme.Protocol.Model;
 
-namespace Acme.PowerShell.Infrastructure;
+namespace Acme.PowerShell.Cmdlets;
 
-/// <summary>
-/// The base of every cmdlet: a cancellation source that Ctrl+C (StopProcessing) cancels, and a pump
-/// that runs the core's async work on the thread pool while the pipeline thread writes its verbose,
-/// debug and progress records as they come (after jborean93's AsyncPSCmdlet). PowerShellStandard 5.1
-/// has no PipelineStopToken, so the cmdlet keeps its own.
-/// </summary>
-public abstract class AcmeCmdlet : PSCmdlet, IDisposable
+public abstract partial class AcmeCmdlet
 {
-    /// <summary>How long Ctrl+C waits for the work's cleanup (solvers get 30 seconds to withdraw their answers).</summary>
-    private static readonly TimeSpan StopCleanupWait = TimeSpan.FromSeconds(40);
-
-    private readonly CancellationTokenSource _stopping = new();
-
-    protected CancellationToken StopToken => _stopping.Token;
-
-    protected override void StopProcessing() => _stopping.Cancel();
-
-    /// <summary>
-    /// Runs <paramref name="work"/> and returns its result, writing the records it posts on this
-    /// (the pipeline) thread meanwhile. Ctrl+C cancels the work, waits briefly for its cleanup
-    /// (listeners closed, records withdrawn) and stops the pipeline.
-    /// </summary>
-    protected T RunAsync<T>(Func<CmdletContext, Task<T>> work)
-    {
-        using var context = new CmdletContext(this, IsDebugEnabled());
-        Task<T> task = Task.Run(() => work(context), StopToken);
-        task.ContinueWith(_ => context.Complete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        try
-        {
-            context.Pump(StopToken);
-        }
-        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
-        {
-            // Cleanup may need this thread (a -RemoveRecord script block), so keep serving it until the work ends.
-            context.PumpWhileStopping(task, StopCleanupWait);
-            throw new PipelineStoppedException();
-        }
-
-        try
-        {
-            return task.GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-    }
-
-    protected void RunAsync(Func<CmdletContext, Task> work) =>
-        RunAsync<bool>(async context =>
-        {
-            await work(context).ConfigureAwait(false);
-            return true;
-        });
-
-    /// <summary>Writes a non-terminating error for one failed item; the pipeline goes on with the next.</summary>
-    protected void WriteAcmeError(Exception exception, object? target)
-    {
-        WriteError(AcmeErrorRecords.Create(exception, target));
-        if (target is AcmeOrder order)
-        {
-            // The pipeline for this order has ended: free its certificate name for the next attempt.
-            ChallengeStores.ReleaseLock(order, WriteVerbose);
-        }
-    }
-
-    /// <summary>Stops the cmdlet with a terminating error (a setup failure no later item can avoid).</summary>
-    protected void ThrowAcmeError(Exception exception, object? target) => ThrowTerminatingError(AcmeErrorRecords.Create(exception, target));
-
-    /// <summary>A retry policy with the cmdlet's -TimeoutSec.</summary>
-    protected static RetryPolicy PolicyFor(int timeoutSec) => RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(timeoutSec));
-
-    /// <summary>-PortWaitSec when given, else the cmdlet's -TimeoutSec: the other renewal holding the port is done within its own.</summary>
-    protected TimeSpan PortWaitFor(int portWaitSec, int timeoutSec) =>
-        TimeSpan.FromSeconds(MyInvocation.BoundParameters.ContainsKey("PortWaitSec") ? portWaitSec : timeoutSec);
-
-    private bool IsDebugEnabled()
-    {
-        if (MyInvocation.BoundParameters.TryGetValue("Debug", out object? debug))
-        {
-            return debug is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(debug);
-        }
-
-        object? preference = GetVariableValue("DebugPreference");
-        return preference is ActionPreference p && p != ActionPreference.SilentlyContinue && p != ActionPreference.Ignore;
-    }
-
-    public void Dispose()
-    {
-        _stopping.Dispose();
-        GC.SuppressFinalize(this);
-    }
-
     /// <summary>
     /// What async work sees of the cmdlet: a log and a progress sink whose records are queued to the
     /// pipeline thread, and a way to run something there (a user's script block).
