@@ -4,7 +4,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.ChallengeStores;
 using Acme.Protocol.Errors;
-using Acme.Protocol.Locking;
 using StackExchange.Redis;
 
 namespace Acme.Redis;

@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using System.Text;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Json;
 using Xunit;

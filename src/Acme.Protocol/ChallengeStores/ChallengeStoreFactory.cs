@@ -1,12 +1,10 @@
 using System;
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Errors;
-using Acme.Protocol.Locking;
 using Acme.Protocol.Model;
 
 namespace Acme.Protocol.ChallengeStores;

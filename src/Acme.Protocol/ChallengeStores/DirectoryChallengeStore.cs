@@ -6,7 +6,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.Errors;
 using Acme.Protocol.FileSystem;
-using Acme.Protocol.Locking;
 using Acme.Protocol.Model;
 
 namespace Acme.Protocol.ChallengeStores;

@@ -1,11 +1,9 @@
 using System;
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.Challenges.Http01;
-using Acme.Protocol.Locking;
 
 namespace Acme.Protocol.ChallengeStores;
 

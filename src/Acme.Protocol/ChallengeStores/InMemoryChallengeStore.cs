@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.Diagnostics;
-using Acme.Protocol.Locking;
 
 namespace Acme.Protocol.ChallengeStores;
 

@@ -1,5 +1,4 @@
 using System;
-using System.Security.Cryptography;
 using Acme.Protocol.Model;
 
 namespace Acme.Protocol.Renewal;

@@ -1,17 +1,13 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.ChallengeStores;
 using Acme.Protocol.Challenges.Listening;
 using Acme.Protocol.Diagnostics;
-using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 
 namespace Acme.Protocol.Challenges.Http01;

@@ -6,7 +6,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
-using Acme.Protocol.Challenges.Http01;
 using Acme.Protocol.Challenges.Listening;
 using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Model;
