@@ -94,7 +94,7 @@ function Publish-FailpointModule {
 
 function Publish-RedisStore {
     # The Redis store and StackExchange.Redis's chain go to a folder of their own, loaded only when a
-    # redis:// store is used (src/Acme.Protocol/Flow/RedisStoreLoader.cs), never on Import-Module.
+    # redis:// store is used (src/Acme.Protocol/ChallengeStores/RedisStoreLoader.cs), never on Import-Module.
     $publish = Join-Path $outputRoot 'publish-redis'
     Remove-Item -LiteralPath $publish -Recurse -Force -ErrorAction Ignore
     Invoke-Native 'dotnet publish (Redis store)' {
