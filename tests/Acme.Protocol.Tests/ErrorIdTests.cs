@@ -37,6 +37,32 @@ public class ErrorIdTests
     }
 
     [Fact]
+    public void NoStringOfTheCoreNamesAParameterOrACmdlet()
+    {
+        // The core says what happened; which parameter or cmdlet helps is the catalogue's (Acme.PowerShell.Errors.ErrorCatalog).
+        var parameter = new Regex(@"(^|[\s(])-[A-Z][a-z]+[A-Za-z]*\b");
+        var cmdlet = new Regex(@"\b(New|Get|Set|Remove|Start|Complete|Export|Test|Revoke|Update|Disable|Submit|Wait)-Acme[A-Z]");
+        string[] naming = UserStrings().Where(s => parameter.IsMatch(s) || cmdlet.IsMatch(s)).ToArray();
+        Assert.True(naming.Length == 0, "Core strings naming a parameter or cmdlet: " + string.Join(" | ", naming));
+    }
+
+    private static List<string> UserStrings()
+    {
+        using var stream = File.OpenRead(typeof(AcmeOrder).Assembly.Location);
+        using var pe = new PEReader(stream);
+        MetadataReader reader = pe.GetMetadataReader();
+        var literals = new List<string>();
+        UserStringHandle handle = MetadataTokens.UserStringHandle(1);
+        while (!handle.IsNil)
+        {
+            literals.Add(reader.GetUserString(handle));
+            handle = reader.GetNextHandle(handle);
+        }
+
+        return literals;
+    }
+
+    [Fact]
     public void TheErrorIdOfAnExceptionIsAcmeAndTheIdsName()
     {
         Assert.Equal("AcmeInvalidIdentifier", new AcmeArgumentException(AcmeErrorId.InvalidIdentifier, "x").ErrorId);

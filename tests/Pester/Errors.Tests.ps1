@@ -61,3 +61,34 @@ Describe 'The error catalogue' {
         foreach ($id in $named) { [Acme.PowerShell.Errors.ErrorCatalog]::Find($id) | Should -Not -BeNullOrEmpty -Because "BadInput.Cases expects $id" }
     }
 }
+
+Describe 'What the user reads' {
+    It 'shows the parameter to pass with the message where the catalogue says so, while the core message names none' {
+        $e = [Acme.Protocol.Errors.AcmeArgumentException]::new([Acme.Protocol.Errors.AcmeErrorId]::KeyPasswordRequired, 'The key file /k.pem is encrypted, and no passphrase for it was given.')
+        $record = [Acme.PowerShell.Errors.AcmeErrorRecords]::Create($e, $null)
+        $record.ErrorDetails.Message | Should -BeLike 'The key file /k.pem is encrypted*-KeyPassphrase*'
+        "$record" | Should -BeLike '*-KeyPassphrase*'
+        $record.Exception.Message | Should -Not -BeLike '*-KeyPassphrase*'
+    }
+
+    It 'tells a dns-01 user without a zone to name the servers with -DnsServer' {
+        $e = [Acme.Protocol.Errors.AcmeLocalException]::new([Acme.Protocol.Errors.AcmeErrorId]::DnsZoneNotFound, 'No zone with NS records was found above x.test.')
+        "$([Acme.PowerShell.Errors.AcmeErrorRecords]::Create($e, $null))" | Should -Be 'No zone with NS records was found above x.test. Name the servers to ask with -DnsServer.'
+    }
+
+    It 'says that -TimeoutSec is not the limit when one request went unanswered' {
+        $e = [Acme.Protocol.Errors.AcmeTimeoutException]::new('GET https://ca.test/dir did not answer within 30 seconds (the per-request timeout).', [timespan]::FromSeconds(30), $null)
+        $record = [Acme.PowerShell.Errors.AcmeErrorRecords]::Create($e, $null)
+        $record.FullyQualifiedErrorId | Should -Be 'AcmeTimeout'
+        $record.ErrorDetails.Message | Should -BeLike '*per-request timeout*-TimeoutSec does not change it*'
+    }
+
+    It 'names no parameter in a row that is not shown with the message, and only real parameters where it is' {
+        $names = @(Get-Command -Module Acme | ForEach-Object { $_.Parameters.Keys }) | Sort-Object -Unique
+        foreach ($row in [Acme.PowerShell.Errors.ErrorCatalog]::Rows | Where-Object RecommendedAction) {
+            foreach ($m in [regex]::Matches($row.RecommendedAction, '(?<![\w-])-([A-Z][A-Za-z]+)')) {
+                $m.Groups[1].Value | Should -BeIn $names -Because "$($row.ErrorId) names -$($m.Groups[1].Value)"
+            }
+        }
+    }
+}

@@ -23,7 +23,8 @@ Describe 'New-AcmeAccount against Pebble' {
     It 'refuses to create an account without -AcceptTermsOfService when the CA has terms' {
         $e = { New-AcmeAccount -Server $pebble.Directory -TrustedRootCertificate $pebble.ApiRootPath -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike 'AcmeTermsOfServiceNotAccepted,*'
-        $e.Exception.Message | Should -BeLike '*-AcceptTermsOfService*'
+        "$e" | Should -BeLike '*-AcceptTermsOfService*' -Because 'the message shown names the parameter (from the error catalogue)'
+        $e.Exception.Message | Should -Not -BeLike '*-AcceptTermsOfService*' -Because 'the core says what happened, not which parameter to pass'
     }
 
     It 'fails clearly when the CA''s TLS certificate is not trusted' {

@@ -253,6 +253,10 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         {
             Export(certificate);
         }
+        else if (!Force)
+        {
+            WriteVerbose("-Force orders a new certificate now.");
+        }
 
         WriteObject(certificate);
     }

@@ -42,16 +42,16 @@ public static class AcmeErrorRecords
         switch (e)
         {
             case AcmeArgumentException a:
-                return Row(a.Id, null);
+                return Row(a.Id, a);
             case AcmeLocalException l:
-                return Row(l.Id, null);
+                return Row(l.Id, l);
             case AcmeProtocolException v:
-                return Row(v.Id, null);
+                return Row(v.Id, v);
             case AcmeAuthorizationFailedException f:
                 return ("AcmeAuthorizationFailed", ProblemCategory(f.Problem), f.Message,
                     $"Check that {CaText.Clean(f.Authorization.Identifier.Value, CaText.MaxField)} reaches this machine's answer for the challenge, then order again.");
             case AcmeBadNonceException n:
-                return Row(AcmeErrorId.BadNonce, ProblemText(n.Problem, "The CA kept refusing fresh nonces"));
+                return WithDetails(AcmeErrorId.BadNonce, ProblemText(n.Problem, "The CA kept refusing fresh nonces"));
             case AcmeRateLimitedException r:
                 return ("AcmeRateLimited", ErrorCategory.LimitsExceeded, ProblemText(r.Problem, "The CA's rate limit was reached"),
                     r.RetryAfter is TimeSpan wait
@@ -69,7 +69,8 @@ public static class AcmeErrorRecords
                 return (ProblemErrorId(p.Problem), ProblemCategory(p.Problem), ProblemText(p.Problem, "The CA refused the request"),
                     ProblemAction(p.Problem) ?? (p.RetryAfter is TimeSpan later ? $"The CA asked to come back after {At(later)} ({Math.Ceiling(later.TotalSeconds)} seconds)." : null));
             case AcmeTimeoutException t:
-                return ("AcmeTimeout", ErrorCategory.OperationTimeout, null, TimeoutAction(t));
+                // One request's timeout: the message must say that -TimeoutSec is not the limit that ran out.
+                return ("AcmeTimeout", ErrorCategory.OperationTimeout, t.RequestTimeout is null ? null : t.Message + " " + TimeoutAction(t), TimeoutAction(t));
             case AcmeConnectionException:
                 return Row(AcmeErrorId.ConnectionFailed, null);
             case UnauthorizedAccessException:
@@ -81,7 +82,15 @@ public static class AcmeErrorRecords
         }
     }
 
-    private static (string Id, ErrorCategory Category, string? Details, string? Action) Row(AcmeErrorId id, string? details)
+    /// <summary>The record of an error the core raised by its id: the row's category and action, the action added to the message where the row says so.</summary>
+    private static (string Id, ErrorCategory Category, string? Details, string? Action) Row(AcmeErrorId id, Exception? e)
+    {
+        ErrorCatalogRow row = ErrorCatalog.For(id);
+        string? details = e is not null && row.ShownWithMessage && row.RecommendedAction is { } action ? e.Message + " " + action : null;
+        return (row.ErrorId, row.Category, details, row.RecommendedAction);
+    }
+
+    private static (string Id, ErrorCategory Category, string? Details, string? Action) WithDetails(AcmeErrorId id, string details)
     {
         ErrorCatalogRow row = ErrorCatalog.For(id);
         return (row.ErrorId, row.Category, details, row.RecommendedAction);

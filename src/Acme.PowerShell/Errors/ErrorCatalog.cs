@@ -9,11 +9,12 @@ namespace Acme.PowerShell.Errors;
 /// <summary>One error of the catalogue: its id, the ErrorCategory PowerShell shows, and what to do.</summary>
 public sealed class ErrorCatalogRow
 {
-    internal ErrorCatalogRow(AcmeErrorId id, ErrorCategory category, string? action)
+    internal ErrorCatalogRow(AcmeErrorId id, ErrorCategory category, string? action, bool shownWithMessage)
     {
         Id = id;
         Category = category;
         RecommendedAction = action;
+        ShownWithMessage = shownWithMessage;
     }
 
     public AcmeErrorId Id { get; }
@@ -25,6 +26,13 @@ public sealed class ErrorCatalogRow
 
     /// <summary>The parameter, cmdlet or step that helps; null where the message says all there is.</summary>
     public string? RecommendedAction { get; }
+
+    /// <summary>
+    /// True where the action is part of what the user must read (the parameter to pass): it is added
+    /// to the error's displayed message (ErrorDetails.Message), not only to RecommendedAction, which
+    /// PowerShell's default error view does not show.
+    /// </summary>
+    public bool ShownWithMessage { get; }
 }
 
 /// <summary>
@@ -40,6 +48,21 @@ public static class ErrorCatalog
         "whose password is the HMAC key the CA issued), or -ExternalAccountKeyId with -ExternalAccountKeyPath (a file holding the HMAC key).";
 
     private const string ProfileAction = "Use one of the profiles Get-AcmeDirectory lists, or leave out -Profile.";
+
+    // The errors whose core message says what happened and whose row says the parameter to use.
+    private static readonly HashSet<AcmeErrorId> s_shownWithMessage = new()
+    {
+        AcmeErrorId.ListenerPortInUse,
+        AcmeErrorId.ListenerAddressNotAvailable,
+        AcmeErrorId.DnsZoneNotFound,
+        AcmeErrorId.TermsOfServiceNotAccepted,
+        AcmeErrorId.AccountExists,
+        AcmeErrorId.KeyPasswordRequired,
+        AcmeErrorId.NoAccount,
+        AcmeErrorId.ChallengeTypeUnavailable,
+        AcmeErrorId.OrderNotReady,
+        AcmeErrorId.ExportPathIsFile,
+    };
 
     private static readonly Dictionary<AcmeErrorId, ErrorCatalogRow> s_rows =
         Enum.GetValues(typeof(AcmeErrorId)).Cast<AcmeErrorId>().ToDictionary(id => id, Build);
@@ -62,11 +85,16 @@ public static class ErrorCatalog
                 or AcmeErrorId.InvalidCheckUrl or AcmeErrorId.InvalidDnsServer or AcmeErrorId.InvalidLockName or AcmeErrorId.InvalidName
                 or AcmeErrorId.InvalidOrderUrl or AcmeErrorId.InvalidPort or AcmeErrorId.InvalidRevocationReason or AcmeErrorId.InvalidStatePath
                 or AcmeErrorId.InvalidStore or AcmeErrorId.InvalidToken or AcmeErrorId.InvalidValidity or AcmeErrorId.ConflictingParameters
-                or AcmeErrorId.ExportPathIsFile or AcmeErrorId.ExportPathIsFolder or AcmeErrorId.NoExportTarget or AcmeErrorId.PfxPasswordRequired
-                or AcmeErrorId.NoAccount or AcmeErrorId.NotAttached or AcmeErrorId.SameAccountKey or AcmeErrorId.TermsOfServiceNotAccepted
+                or AcmeErrorId.ExportPathIsFolder or AcmeErrorId.NoExportTarget or AcmeErrorId.PfxPasswordRequired
+                or AcmeErrorId.NotAttached or AcmeErrorId.SameAccountKey
                 or AcmeErrorId.CertificateIdUnavailable or AcmeErrorId.CertificateKeyMissing or AcmeErrorId.CertificateKeyUnavailable
-                or AcmeErrorId.ListenerAddressNotAvailable => (ErrorCategory.InvalidArgument, null),
+                => (ErrorCategory.InvalidArgument, null),
+            AcmeErrorId.ListenerAddressNotAvailable => (ErrorCategory.InvalidArgument,
+                "Give a local address to -ListenAddress, or leave it out to listen on all addresses."),
             AcmeErrorId.UnknownProfile => (ErrorCategory.InvalidArgument, ProfileAction),
+            AcmeErrorId.ExportPathIsFile => (ErrorCategory.InvalidArgument, "Give -Path a folder (it is created when missing), or -PfxPath for one file."),
+            AcmeErrorId.NoAccount => (ErrorCategory.InvalidArgument, "Give -Account (the account that ordered the certificate)."),
+            AcmeErrorId.TermsOfServiceNotAccepted => (ErrorCategory.InvalidArgument, "Read them, then pass -AcceptTermsOfService."),
             AcmeErrorId.ServerRequired => (ErrorCategory.InvalidArgument, "Pass -Account (the account that ordered the certificate) or -Server."),
             AcmeErrorId.KeyPasswordRequired => (ErrorCategory.InvalidArgument,
                 "Give the passphrase with -KeyPassphrase (the state folder's keys), -KeyPassword or -CertificateKeyPassword (a key or PFX file), or set ACME_KEY_PASSPHRASE."),
@@ -77,27 +105,30 @@ public static class ErrorCatalog
             AcmeErrorId.DnsScriptInvalid => (ErrorCategory.InvalidData,
                 "Define the functions Add-AcmeDnsRecord and Remove-AcmeDnsRecord, each with param($RecordName, $Value, $Identifier), in the script (Get-Help about_Acme_Dsc)."),
             AcmeErrorId.FileExists => (ErrorCategory.ResourceExists, "Choose another path, or pass -Force to replace the file."),
-            AcmeErrorId.AccountExists => (ErrorCategory.ResourceExists, "Use the saved account (Get-AcmeAccount -Name), or give another -Name."),
+            AcmeErrorId.AccountExists => (ErrorCategory.ResourceExists,
+                "Choose another -Name, or leave out -KeyPath to use the saved account (Get-AcmeAccount -Name)."),
             AcmeErrorId.AccountKeyInUse => (ErrorCategory.ResourceExists, null),
             AcmeErrorId.AccountNotFound => (ErrorCategory.ObjectNotFound, "List the saved accounts with Get-AcmeAccount, or create this one with New-AcmeAccount -Name."),
             AcmeErrorId.CertificateNotFound or AcmeErrorId.OrderNotFound or AcmeErrorId.RenewalInfoNotFound or AcmeErrorId.KeyFileNotFound
                 or AcmeErrorId.CertificateFileNotFound or AcmeErrorId.CsrFileNotFound or AcmeErrorId.DnsScriptNotFound or AcmeErrorId.WebRootNotFound
                 or AcmeErrorId.StoreNotFound => (ErrorCategory.ObjectNotFound, null),
-            AcmeErrorId.OrderNotValid or AcmeErrorId.ChallengeTypeUnavailable or AcmeErrorId.ChallengeAlreadySubmitted or AcmeErrorId.NotSaved
+            AcmeErrorId.OrderNotValid or AcmeErrorId.ChallengeAlreadySubmitted or AcmeErrorId.NotSaved
                 => (ErrorCategory.InvalidOperation, null),
+            AcmeErrorId.ChallengeTypeUnavailable => (ErrorCategory.InvalidOperation,
+                "Answer with a challenge type the CA offers (Start-AcmeHttpChallenge, Start-AcmeDnsChallenge, Start-AcmeTlsAlpnChallenge); wildcard names need Start-AcmeDnsChallenge."),
             AcmeErrorId.KeyChangeUnsupported or AcmeErrorId.RevocationUnsupported or AcmeErrorId.RenewalInfoUnsupported
                 => (ErrorCategory.NotImplemented, null),
 
             // ----- local steps -----
             AcmeErrorId.ListenerPortInUse => (ErrorCategory.ResourceBusy,
-                "Stop the program that listens on the port, or answer another way (-WebRoot, a shared -Store); " +
-                "when another renewal on this machine holds it, let it finish or wait longer with -PortWaitSec."),
+                "Stop what holds it or choose another -Port, or answer another way (-WebRoot, a shared -Store); " +
+                "if another renewal on this machine holds it, give it longer with -PortWaitSec."),
             AcmeErrorId.ListenerAccessDenied => (ErrorCategory.PermissionDenied, null),
             AcmeErrorId.WebRootNotWritable => (ErrorCategory.WriteError, null),
             AcmeErrorId.SelfCheckFailed => (ErrorCategory.ConnectionError, null),
             AcmeErrorId.ListenerFailed => (ErrorCategory.ResourceUnavailable, null),
             AcmeErrorId.DnsPropagationTimeout => (ErrorCategory.OperationTimeout, null),
-            AcmeErrorId.DnsZoneNotFound => (ErrorCategory.ObjectNotFound, null),
+            AcmeErrorId.DnsZoneNotFound => (ErrorCategory.ObjectNotFound, "Name the servers to ask with -DnsServer."),
             AcmeErrorId.DnsRecordAddFailed or AcmeErrorId.DnsRecordRemoveFailed => (ErrorCategory.WriteError, null),
             AcmeErrorId.ManualNotInteractive => (ErrorCategory.InvalidOperation, null),
             AcmeErrorId.StoreUnavailable => (ErrorCategory.ResourceUnavailable,
@@ -142,7 +173,8 @@ public static class ErrorCatalog
                 "New-AcmeCertificate registers a saved account's key again by itself; or run New-AcmeAccount -Name <the same name> to register the saved key again, " +
                 "or New-AcmeAccount to create another account."),
             AcmeErrorId.RateLimited => (ErrorCategory.LimitsExceeded, "Wait before retrying; see the CA's rate limit documentation."),
-            AcmeErrorId.OrderNotReady => (ErrorCategory.InvalidOperation, null),
+            AcmeErrorId.OrderNotReady => (ErrorCategory.InvalidOperation,
+                "Answer its challenges first (Start-AcmeHttpChallenge, Start-AcmeDnsChallenge or Start-AcmeTlsAlpnChallenge)."),
             AcmeErrorId.UserActionRequired => (ErrorCategory.InvalidOperation, "Visit the CA's website and follow its instructions."),
             AcmeErrorId.AlreadyRevoked => (ErrorCategory.ResourceExists, "Nothing to do: the CA already lists the certificate as revoked."),
             AcmeErrorId.AlreadyReplaced => (ErrorCategory.ResourceExists,
@@ -152,7 +184,7 @@ public static class ErrorCatalog
             AcmeErrorId.BadNonce => (ErrorCategory.ProtocolError, "The CA rejected every retry's nonce; try again later."),
             AcmeErrorId.Compound => (ErrorCategory.InvalidOperation, null),
         };
-        return new ErrorCatalogRow(id, category, action);
+        return new ErrorCatalogRow(id, category, action, s_shownWithMessage.Contains(id));
     }
 #pragma warning restore CS8524
 

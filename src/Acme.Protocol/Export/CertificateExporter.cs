@@ -27,7 +27,7 @@ public static class CertificateExporter
     {
         if (File.Exists(folder))
         {
-            throw new AcmeArgumentException(AcmeErrorId.ExportPathIsFile, $"-Path must be a folder, but '{folder}' is a file.");
+            throw new AcmeArgumentException(AcmeErrorId.ExportPathIsFile, $"The export folder '{folder}' is a file.");
         }
 
         string leaf = Pem.Encode("CERTIFICATE", certificate.Certificate.RawData);

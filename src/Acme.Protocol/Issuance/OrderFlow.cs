@@ -56,7 +56,7 @@ public static class OrderFlow
             throw new AcmeArgumentException(AcmeErrorId.ChallengeTypeUnavailable,
                 $"No pending authorization offers {solver.ChallengeType} ({offered})." +
                 (pending.Any(a => a.Wildcard)
-                    ? $" Wildcard names ({string.Join(", ", pending.Where(a => a.Wildcard).Select(a => a.Identifier.Value))}) can only be validated with dns-01 (Start-AcmeDnsChallenge)."
+                    ? $" Wildcard names ({string.Join(", ", pending.Where(a => a.Wildcard).Select(a => a.Identifier.Value))}) can only be validated with dns-01."
                     : string.Empty));
         }
 
@@ -285,7 +285,7 @@ public static class OrderFlow
         {
             case AcmeOrderStatus.Pending:
                 throw new AcmeArgumentException(AcmeErrorId.OrderNotReady,
-                    $"The order for {string.Join(", ", order.Names)} is still pending: answer its challenges first (Start-AcmeHttpChallenge).");
+                    $"The order for {string.Join(", ", order.Names)} is still pending: its challenges are not answered yet.");
             case AcmeOrderStatus.Invalid:
                 throw OrderFailure(order);
             case AcmeOrderStatus.Ready:

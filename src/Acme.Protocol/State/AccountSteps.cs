@@ -35,7 +35,7 @@ public static class AccountSteps
         if (directory.TermsOfService is not null && !acceptTermsOfService)
         {
             throw new AcmeArgumentException(AcmeErrorId.TermsOfServiceNotAccepted,
-                $"{server.Name} requires agreeing to its terms of service ({directory.TermsOfService}). Read them, then pass -AcceptTermsOfService.");
+                $"{server.Name} requires agreeing to its terms of service ({directory.TermsOfService}), and they were not agreed to.");
         }
 
         // RFC 8555 section 7.1.1, externalAccountRequired: "the CA requires that all newAccount requests
@@ -67,7 +67,7 @@ public static class AccountSteps
             if (saved is not null && key is not null && saved.Thumbprint != key.Thumbprint)
             {
                 throw new AcmeArgumentException(AcmeErrorId.AccountExists,
-                    $"The account '{name}' on {server.Name} is saved with another key; choose another -Name, or leave out -KeyPath to use the saved account.");
+                    $"The account '{name}' on {server.Name} is saved with another key.");
             }
 
             if (saved is null)

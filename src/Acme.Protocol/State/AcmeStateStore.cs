@@ -273,7 +273,7 @@ public sealed partial class AcmeStateStore : IStateLocation
         catch (AcmeArgumentException e) when (e.Id == AcmeErrorId.KeyPasswordRequired)
         {
             throw new AcmeArgumentException(AcmeErrorId.KeyPasswordRequired,
-                $"The key file {path} is encrypted: give its passphrase with -KeyPassphrase or in ${PassphraseVariable}.", e);
+                $"The key file {path} is encrypted, and no passphrase for it was given.", e);
         }
         catch (AcmeArgumentException e) when (e.Id == AcmeErrorId.KeyPasswordIncorrect)
         {

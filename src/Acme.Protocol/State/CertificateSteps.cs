@@ -111,7 +111,7 @@ public static class CertificateSteps
                 if (!check.Due)
                 {
                     log.Verbose($"The certificate '{name}' ({existing.Thumbprint}) is valid until {existing.NotAfter:u} and not due before " +
-                        $"{check.RenewAt:u}; nothing to do (-Force renews it now).");
+                        $"{check.RenewAt:u}; nothing to do.");
                     return (existing, false);
                 }
 

@@ -69,7 +69,7 @@ public static class OrderSteps
         DateTimeOffset? notBefore, DateTimeOffset? notAfter, string? profile, CancellationToken cancellationToken = default)
     {
         account ??= certificate.Order?.Account ?? throw new AcmeArgumentException(AcmeErrorId.NoAccount,
-            $"The certificate {certificate.Thumbprint} does not say which account ordered it: give -Account.");
+            $"The certificate {certificate.Thumbprint} does not say which account ordered it.");
         IReadOnlyList<AcmeIdentifier> identifiers = certificate.Order?.Identifiers is { Count: > 0 } ordered
             ? ordered
             : certificate.Names.Select(n => IPAddress.TryParse(n, out _) ? new AcmeIdentifier(AcmeIdentifier.IpType, n) : new AcmeIdentifier(AcmeIdentifier.DnsType, n)).ToArray();

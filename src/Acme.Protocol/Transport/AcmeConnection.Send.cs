@@ -107,7 +107,7 @@ public sealed partial class AcmeConnection
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             throw new AcmeTimeoutException($"{method.Method} {url.AbsoluteUri} did not answer within {RequestTimeout.TotalSeconds:0.###} seconds " +
-                "(the per-request timeout, which -TimeoutSec does not change).", RequestTimeout, e);
+                "(the per-request timeout).", RequestTimeout, e);
         }
         catch (HttpRequestException e)
         {

@@ -181,7 +181,7 @@ public sealed class DnsPropagationChecker
         if (servers.Count == 0)
         {
             throw new AcmeLocalException(AcmeErrorId.DnsZoneNotFound,
-                $"None of the name servers of {zone} ({string.Join(", ", hosts)}) resolves to an address; name the servers to ask with -DnsServer.");
+                $"None of the name servers of {zone} ({string.Join(", ", hosts)}) resolves to an address.");
         }
 
         _log.Verbose($"{name} is in the zone {zone}, served by {string.Join(", ", servers.Select(s => s.Name))}.");
@@ -195,7 +195,7 @@ public sealed class DnsPropagationChecker
         if (resolvers.Count == 0)
         {
             throw new AcmeLocalException(AcmeErrorId.DnsZoneNotFound,
-                "This machine has no DNS resolver configured to find the zone's name servers; name the servers to ask with -DnsServer.");
+                "This machine has no DNS resolver configured to find the zone's name servers.");
         }
 
         string candidate = name;
@@ -217,7 +217,7 @@ public sealed class DnsPropagationChecker
         }
 
         throw new AcmeLocalException(AcmeErrorId.DnsZoneNotFound,
-            $"No zone with NS records was found above {name}; name the servers to ask with -DnsServer.");
+            $"No zone with NS records was found above {name}.");
     }
 
     private static string Parent(string name)
@@ -242,7 +242,7 @@ public sealed class DnsPropagationChecker
         }
 
         throw new AcmeLocalException(AcmeErrorId.DnsZoneNotFound,
-            $"No DNS resolver answered while looking for the zone of {name} ({last?.Message}); name the servers to ask with -DnsServer.", last);
+            $"No DNS resolver answered while looking for the zone of {name} ({last?.Message}).", last);
     }
 
     /// <summary>The TXT values the server has for the name (null when it gave none), and a description of its answer.</summary>

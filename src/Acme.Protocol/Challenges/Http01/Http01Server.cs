@@ -54,7 +54,7 @@ public sealed class Http01Server : IDisposable
         _health = health;
         RequestReadTimeout = requestReadTimeout;
         HealthCheckTimeout = healthCheckTimeout;
-        _accept = TcpAcceptLoop.Start(port, address, "http-01", maxConnections, HandleAsync, ", or use -WebRoot");
+        _accept = TcpAcceptLoop.Start(port, address, "http-01", maxConnections, HandleAsync);
     }
 
     public int Port => _accept.Port;

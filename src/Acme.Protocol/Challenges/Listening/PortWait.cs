@@ -51,8 +51,7 @@ internal static class PortWait
                 if (left <= TimeSpan.Zero)
                 {
                     throw new AcmeLocalException(AcmeErrorId.ListenerPortInUse,
-                        $"Port {port} was still in use after waiting {wait.TotalSeconds:0} seconds for it. {e.Message} " +
-                        "If another renewal on this machine holds it, give it longer with -PortWaitSec.", e);
+                        $"Port {port} was still in use after waiting {wait.TotalSeconds:0} seconds for it. {e.Message}", e);
                 }
 
                 if (first)

@@ -53,9 +53,7 @@ internal sealed class TcpAcceptLoop : IDisposable
     public long ConnectionsDropped => Interlocked.Read(ref _dropped);
 
     /// <param name="what">Names the listener in errors, such as "tls-alpn-01".</param>
-    /// <param name="portInUseAdvice">Appended to the AcmeListenerPortInUse message (another way to answer, say).</param>
-    public static TcpAcceptLoop Start(int port, IPAddress? address, string what, int maxConnections, Func<Connection, Task> handle,
-        string portInUseAdvice = "")
+    public static TcpAcceptLoop Start(int port, IPAddress? address, string what, int maxConnections, Func<Connection, Task> handle)
     {
         TcpListener listener = new(address ?? IPAddress.IPv6Any, port);
         try
@@ -69,16 +67,16 @@ internal sealed class TcpAcceptLoop : IDisposable
         }
         catch (SocketException e) when (address is null && e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.ProtocolNotSupported)
         {
-            return Start(port, IPAddress.Any, what, maxConnections, handle, portInUseAdvice);
+            return Start(port, IPAddress.Any, what, maxConnections, handle);
         }
         catch (SocketException e)
         {
             throw e.SocketErrorCode switch
             {
                 SocketError.AddressAlreadyInUse => new AcmeLocalException(AcmeErrorId.ListenerPortInUse,
-                    $"Port {port} is already in use, so the {what} listener cannot start. Stop what holds it or choose another -Port{portInUseAdvice}.", e),
+                    $"Port {port} is already in use, so the {what} listener cannot start.", e),
                 SocketError.AddressNotAvailable => new AcmeArgumentException(AcmeErrorId.ListenerAddressNotAvailable,
-                    $"The address {address} is not one of this machine's, so the {what} listener cannot listen on it. Give a local address to -ListenAddress, or leave it out to listen on all.", e),
+                    $"The address {address} is not one of this machine's, so the {what} listener cannot listen on it.", e),
                 SocketError.AccessDenied => new AcmeLocalException(AcmeErrorId.ListenerAccessDenied,
                     $"Listening on port {port} is not permitted for this user (ports below 1024 need elevated rights).", e),
                 _ => new AcmeLocalException(AcmeErrorId.ListenerFailed, $"The {what} listener could not start on port {port}: {e.Message}", e),
