@@ -77,6 +77,8 @@ public static class ErrorCatalog
             AcmeErrorId.DnsScriptInvalid => (ErrorCategory.InvalidData,
                 "Define the functions Add-AcmeDnsRecord and Remove-AcmeDnsRecord, each with param($RecordName, $Value, $Identifier), in the script (Get-Help about_Acme_Dsc)."),
             AcmeErrorId.FileExists => (ErrorCategory.ResourceExists, "Choose another path, or pass -Force to replace the file."),
+            AcmeErrorId.ExportCollision => (ErrorCategory.ResourceExists,
+                "Give each certificate its own place: Export-AcmeCertificate -Path ./certs -PerCertificateFolder, or a script block such as -Path { \"./certs/$($_.Name)\" }."),
             AcmeErrorId.AccountExists => (ErrorCategory.ResourceExists, "Use the saved account (Get-AcmeAccount -Name), or give another -Name."),
             AcmeErrorId.AccountKeyInUse => (ErrorCategory.ResourceExists, null),
             AcmeErrorId.AccountNotFound => (ErrorCategory.ObjectNotFound, "List the saved accounts with Get-AcmeAccount, or create this one with New-AcmeAccount -Name."),
