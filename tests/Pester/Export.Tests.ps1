@@ -132,6 +132,20 @@ Describe 'Export-AcmeCertificate for many certificates' {
         (Get-AcmeCertificate -Name one.test).CertFile | Should -Be $before
     }
 
+    It 'records what New-AcmeCertificate -Path exports, through the same export step' {
+        $issued = New-AcmeCertificate @ca -DnsName nc.test -HttpPort $pebble.HttpPort -Path ./nc -PfxPath ./nc.pfx -Password (ConvertTo-SecureString 'pfx-pass' -AsPlainText -Force)
+        $issued.CertFile | Should -Be (Join-Path $work 'nc/cert.pem')
+        $saved = Get-AcmeCertificate -Name nc.test
+        $saved.Thumbprint | Should -Be $issued.Thumbprint
+        $saved.CertFile | Should -Be (Join-Path $work 'nc/cert.pem')
+        $saved.KeyFile | Should -Be (Join-Path $work 'nc/key.pem')
+        $saved.PfxFile | Should -Be (Join-Path $work 'nc.pfx')
+        (Get-Exported (Join-Path $work 'nc')).Thumbprint | Should -Be $issued.Thumbprint
+        # Out of the way of the count below.
+        $saved | Remove-AcmeCertificate -Confirm:$false
+        Get-AcmeCertificate -Name nc.test -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
     It 'has DaysLeft as a property: Where-Object DaysLeft -gt 0 and Sort-Object DaysLeft work' {
         # One certificate of a Pebble with its default five years, next to the 30-second ones.
         $script:longLived = Start-TestPebble
