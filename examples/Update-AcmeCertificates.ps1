@@ -77,7 +77,8 @@ function Write-Result($Name, [string] $Action, $Check, $Issued, $Failure) {
 }
 
 function Export-Issued($Issued) {
-    if ($ExportPath) { $null = $Issued | Export-AcmeCertificate -Path (Join-Path $ExportPath $Issued.Name) }
+    # One folder per certificate, <ExportPath>/<Name>/; the state folder records where it went (CertFile, KeyFile, ...).
+    if ($ExportPath) { $null = $Issued | Export-AcmeCertificate -Path $ExportPath -PerCertificateFolder }
 }
 
 # What the state folder holds now, to tell issued and renewed certificates from those left alone.

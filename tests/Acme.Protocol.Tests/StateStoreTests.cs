@@ -152,6 +152,44 @@ public class StateStoreTests
     }
 
     [Fact]
+    public async Task EachExportIsRecordedWithItsVersionAndTheLastOneIsReadBack()
+    {
+        using var temp = new TempState();
+        AcmeStateStore store = temp.Open();
+        AcmeAccount account = TempState.SaveAccount(store, s_server, "default");
+        AcmeOrder order = TempState.Order(account, "valid", "export.example.com");
+        AcmeCertificate first = TempState.SaveCertificate(store, order,
+            TempState.Issue(AcmeKey.Generate(AcmeKeyAlgorithm.EC256), DateTimeOffset.UtcNow, TimeSpan.FromDays(90), "export.example.com"));
+        Assert.Null(first.CertFile);
+        Assert.True(first.DaysLeft is 89 or 90, $"DaysLeft {first.DaysLeft}");
+
+        // A PEM export, then a PFX one: the PFX does not clear the PEM files, and more than the cap of records keeps the newest.
+        for (int i = 0; i < AcmeStateStore.MaxRecordedExports + 5; i++)
+        {
+            await CertificateSteps.RecordExportAsync(first, new CertificateExport(DateTimeOffset.UtcNow, $"/srv/{i}/cert.pem", $"/srv/{i}/chain.pem",
+                $"/srv/{i}/fullchain.pem", $"/srv/{i}/key.pem", null), NullAcmeLog.Instance);
+        }
+
+        await CertificateSteps.RecordExportAsync(first, new CertificateExport(DateTimeOffset.UtcNow, null, null, null, null, "/srv/site.pfx"), NullAcmeLog.Instance);
+        AcmeCertificate read = store.ReadCertificate(s_server, "export.example.com", n => store.ReadAccount(s_server, n))!;
+        int last = AcmeStateStore.MaxRecordedExports + 4;
+        Assert.Equal($"/srv/{last}/cert.pem", read.CertFile);
+        Assert.Equal($"/srv/{last}/key.pem", read.KeyFile);
+        Assert.Equal($"/srv/{last}/chain.pem", read.ChainFile);
+        Assert.Equal($"/srv/{last}/fullchain.pem", read.FullChainFile);
+        Assert.Equal("/srv/site.pfx", read.PfxFile);
+        Assert.NotNull(read.ExportedAt);
+        string json = File.ReadAllText(Path.Combine(store.CertificateFolder(s_server, "export.example.com"), first.Thumbprint, "certificate.json"));
+        Assert.Equal(AcmeStateStore.MaxRecordedExports, System.Text.RegularExpressions.Regex.Matches(json, "\"at\"").Count);
+
+        // A new version starts with no export of its own.
+        AcmeCertificate second = TempState.SaveCertificate(store, order,
+            TempState.Issue(AcmeKey.Generate(AcmeKeyAlgorithm.EC256), DateTimeOffset.UtcNow, TimeSpan.FromDays(90), "export.example.com"));
+        Assert.Null(second.CertFile);
+        Assert.Null(second.PfxFile);
+    }
+
+    [Fact]
     public void TheCertificateKeyIsSavedForItsOrderAndNoOther()
     {
         using var temp = new TempState();

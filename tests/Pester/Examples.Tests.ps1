@@ -248,12 +248,19 @@ BeforeAll {
                 $checks = @($Output | Where-Object { $_ -is [Acme.Protocol.Renewal.AcmeRenewalCheck] })
                 $checks.Count | Should -Be 1
                 $checks[0].Due | Should -BeFalse -Because 'a Pebble certificate is valid for years'
-                Test-Path (Join-Path $Folder 'cert') | Should -BeFalse -Because 'nothing was due, so nothing was renewed or exported'
+                Test-Path (Join-Path $Folder 'certs') | Should -BeFalse -Because 'nothing was due, so nothing was renewed or exported'
                 $renewed = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })
                 $renewed.Count | Should -Be 1
                 $renewed[0].Thumbprint | Should -Not -Be $checks[0].Certificate.Thumbprint
                 @($renewed[0].Names | Sort-Object) | Should -Be @('example.com', 'www.example.com')
                 $renewed[0].Name | Should -Be 'example.com'
+                # ExportEach: the script block named the folder of each certificate; WhereExported reads it back.
+                (Read-PemCertificate (Join-Path $Folder 'sites/example.com/cert.pem')).Thumbprint | Should -Be $renewed[0].Thumbprint
+                $where = @($Output | Where-Object { $_ -isnot [Acme.Protocol.Model.AcmeCertificate] -and $_.PSObject.Properties['FullChainFile'] })
+                $where.Count | Should -Be 1
+                $where[0].Name | Should -Be 'example.com'
+                $where[0].FullChainFile | Should -Be (Join-Path $Folder 'sites/example.com/fullchain.pem')
+                $where[0].DaysLeft | Should -BeGreaterThan 0
             }
         }
         NewCertificate = @{ Check = {

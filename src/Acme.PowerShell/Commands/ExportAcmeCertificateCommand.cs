@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
+using System.Runtime.InteropServices;
 using System.Security;
 using Acme.PowerShell.Cmdlets;
 using Acme.PowerShell.Export;
@@ -24,12 +26,16 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
     [ValidateNotNull]
     public AcmeCertificate Certificate { get; set; } = null!;
 
-    /// <summary>The folder for cert.pem, chain.pem, fullchain.pem and key.pem.</summary>
-    [Parameter(Position = 0)]
+    /// <summary>
+    /// The folder for cert.pem, chain.pem, fullchain.pem and key.pem. Bound by property name, so a script
+    /// block is evaluated for each certificate: -Path { "./certs/$($_.Name)" }.
+    /// </summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
-    [Parameter]
+    /// <summary>The PFX file; bound by property name, so a script block is evaluated for each certificate.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? PfxPath { get; set; }
 
@@ -45,23 +51,62 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
     [ValidateNotNullOrEmpty]
     public string? CertStoreLocation { get; set; }
 
-    private ExportTargets _targets = null!;
+    /// <summary>
+    /// Each certificate in its own folder named after it (its Name in the state folder): -Path ./certs
+    /// writes ./certs/&lt;Name&gt;/cert.pem ..., -PfxPath ./certs/site.pfx writes ./certs/&lt;Name&gt;/site.pfx.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter PerCertificateFolder { get; set; }
+
+    // The files this pipeline has written (or, with -WhatIf, would have), and for which certificate: a
+    // second certificate aimed at one of them is refused, never silently written over the first.
+    private Dictionary<string, AcmeCertificate> _claimed = null!;
 
     protected override void BeginProcessing()
     {
-        _targets = new ExportTargets(Path, PfxPath, Password, LegacyPfxEncryption, CertStoreLocation);
-        if (_targets.Check(requireOne: true) is ({ } error, var target))
-        {
-            ThrowAcmeError(error, target);
-        }
+        _claimed = new Dictionary<string, AcmeCertificate>(
+            RuntimeInformation.IsOSPlatform(OSPlatform.Windows) || RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
     }
 
     protected override void ProcessRecord()
     {
-        var written = new List<FileInfo>();
+        // -Path and -PfxPath may be script blocks evaluated per certificate, so the targets are per record.
+        var targets = new ExportTargets(Path, PfxPath, Password, LegacyPfxEncryption, CertStoreLocation) { PerCertificateFolder = PerCertificateFolder };
+        if (targets.Check(requireOne: true) is ({ } error, var target))
+        {
+            ThrowAcmeError(error, target);
+        }
+
+        Func<string, string> resolve = SessionState.Path.GetUnresolvedProviderPathFromPSPath;
+        IReadOnlyList<string> planned;
         try
         {
-            _targets.WriteFiles(Certificate, SessionState.Path.GetUnresolvedProviderPathFromPSPath, ShouldProcess, file => written.Add(new FileInfo(file)), WriteWarning);
+            planned = targets.PlannedFiles(Certificate, resolve);
+        }
+        catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException || e is ArgumentException || e is ItemNotFoundException)
+        {
+            WriteAcmeError(e, Certificate);
+            return;
+        }
+
+        if (planned.FirstOrDefault(f => _claimed.TryGetValue(f, out AcmeCertificate? other) && !SameCertificate(other, Certificate)) is { } taken)
+        {
+            AcmeCertificate first = _claimed[taken];
+            WriteAcmeError(new AcmeArgumentException(AcmeErrorId.ExportCollision,
+                $"'{taken}' was written for {Describe(first)} earlier in this pipeline, and {Describe(Certificate)} would overwrite it; " +
+                $"nothing was written for {Describe(Certificate)}."), Certificate);
+            return;
+        }
+
+        foreach (string file in planned)
+        {
+            _claimed[file] = Certificate;
+        }
+
+        var written = new List<string>();
+        try
+        {
+            targets.WriteFiles(Certificate, resolve, ShouldProcess, written.Add, WriteWarning);
         }
         catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
         {
@@ -69,18 +114,26 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
             return;
         }
 
-        foreach (FileInfo file in written)
+        foreach (string file in written)
         {
-            WriteObject(file);
+            // What Get-Item gives: the FileInfo with its provider path, so the FileSystem view shows Mode,
+            // Length and a Directory: header.
+            WriteObject(InvokeProvider.Item.Get(new[] { file }, force: true, literalPath: true), enumerateCollection: true);
         }
 
         try
         {
-            _targets.ImportToStore(Certificate, ShouldProcess, WriteVerbose);
+            targets.ImportToStore(Certificate, ShouldProcess, WriteVerbose);
         }
         catch (Exception e) when (e is AcmeException || e is UnauthorizedAccessException)
         {
             WriteAcmeError(e, Certificate);
         }
     }
+
+    private static bool SameCertificate(AcmeCertificate a, AcmeCertificate b) =>
+        string.Equals(a.Thumbprint, b.Thumbprint, StringComparison.OrdinalIgnoreCase);
+
+    private static string Describe(AcmeCertificate certificate) =>
+        (certificate.Name is { } name ? $"'{name}' " : string.Empty) + $"({string.Join(", ", certificate.Names)}, {certificate.Thumbprint})";
 }

@@ -105,6 +105,8 @@ public static class ErrorCatalog
             AcmeErrorId.DnsScriptInvalid => (ErrorCategory.InvalidData,
                 "Define the functions Add-AcmeDnsRecord and Remove-AcmeDnsRecord, each with param($RecordName, $Value, $Identifier), in the script (Get-Help about_Acme_Dsc)."),
             AcmeErrorId.FileExists => (ErrorCategory.ResourceExists, "Choose another path, or pass -Force to replace the file."),
+            AcmeErrorId.ExportCollision => (ErrorCategory.ResourceExists,
+                "Give each certificate its own place: Export-AcmeCertificate -Path ./certs -PerCertificateFolder, or a script block such as -Path { \"./certs/$($_.Name)\" }."),
             AcmeErrorId.AccountExists => (ErrorCategory.ResourceExists,
                 "Choose another -Name, or leave out -KeyPath to use the saved account (Get-AcmeAccount -Name)."),
             AcmeErrorId.AccountKeyInUse => (ErrorCategory.ResourceExists, null),

@@ -1,10 +1,15 @@
 using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using Acme.PowerShell.Files;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Export;
+using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Export;
 
@@ -12,7 +17,8 @@ namespace Acme.PowerShell.Export;
 /// Where a cmdlet writes a certificate (Export-AcmeCertificate, and New-AcmeCertificate once it has issued
 /// one): -Path (a folder for cert.pem, chain.pem, fullchain.pem and key.pem), -PfxPath with -Password,
 /// -LegacyPfxEncryption and -CertStoreLocation. The checks before the first record, the ShouldProcess
-/// texts and the writing are here once.
+/// texts and the writing are here once. Each export is recorded on the certificate (CertFile, KeyFile, ...
+/// PfxFile) and in its state folder.
 /// </summary>
 internal sealed class ExportTargets
 {
@@ -31,6 +37,54 @@ internal sealed class ExportTargets
         _legacyPfx = legacyPfx;
         _certStoreLocation = certStoreLocation;
     }
+
+    /// <summary>
+    /// With it, -Path and -PfxPath name a parent: the files go to a folder named after the certificate
+    /// (its Name in the state folder) below it, &lt;Path&gt;/&lt;Name&gt;/cert.pem and &lt;PfxPath's folder&gt;/&lt;Name&gt;/&lt;PfxPath's file name&gt;.
+    /// </summary>
+    public bool PerCertificateFolder { get; set; }
+
+    /// <summary>The last export <see cref="WriteFiles"/> made (the files it wrote, and when), or null.</summary>
+    public CertificateExport? LastExport { get; private set; }
+
+    /// <summary>The PEM folder for the certificate, resolved; null without -Path.</summary>
+    public string? PemFolder(AcmeCertificate certificate, Func<string, string> resolvePath) =>
+        _path is null ? null : PerCertificateFolder ? Path.Combine(resolvePath(_path), FolderName(certificate)) : resolvePath(_path);
+
+    /// <summary>The PFX file for the certificate, resolved; null without -PfxPath.</summary>
+    public string? PfxFile(AcmeCertificate certificate, Func<string, string> resolvePath)
+    {
+        if (_pfxPath is null)
+        {
+            return null;
+        }
+
+        string pfx = resolvePath(_pfxPath);
+        return PerCertificateFolder
+            ? Path.Combine(Path.GetDirectoryName(pfx) ?? string.Empty, FolderName(certificate), Path.GetFileName(pfx))
+            : pfx;
+    }
+
+    /// <summary>Every file <see cref="WriteFiles"/> would write for the certificate, resolved.</summary>
+    public IReadOnlyList<string> PlannedFiles(AcmeCertificate certificate, Func<string, string> resolvePath)
+    {
+        var files = new List<string>();
+        if (PemFolder(certificate, resolvePath) is { } folder)
+        {
+            files.AddRange(CertificateExporter.PemFileNames(certificate).Select(n => Path.Combine(folder, n)));
+        }
+
+        if (PfxFile(certificate, resolvePath) is { } pfx)
+        {
+            files.Add(pfx);
+        }
+
+        return files;
+    }
+
+    /// <summary>The certificate's folder under -PerCertificateFolder: its saved Name, else its first name (a wildcard's * as _).</summary>
+    private static string FolderName(AcmeCertificate certificate) =>
+        certificate.Name ?? (certificate.Names.Length > 0 ? certificate.Names[0].Replace('*', '_') : certificate.Thumbprint);
 
     /// <summary>
     /// The first thing wrong with the targets, with what the error is about, or null: none given (when
@@ -73,13 +127,16 @@ internal sealed class ExportTargets
     public void WriteFiles(AcmeCertificate certificate, Func<string, string> resolvePath, Func<string, string, bool>? confirm,
         Action<string> wrote, Action<string>? warn = null)
     {
+        LastExport = null;
         string names = string.Join(", ", certificate.Names);
-        if (_path is not null)
+        IReadOnlyList<string>? pemFiles = null;
+        string? pfxWritten = null;
+        if (PemFolder(certificate, resolvePath) is { } folder)
         {
-            string folder = resolvePath(_path);
             if (confirm is null || confirm(folder, $"Write the PEM files for {names}"))
             {
-                foreach (string file in CertificateExporter.WritePemFolder(certificate, folder))
+                pemFiles = CertificateExporter.WritePemFolder(certificate, folder);
+                foreach (string file in pemFiles)
                 {
                     wrote(file);
                 }
@@ -91,13 +148,41 @@ internal sealed class ExportTargets
             }
         }
 
-        if (_pfxPath is not null)
+        if (PfxFile(certificate, resolvePath) is { } pfx)
         {
-            string pfx = resolvePath(_pfxPath);
             if (confirm is null || confirm(pfx, $"Write a PFX file for {names}"))
             {
-                wrote(Secrets.WithChars(_password!, p => CertificateExporter.WritePfx(certificate, pfx, p, _legacyPfx)));
+                if (Path.GetDirectoryName(pfx) is { Length: > 0 } parent && PerCertificateFolder)
+                {
+                    Directory.CreateDirectory(parent);
+                }
+
+                pfxWritten = Secrets.WithChars(_password!, p => CertificateExporter.WritePfx(certificate, pfx, p, _legacyPfx));
+                wrote(pfxWritten);
             }
+        }
+
+        if (pemFiles is not null || pfxWritten is not null)
+        {
+            string? Pem(string name) => pemFiles?.FirstOrDefault(f => string.Equals(Path.GetFileName(f), name, StringComparison.Ordinal));
+            LastExport = new CertificateExport(DateTimeOffset.UtcNow, Pem("cert.pem"), Pem("chain.pem"), Pem("fullchain.pem"), Pem("key.pem"), pfxWritten);
+            Record(certificate, LastExport, warn);
+        }
+    }
+
+    /// <summary>
+    /// Records the export on the certificate and in its state folder (under the certificate's lock). The
+    /// files are written by then, so a state folder that cannot take the record is a warning, not a failure.
+    /// </summary>
+    private static void Record(AcmeCertificate certificate, CertificateExport export, Action<string>? warn)
+    {
+        try
+        {
+            CertificateSteps.RecordExportAsync(certificate, export, NullAcmeLog.Instance).ConfigureAwait(false).GetAwaiter().GetResult();
+        }
+        catch (AcmeException e)
+        {
+            warn?.Invoke($"The files were written, but the state folder could not record the export: {e.Message}");
         }
     }
 

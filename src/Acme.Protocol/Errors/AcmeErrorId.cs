@@ -48,6 +48,7 @@ public enum AcmeErrorId
     DnsScriptInvalid,
     DnsScriptNotFound,
     DnsZoneNotFound,
+    ExportCollision,
     ExportPathIsFile,
     ExportPathIsFolder,
     ExternalAccountRequired,

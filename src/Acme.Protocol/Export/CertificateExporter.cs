@@ -46,6 +46,10 @@ public static class CertificateExporter
         return written;
     }
 
+    /// <summary>The file names <see cref="WritePemFolder"/> writes for the certificate (key.pem only when it carries its key).</summary>
+    public static IReadOnlyList<string> PemFileNames(AcmeCertificate certificate) =>
+        certificate.Key is null ? new[] { "cert.pem", "chain.pem", "fullchain.pem" } : new[] { "cert.pem", "chain.pem", "fullchain.pem", "key.pem" };
+
     /// <summary>
     /// A PFX with the key, the certificate and its chain: AES-256 under PBKDF2 by default (OpenSSL 3
     /// reads it), or SHA1 with 3DES with <paramref name="legacy"/> (Windows Server 2016 and older).

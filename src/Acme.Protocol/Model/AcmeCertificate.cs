@@ -59,6 +59,46 @@ public sealed class AcmeCertificate
     /// <summary>When this module revoked the certificate (as recorded in its state folder).</summary>
     public DateTimeOffset? RevokedAt { get; internal set; }
 
+    /// <summary>Whole days until NotAfter (rounded down, negative once expired), counted when read: Where-Object DaysLeft -lt 30 and Sort-Object DaysLeft work.</summary>
+    public int DaysLeft => (int)Math.Floor((Certificate.NotAfter.ToUniversalTime() - DateTime.UtcNow).TotalDays);
+
+    /// <summary>The cert.pem this version was last exported to (Export-AcmeCertificate, New-AcmeCertificate), as recorded in its state folder; null when never.</summary>
+    public string? CertFile { get; internal set; }
+
+    /// <summary>The key.pem of the last PEM export of this version; null when never, or when the export had no key.</summary>
+    public string? KeyFile { get; internal set; }
+
+    /// <summary>The chain.pem of the last PEM export of this version.</summary>
+    public string? ChainFile { get; internal set; }
+
+    /// <summary>The fullchain.pem of the last PEM export of this version.</summary>
+    public string? FullChainFile { get; internal set; }
+
+    /// <summary>The PFX file this version was last exported to.</summary>
+    public string? PfxFile { get; internal set; }
+
+    /// <summary>When this version was last exported (PEM or PFX), as recorded in its state folder.</summary>
+    public DateTimeOffset? ExportedAt { get; internal set; }
+
+    /// <summary>Records a PEM or PFX export on this object (the state folder records it through CertificateSteps).</summary>
+    internal void SetExport(CertificateExport export)
+    {
+        if (export.CertFile is not null)
+        {
+            CertFile = export.CertFile;
+            ChainFile = export.ChainFile;
+            FullChainFile = export.FullChainFile;
+            KeyFile = export.KeyFile;
+        }
+
+        if (export.PfxFile is not null)
+        {
+            PfxFile = export.PfxFile;
+        }
+
+        ExportedAt = export.At;
+    }
+
     /// <summary>The DNS names and IP addresses in the subjectAltName extension.</summary>
     public string[] Names { get; }
 

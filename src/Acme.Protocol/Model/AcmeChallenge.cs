@@ -55,6 +55,9 @@ public sealed class AcmeChallenge
     /// <summary>http-01: the path the CA fetches (RFC 8555 section 8.3).</summary>
     public string? HttpPath => Type == Http01 && Token is not null ? "/.well-known/acme-challenge/" + Token : null;
 
+    /// <summary>What answers the challenge, in one line: the http-01 path, the dns-01 record ("name TXT value"), else the token.</summary>
+    public string? Answer => HttpPath ?? (DnsRecordName is not null ? $"{DnsRecordName} TXT {DnsRecordValue}" : Token);
+
     /// <summary>dns-01: the TXT record name (RFC 8555 section 8.4), without a wildcard label.</summary>
     public string? DnsRecordName => Type == Dns01
         ? "_acme-challenge." + (Identifier.IsWildcard ? Identifier.Value.Substring(2) : Identifier.Value)

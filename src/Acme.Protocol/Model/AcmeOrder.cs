@@ -40,6 +40,9 @@ public sealed class AcmeOrder
     /// <summary>The authorizations as last fetched, in the order of <see cref="AuthorizationUrls"/>.</summary>
     public IReadOnlyList<AcmeAuthorization> Authorizations { get; internal set; } = Array.Empty<AcmeAuthorization>();
 
+    /// <summary>How many of <see cref="Authorizations"/> are valid; null when none has been fetched.</summary>
+    public int? Authorized => Authorizations.Count == 0 ? null : Authorizations.Count(a => a.Status == AcmeAuthorizationStatus.Valid);
+
     public Uri Finalize { get; internal set; } = null!;
 
     public Uri? Certificate { get; internal set; }

@@ -209,6 +209,11 @@ public sealed partial class AcmeStateStore
             c.RevokedAt = json.GetObject("revoked")?.GetTimestamp("at");
         }
 
+        foreach (CertificateExport export in ReadExports(json))
+        {
+            certificate.SetExport(export);
+        }
+
         certificate.AlternateChains = alternates;
         return certificate;
     }

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using Acme.Protocol.Json;
 using Acme.Protocol.Model;
 using Acme.Protocol.Renewal;
@@ -7,7 +9,7 @@ namespace Acme.Protocol.State;
 
 /// <summary>
 /// What a certificate version's certificate.json records after issuance: the CA's renewal information
-/// (RFC 9773) last read for it, and its revocation.
+/// (RFC 9773) last read for it, its revocation, and where it was exported.
 /// </summary>
 public sealed partial class AcmeStateStore
 {
@@ -69,6 +71,46 @@ public sealed partial class AcmeStateStore
         json["revoked"] = revoked;
         WriteJson(file, json);
     }
+
+    /// <summary>The most exports a version's certificate.json keeps; older ones are dropped.</summary>
+    internal const int MaxRecordedExports = 20;
+
+    /// <summary>Appends an export to the version's certificate.json ("exports", newest last, at most <see cref="MaxRecordedExports"/>).</summary>
+    internal void WriteExport(AcmeCertificate certificate, CertificateExport export)
+    {
+        string file = VersionFile(certificate);
+        if (ReadJson(file) is not { } json)
+        {
+            // The version was removed from the state folder (Remove-AcmeCertificate) after it was read.
+            return;
+        }
+
+        var entry = new JsonObject { ["at"] = Exact(export.At) };
+        void Put(string name, string? value)
+        {
+            if (value is not null)
+            {
+                entry[name] = value;
+            }
+        }
+
+        Put("certFile", export.CertFile);
+        Put("chainFile", export.ChainFile);
+        Put("fullChainFile", export.FullChainFile);
+        Put("keyFile", export.KeyFile);
+        Put("pfxFile", export.PfxFile);
+        var exports = (json.GetArray("exports") ?? new List<object?>()).Where(e => e is JsonObject).ToList();
+        exports.Add(entry);
+        json["exports"] = exports.Skip(Math.Max(0, exports.Count - MaxRecordedExports)).ToList();
+        WriteJson(file, json);
+    }
+
+    /// <summary>The exports recorded in a version's certificate.json, oldest first.</summary>
+    private static IEnumerable<CertificateExport> ReadExports(JsonObject json) =>
+        (json.GetArray("exports") ?? new List<object?>()).OfType<JsonObject>()
+            .Where(e => e.GetTimestamp("at") is not null)
+            .Select(e => new CertificateExport(e.GetTimestamp("at")!.Value, e.GetString("certFile"), e.GetString("chainFile"), e.GetString("fullChainFile"),
+                e.GetString("keyFile"), e.GetString("pfxFile")));
 
     private static string Exact(DateTimeOffset value) => value.UtcDateTime.ToString("o", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -185,4 +185,23 @@ public static class CertificateSteps
             Write("the revocation", () => store.WriteRevocation(certificate, now, reason?.ToString()));
         }
     }
+
+    /// <summary>
+    /// Records an export on the certificate (CertFile, KeyFile, ... PfxFile) and, when it is saved, in its
+    /// version's certificate.json, so Get-AcmeCertificate says where the current version was written.
+    /// </summary>
+    public static async Task RecordExportAsync(AcmeCertificate certificate, CertificateExport export, IAcmeLog log,
+        CancellationToken cancellationToken = default)
+    {
+        certificate.SetExport(export);
+        if (certificate.Store() is not { } store || certificate.SavedServer is not { } server || certificate.Name is null)
+        {
+            return;
+        }
+
+        using (await store.LockCertificateAsync(server, certificate.Name, log, cancellationToken).ConfigureAwait(false))
+        {
+            Write("the export", () => store.WriteExport(certificate, export));
+        }
+    }
 }

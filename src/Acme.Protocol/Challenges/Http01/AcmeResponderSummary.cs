@@ -25,6 +25,9 @@ public sealed class AcmeResponderSummary
 
     public DateTimeOffset Stopped { get; }
 
+    /// <summary>How long the responder ran.</summary>
+    public TimeSpan Duration => Stopped - Started;
+
     /// <summary>Challenge answers sent (200 responses).</summary>
     public long Answered { get; }
 
