@@ -36,6 +36,7 @@
         'Start-AcmeChallengeResponder'
         'Get-AcmeCertificate'
         'New-AcmeCertificate'
+        'Remove-AcmeAccount'
         'Remove-AcmeCertificate'
         'Remove-AcmeOrder'
         'Test-AcmeRenewal'

@@ -355,6 +355,15 @@ BeforeAll {
                 $Output[-1] | Should -Be 'Invalid' -Because 'the CA invalidated the order whose authorization was deactivated'
             }
         }
+        Remove     = @{ Check = {
+                param($Output, $Folder)
+                $statePath = Join-Path $Folder '.acme-state'
+                @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeAccount] }).Count | Should -Be 0 -Because 'the only account was removed, and Remove-* write nothing without -PassThru'
+                Get-AcmeCertificate -StatePath $statePath | Should -BeNullOrEmpty
+                Get-AcmeAccount -StatePath $statePath | Should -BeNullOrEmpty
+                @(Get-ChildItem -Path $statePath -Recurse -Filter '*.pem' -File).Count | Should -Be 0 -Because 'no key is left behind'
+            }
+        }
         Revoke     = @{ Check = {
                 param($Output, $Folder, $State, $Ca)
                 $certificate = Get-OfType $Output ([Acme.Protocol.Model.AcmeCertificate])

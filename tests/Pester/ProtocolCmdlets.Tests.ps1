@@ -16,7 +16,7 @@ BeforeAll {
 }
 
 Describe 'Confirmation' {
-    It '<_> asks for confirmation by default (ConfirmImpact High)' -ForEach 'Revoke-AcmeCertificate', 'Disable-AcmeAccount', 'Disable-AcmeAuthorization', 'Update-AcmeAccountKey' {
+    It '<_> asks for confirmation by default (ConfirmImpact High)' -ForEach 'Revoke-AcmeCertificate', 'Disable-AcmeAccount', 'Disable-AcmeAuthorization', 'Update-AcmeAccountKey', 'Remove-AcmeCertificate', 'Remove-AcmeOrder', 'Remove-AcmeAccount' {
         $attribute = (Get-Command $_).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
         $attribute.SupportsShouldProcess | Should -BeTrue
         $attribute.ConfirmImpact | Should -Be 'High'

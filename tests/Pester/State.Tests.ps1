@@ -323,7 +323,7 @@ Describe 'Key protection and removal' {
         try {
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
             $err = $null
-            Get-AcmeOrder -StatePath $sp -Name held.test | Remove-AcmeOrder -ErrorVariable err -ErrorAction SilentlyContinue
+            Get-AcmeOrder -StatePath $sp -Name held.test | Remove-AcmeOrder -Force -ErrorVariable err -ErrorAction SilentlyContinue
             $watch.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.9 -Because 'it waited for the holder first'
             $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeStateLocked,*'
             $err[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
@@ -342,12 +342,12 @@ Describe 'Key protection and removal' {
 
         Get-AcmeOrder -StatePath $sp -Name pending-gone.test | Remove-AcmeOrder -WhatIf
         Get-AcmeOrder -StatePath $sp -Name pending-gone.test | Should -Not -BeNullOrEmpty
-        Get-AcmeOrder -StatePath $sp -Name pending-gone.test | Remove-AcmeOrder
+        Get-AcmeOrder -StatePath $sp -Name pending-gone.test | Remove-AcmeOrder -Confirm:$false
         Get-AcmeOrder -StatePath $sp -Name 'pending-gone*' | Should -BeNullOrEmpty
 
         $certificate | Remove-AcmeCertificate -WhatIf
         Get-AcmeCertificate -StatePath $sp -Name gone.test | Should -Not -BeNullOrEmpty
-        (Get-AcmeCertificate -StatePath $sp -Name gone.test | Remove-AcmeCertificate -PassThru).Thumbprint | Should -Be $certificate.Thumbprint
+        (Get-AcmeCertificate -StatePath $sp -Name gone.test | Remove-AcmeCertificate -Confirm:$false -PassThru).Thumbprint | Should -Be $certificate.Thumbprint
         Get-AcmeCertificate -StatePath $sp -Name 'gone*' | Should -BeNullOrEmpty
         Get-AcmeOrder -StatePath $sp -Name 'gone*' | Should -BeNullOrEmpty
         Get-AcmeAccount -StatePath $sp -Name default | Should -Not -BeNullOrEmpty -Because 'the account stays'

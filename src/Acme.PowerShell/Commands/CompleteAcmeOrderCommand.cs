@@ -61,6 +61,11 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
     [ValidateRange(1, 86400)]
     public int TimeoutSec { get; set; } = 300;
 
+    /// <summary>How many versions of the certificate the state folder keeps, the new one among them; older ones are removed with their keys.</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int KeepVersions { get; set; } = AcmeStateStore.DefaultKeepVersions;
+
     /// <summary>The -CertificateKeyPath key, read (and decrypted) once for all the orders piped in.</summary>
     private AcmeKey? _keyFromFile;
 
@@ -98,7 +103,7 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
             // -KeyAlgorithm counts only when given: otherwise a renewal keeps the key type of the certificate it replaces.
             AcmeKeyAlgorithm? algorithm = MyInvocation.BoundParameters.ContainsKey(nameof(KeyAlgorithm)) ? KeyAlgorithm : null;
             AcmeCertificate certificate = RunAsync(context => OrderSteps.CompleteOrderAsync(new AcmeClient(Order.Account.Server, context), Order,
-                key, algorithm, csr, PreferredChain, PolicyFor(TimeoutSec), context, StopToken));
+                key, algorithm, csr, PreferredChain, PolicyFor(TimeoutSec), context, StopToken, KeepVersions));
             WriteObject(certificate);
             StoreBinding.ReleaseLock(Order, WriteVerbose);
         }

@@ -4,6 +4,7 @@ using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Commands;
 
@@ -29,12 +30,16 @@ public sealed class GetAcmeOrderCommand : AcmeSavedCertificateCmdlet
     [ValidateNotNull]
     public Uri Url { get; set; } = null!;
 
+    /// <summary>ByName: re-reads each saved order and its authorizations from the CA and saves what it says (an order that failed reads Invalid).</summary>
+    [Parameter(ParameterSetName = ByNameSet)]
+    public SwitchParameter Refresh { get; set; }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == ByNameSet)
         {
             // Accounts that cannot be read are errors here: an order without its account cannot go on.
-            WriteSaved((query, server, name) => query.Store.ReadOrder(server, name, query.AccountsOf(server)), "order", AcmeErrorId.OrderNotFound);
+            WriteSaved((query, server, name) => Refreshed(query.Store.ReadOrder(server, name, query.AccountsOf(server))), "order", AcmeErrorId.OrderNotFound);
             return;
         }
 
@@ -48,4 +53,9 @@ public sealed class GetAcmeOrderCommand : AcmeSavedCertificateCmdlet
             WriteAcmeError(e, Url);
         }
     }
+
+    private AcmeOrder? Refreshed(AcmeOrder? saved) =>
+        saved is not null && Refresh
+            ? RunAsync(context => OrderSteps.RefreshOrderAsync(new AcmeClient(saved.Account.Server, context), saved, StopToken))
+            : saved;
 }

@@ -151,6 +151,11 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
     [ValidateRange(1, 86400)]
     public int TimeoutSec { get; set; } = 300;
 
+    /// <summary>How many versions of the certificate the state folder keeps when it is renewed, the new one among them; older ones are removed with their keys.</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int KeepVersions { get; set; } = AcmeStateStore.DefaultKeepVersions;
+
     /// <summary>
     /// How long to wait while another process holds -HttpPort or -TlsAlpnPort (another renewal on this machine), retrying
     /// until it is free; by default -TimeoutSec; 0 fails at once with AcmeListenerPortInUse.
@@ -240,7 +245,7 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
                 var client = new AcmeClient(server, context);
                 IChallengeSolver solver = await solvers.CreateAsync(context, StopToken).ConfigureAwait(false);
                 return await CertificateSteps.IssueAsync(client, store, name, identifiers, AccountName, contact, AcceptTermsOfService, binding, algorithm, Profile,
-                    solver, PolicyFor(TimeoutSec), Force, context, StopToken).ConfigureAwait(false);
+                    solver, PolicyFor(TimeoutSec), Force, context, StopToken, KeepVersions).ConfigureAwait(false);
             });
         }
         catch (AcmeException e)

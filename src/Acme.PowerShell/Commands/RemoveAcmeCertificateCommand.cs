@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
@@ -7,27 +8,42 @@ using Acme.Protocol.State;
 namespace Acme.PowerShell.Commands;
 
 /// <summary>
-/// Removes a certificate from the state folder: every saved version with its key, and its order, so
-/// renewal no longer sees it. Nothing is sent to the CA; revoke first (Revoke-AcmeCertificate) if the
-/// certificate must stop being trusted.
+/// Removes a certificate from the state folder: every saved version with its private key, and its
+/// order, so renewal no longer sees it. Nothing is sent to the CA; revoke first (Revoke-AcmeCertificate)
+/// if the certificate must stop being trusted. Each removal asks for confirmation unless -Force.
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "AcmeCertificate", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
+[Cmdlet(VerbsCommon.Remove, "AcmeCertificate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ByNameSet)]
 [OutputType(typeof(AcmeCertificate))]
-public sealed class RemoveAcmeCertificateCommand : AcmeCmdlet
+public sealed class RemoveAcmeCertificateCommand : AcmeRemovingCmdlet
 {
-    private const string DefaultSet = "Default";
+    /// <summary>The saved certificates' names; wildcards allowed.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByNameSet)]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(CertificateNameCompleter))]
+    public string[] Name { get; set; } = null!;
 
     /// <summary>A saved certificate, as Get-AcmeCertificate writes it.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByObjectSet)]
     [ValidateNotNull]
     public AcmeCertificate Certificate { get; set; } = null!;
 
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess($"{Certificate.Name ?? string.Join(", ", Certificate.Names)} in {Certificate.StatePath ?? "no state folder"}",
+        if (ParameterSetName == ByNameSet)
+        {
+            RemoveByName(Name, (store, server) => store.GetCertificateNames(server),
+                (query, server, name) => query.Store.ReadCertificate(server, name, query.AccountsOfCertificates(server)),
+                "certificate", AcmeErrorId.CertificateNotFound, Remove);
+            return;
+        }
+
+        Remove(Certificate);
+    }
+
+    private void Remove(AcmeCertificate certificate)
+    {
+        if (!Confirmed($"{certificate.Name ?? string.Join(", ", certificate.Names)} in {certificate.StatePath ?? "no state folder"}",
                 "Remove the saved certificate with every version and private key"))
         {
             return;
@@ -35,15 +51,15 @@ public sealed class RemoveAcmeCertificateCommand : AcmeCmdlet
 
         try
         {
-            RunAsync(context => RemovalSteps.RemoveCertificateAsync(Certificate, context, StopToken));
+            RunAsync(context => RemovalSteps.RemoveCertificateAsync(certificate, context, StopToken));
             if (PassThru)
             {
-                WriteObject(Certificate);
+                WriteObject(certificate);
             }
         }
         catch (AcmeException e)
         {
-            WriteAcmeError(e, Certificate);
+            WriteAcmeError(e, certificate);
         }
     }
 }

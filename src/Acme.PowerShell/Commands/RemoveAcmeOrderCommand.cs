@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
@@ -8,40 +9,57 @@ namespace Acme.PowerShell.Commands;
 
 /// <summary>
 /// Removes a saved order from the state folder (its file and the certificate keys saved for it and
-/// not used); the certificate's issued versions stay. Nothing is sent to the CA.
+/// not used); the certificate's issued versions stay. Nothing is sent to the CA. Each removal asks for
+/// confirmation unless -Force.
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "AcmeOrder", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
+[Cmdlet(VerbsCommon.Remove, "AcmeOrder", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ByNameSet)]
 [OutputType(typeof(AcmeOrder))]
-public sealed class RemoveAcmeOrderCommand : AcmeCmdlet
+public sealed class RemoveAcmeOrderCommand : AcmeRemovingCmdlet
 {
-    private const string DefaultSet = "Default";
+    /// <summary>The names the orders are saved under (their certificates' names); wildcards allowed.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByNameSet)]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(CertificateNameCompleter))]
+    public string[] Name { get; set; } = null!;
 
     /// <summary>A saved order, as Get-AcmeOrder or New-AcmeOrder writes it.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByObjectSet)]
     [ValidateNotNull]
     public AcmeOrder Order { get; set; } = null!;
 
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess($"{Order.Name ?? string.Join(", ", Order.Names)} in {Order.StatePath ?? "no state folder"}", "Remove the saved order"))
+        if (ParameterSetName == ByNameSet)
+        {
+            RemoveByName(Name, (store, server) => store.GetCertificateNames(server),
+                (query, server, name) => query.Store.ReadOrder(server, name, query.AccountsOf(server)),
+                "order", AcmeErrorId.OrderNotFound, Remove);
+            return;
+        }
+
+        Remove(Order);
+    }
+
+    private void Remove(AcmeOrder order)
+    {
+        if (!Confirmed($"{order.Name ?? string.Join(", ", order.Names)} in {order.StatePath ?? "no state folder"}",
+                "Remove the saved order and the unused certificate keys saved for it"))
         {
             return;
         }
 
         try
         {
-            RunAsync(context => RemovalSteps.RemoveOrderAsync(Order, context, StopToken));
+            RunAsync(context => RemovalSteps.RemoveOrderAsync(order, context, StopToken));
             if (PassThru)
             {
-                WriteObject(Order);
+                WriteObject(order);
             }
         }
         catch (AcmeException e)
         {
-            WriteAcmeError(e, Order);
+            WriteAcmeError(e, order);
         }
     }
 }

@@ -110,6 +110,8 @@ public static class ErrorCatalog
             AcmeErrorId.AccountExists => (ErrorCategory.ResourceExists,
                 "Choose another -Name, or leave out -KeyPath to use the saved account (Get-AcmeAccount -Name)."),
             AcmeErrorId.AccountKeyInUse => (ErrorCategory.ResourceExists, null),
+            AcmeErrorId.AccountInUse => (ErrorCategory.ResourceBusy,
+                "Remove or move its certificates first (Remove-AcmeCertificate), or pass -Force to remove the account and keep them."),
             AcmeErrorId.AccountNotFound => (ErrorCategory.ObjectNotFound, "List the saved accounts with Get-AcmeAccount, or create this one with New-AcmeAccount -Name."),
             AcmeErrorId.CertificateNotFound or AcmeErrorId.OrderNotFound or AcmeErrorId.RenewalInfoNotFound or AcmeErrorId.KeyFileNotFound
                 or AcmeErrorId.CertificateFileNotFound or AcmeErrorId.CsrFileNotFound or AcmeErrorId.DnsScriptNotFound or AcmeErrorId.WebRootNotFound

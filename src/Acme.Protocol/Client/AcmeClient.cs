@@ -81,6 +81,13 @@ public sealed partial class AcmeClient
         // leave it out; agreeing in this request is then the record of it, kept with a saved account.
         var account = new AcmeAccount(Connection.Server, key, location) { TermsOfServiceAgreed = termsOfServiceAgreed && !onlyReturnExisting };
         account.Update(response.Json);
+        if (account.CreatedAt is null && response.StatusCode == HttpStatusCode.Created)
+        {
+            // "createdAt" is no field of RFC 8555's account object (Boulder adds it; Pebble and step-ca
+            // do not): the 201 of this request is when the account was created.
+            account.CreatedAt = DateTimeOffset.UtcNow;
+        }
+
         _log.Verbose($"Account {location.AbsoluteUri} is {AcmeStatusParser.ToWire(account.Status)}" +
             (response.StatusCode == HttpStatusCode.OK ? " (it already existed for this key)." : " (created)."));
         return account;

@@ -12,6 +12,7 @@ public enum AcmeErrorId
     AccessDenied,
     AccountDoesNotExist,
     AccountExists,
+    AccountInUse,
     AccountKeyInUse,
     AccountNotFound,
     AlreadyReplaced,

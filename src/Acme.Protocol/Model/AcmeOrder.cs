@@ -40,8 +40,17 @@ public sealed class AcmeOrder
     /// <summary>The authorizations as last fetched, in the order of <see cref="AuthorizationUrls"/>.</summary>
     public IReadOnlyList<AcmeAuthorization> Authorizations { get; internal set; } = Array.Empty<AcmeAuthorization>();
 
-    /// <summary>How many of <see cref="Authorizations"/> are valid; null when none has been fetched.</summary>
-    public int? Authorized => Authorizations.Count == 0 ? null : Authorizations.Count(a => a.Status == AcmeAuthorizationStatus.Valid);
+    /// <summary>
+    /// How many of the order's authorizations are valid: counted from <see cref="Authorizations"/> when
+    /// they were fetched, else as saved in the state folder; null when neither is known.
+    /// </summary>
+    public int? Authorized
+    {
+        get => Authorizations.Count > 0 ? Authorizations.Count(a => a.Status == AcmeAuthorizationStatus.Valid) : SavedAuthorized;
+        internal set => SavedAuthorized = value;
+    }
+
+    private int? SavedAuthorized { get; set; }
 
     public Uri Finalize { get; internal set; } = null!;
 

@@ -132,6 +132,36 @@ public sealed partial class AcmeStateStore
     }
 
     /// <summary>
+    /// The certificates (and orders) on the account's server that name the account: in their saved
+    /// order, or in the version in use.
+    /// </summary>
+    public IReadOnlyList<string> GetCertificatesOfAccount(AcmeServer server, string accountName)
+    {
+        CheckName(accountName, "an account");
+        var names = new List<string>();
+        foreach ((AcmeServer _, string name) in GetCertificateNames(server))
+        {
+            string folder = CertificateFolder(server, name);
+            string? current = File.Exists(Path.Combine(folder, CurrentFile)) ? File.ReadAllText(Path.Combine(folder, CurrentFile)).Trim() : null;
+            bool uses = string.Equals(TryReadJson(Path.Combine(folder, OrderFile))?.GetString("account"), accountName, StringComparison.Ordinal)
+                || (current is not null && s_thumbprint.IsMatch(current)
+                    && string.Equals(TryReadJson(Path.Combine(folder, current, CertificateFile))?.GetString("account"), accountName, StringComparison.Ordinal));
+            if (uses)
+            {
+                names.Add(name);
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>Removes the saved account: its data and its key (held under the account's lock; the lock file goes after).</summary>
+    internal void DeleteAccount(AcmeServer server, string name) => DeleteFolderExceptLock(AccountFolder(server, name));
+
+    /// <summary>Removes an account's folder when nothing but its lock file is left in it.</summary>
+    internal void DeleteEmptyAccountFolder(AcmeServer server, string name) => DeleteFolderIfOnlyLock(AccountFolder(server, name));
+
+    /// <summary>
     /// A name for an account New-AcmeAccount creates without -Name: "default", then "default-2",
     /// "default-3"... The folder is created at once, so two processes (each holding the server's lock
     /// in turn) never pick the same name.

@@ -25,6 +25,9 @@ public sealed partial class AcmeStateStore
 
     private static readonly Regex s_thumbprint = new("^[0-9A-F]{40}$", RegexOptions.CultureInvariant);
 
+    /// <summary>How many versions of a certificate a renewal keeps (the current one among them) when nobody says otherwise.</summary>
+    public const int DefaultKeepVersions = 3;
+
     /// <summary>The saved certificates' (and orders') servers and names, of one server or of all.</summary>
     public IReadOnlyList<(AcmeServer Server, string Name)> GetCertificateNames(AcmeServer? server = null) =>
         Servers(server)
@@ -34,9 +37,11 @@ public sealed partial class AcmeStateStore
     /// <summary>
     /// Saves an issued certificate as a new version and makes it current: the version folder is
     /// written under a temporary name and renamed whole, then "current" is replaced, then the order is
-    /// updated and the order key it no longer needs is removed.
+    /// updated and the order key it no longer needs is removed. Last, the oldest versions beyond
+    /// <paramref name="keepVersions"/> (the current one counts, and is never removed) are deleted with
+    /// their keys; their thumbprints are returned.
     /// </summary>
-    internal void WriteCertificate(AcmeCertificate certificate)
+    internal IReadOnlyList<string> WriteCertificate(AcmeCertificate certificate, int keepVersions = DefaultKeepVersions)
     {
         AcmeOrder order = certificate.Order ?? throw new InvalidOperationException("The certificate has no order.");
         string name = order.Name ?? throw new InvalidOperationException("The order has no name.");
@@ -82,6 +87,55 @@ public sealed partial class AcmeStateStore
         // The order's key now lives in the version; keys of orders abandoned before it (a failed
         // validation, Ctrl+C after finalize) will never be used, so none stays on disk.
         RemoveOrderKeys(folder, except: null);
+        return PruneVersions(folder, thumbprint, keepVersions);
+    }
+
+    /// <summary>
+    /// Deletes the oldest versions (by the end of their validity, then when they were saved) so that at
+    /// most <paramref name="keep"/> remain, <paramref name="current"/> always among them.
+    /// </summary>
+    private static IReadOnlyList<string> PruneVersions(string folder, string current, int keep)
+    {
+        var older = Directory.GetDirectories(folder)
+            .Select(Path.GetFileName)
+            .Where(n => n is not null && s_thumbprint.IsMatch(n) && n != current)
+            .Select(n => (Name: n!, Json: TryReadJson(Path.Combine(folder, n!, CertificateFile))))
+            .OrderByDescending(v => v.Json?.GetTimestamp("notAfter") ?? DateTimeOffset.MinValue)
+            .ThenByDescending(v => v.Json?.GetTimestamp("savedAt") ?? DateTimeOffset.MinValue)
+            // Versions issued within one second tie on both: the file's own time (finer) decides.
+            .ThenByDescending(v => File.GetLastWriteTimeUtc(Path.Combine(folder, v.Name, CertificateFile)))
+            .Skip(Math.Max(0, keep - 1))
+            .Select(v => v.Name)
+            .ToList();
+        foreach (string version in older)
+        {
+            Directory.Delete(Path.Combine(folder, version), recursive: true);
+        }
+
+        return older;
+    }
+
+    private static JsonObject? TryReadJson(string path)
+    {
+        try
+        {
+            return ReadJson(path);
+        }
+        catch (AcmeLocalException)
+        {
+            // An unreadable version sorts as the oldest.
+            return null;
+        }
+    }
+
+    /// <summary>The thumbprints of the saved versions under the name, the current one included.</summary>
+    public IReadOnlyList<string> GetVersionThumbprints(AcmeServer server, string name)
+    {
+        string folder = CertificateFolder(server, CheckName(name, "a certificate"));
+        return Directory.Exists(folder)
+            ? Directory.GetDirectories(folder).Select(Path.GetFileName).Where(n => n is not null && s_thumbprint.IsMatch(n)).Select(n => n!)
+                .OrderBy(n => n, StringComparer.Ordinal).ToList()
+            : Array.Empty<string>();
     }
 
     private static void TryDeleteFolder(string folder)
@@ -248,9 +302,10 @@ public sealed partial class AcmeStateStore
     }
 
     /// <summary>Removes a certificate's folder when nothing but its lock file is left in it.</summary>
-    internal void DeleteEmptyFolder(AcmeServer server, string name)
+    internal void DeleteEmptyFolder(AcmeServer server, string name) => DeleteFolderIfOnlyLock(CertificateFolder(server, name));
+
+    private static void DeleteFolderIfOnlyLock(string folder)
     {
-        string folder = CertificateFolder(server, name);
         try
         {
             if (Directory.Exists(folder) && Directory.GetFileSystemEntries(folder).All(e => Path.GetFileName(e) == StateLock.FileName))

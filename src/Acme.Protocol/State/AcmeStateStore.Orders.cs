@@ -142,6 +142,7 @@ public sealed partial class AcmeStateStore
         Put(json, "certificate", order.Certificate?.AbsoluteUri);
         Put(json, "profile", order.Profile);
         Put(json, "replaces", order.Replaces);
+        Put(json, "authorized", order.Authorized is int authorized ? (object)(long)authorized : null);
         return json;
     }
 
@@ -171,6 +172,11 @@ public sealed partial class AcmeStateStore
         if (json.GetString("keyAlgorithm") is { } text && Enum.TryParse(text, out AcmeKeyAlgorithm algorithm))
         {
             order.KeyAlgorithm = algorithm;
+        }
+
+        if (wire.GetInt64("authorized") is { } authorized)
+        {
+            order.Authorized = (int)authorized;
         }
 
         return order;

@@ -94,7 +94,7 @@ public static class CertificateSteps
     public static async Task<(AcmeCertificate Certificate, bool Issued)> IssueAsync(AcmeClient client, AcmeStateStore store, string name,
         IReadOnlyList<AcmeIdentifier> identifiers, string accountName, IReadOnlyList<string> contact, bool acceptTermsOfService,
         ExternalAccountBinding? binding, AcmeKeyAlgorithm? keyAlgorithm, string? profile, IChallengeSolver solver, RetryPolicy policy, bool force, IProgress<AcmeProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, int keepVersions = AcmeStateStore.DefaultKeepVersions)
     {
         AcmeServer server = client.Connection.Server;
         IAcmeLog log = client.Log;
@@ -159,12 +159,12 @@ public static class CertificateSteps
             }
             if (order.Status == AcmeOrderStatus.Pending)
             {
-                order = await OrderFlow.SolveAsync(client, order, solver, policy, progress, cancellationToken).ConfigureAwait(false);
-                await OrderSteps.SaveOrderAsync(order, log, cancellationToken).ConfigureAwait(false);
+                // Saved as it then stands, also when validation fails or the run is stopped.
+                order = await OrderSteps.SolveAsync(client, order, solver, policy, progress, cancellationToken).ConfigureAwait(false);
             }
 
-            AcmeCertificate issued = await OrderSteps.CompleteOrderAsync(client, order, null, algorithm, null, null, policy, progress, cancellationToken)
-                .ConfigureAwait(false);
+            AcmeCertificate issued = await OrderSteps.CompleteOrderAsync(client, order, null, algorithm, null, null, policy, progress, cancellationToken,
+                keepVersions).ConfigureAwait(false);
             return (issued, true);
         }
     }

@@ -96,9 +96,64 @@ public static class OrderSteps
     public static async Task<AcmeOrder> SolveAsync(AcmeClient client, AcmeOrder order, IChallengeSolver solver, RetryPolicy policy,
         IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        AcmeOrder solved = await OrderFlow.SolveAsync(client, order, solver, policy, progress, cancellationToken).ConfigureAwait(false);
+        AcmeOrder solved;
+        try
+        {
+            solved = await OrderFlow.SolveAsync(client, order, solver, policy, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AcmeException or OperationCanceledException && order.Store() is not null)
+        {
+            await SaveFailedOrderAsync(client, order, e, cancellationToken.IsCancellationRequested).ConfigureAwait(false);
+            throw;
+        }
+
         await SaveOrderAsync(solved, client.Log, cancellationToken).ConfigureAwait(false);
         return solved;
+    }
+
+    /// <summary>
+    /// After a validation that failed or was stopped, the order as the CA now has it (invalid once an
+    /// authorization is, RFC 8555 section 7.1.6) is saved, so the state folder does not say Pending for
+    /// an order that can never be valid. The cancelled token cannot be used, so this gets its own, short one;
+    /// when the CA cannot be read, what is known locally is saved.
+    /// </summary>
+    private static async Task SaveFailedOrderAsync(AcmeClient client, AcmeOrder order, Exception failure, bool cancelled)
+    {
+        using var own = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await client.GetOrderAsync(order, own.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AcmeException or OperationCanceledException)
+        {
+            client.Log.Verbose($"The order {order.Location} could not be re-read after {(cancelled ? "the stop" : "the failure")} ({e.Message}); saving it as last seen.");
+            if (failure is AcmeException && order.Authorizations.Any(a => a.Status == AcmeAuthorizationStatus.Invalid))
+            {
+                order.Status = AcmeOrderStatus.Invalid;
+            }
+        }
+
+        try
+        {
+            await SaveOrderAsync(order, client.Log, own.Token).ConfigureAwait(false);
+            client.Log.Verbose($"Saved the order '{order.Name}' as {AcmeStatusParser.ToWire(order.Status)}.");
+        }
+        catch (Exception e) when (e is AcmeException or OperationCanceledException)
+        {
+            client.Log.Verbose($"The order '{order.Name}' could not be saved after {(cancelled ? "the stop" : "the failure")}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Re-reads a saved order and its authorizations from the CA (RFC 8555 section 7.4, POST-as-GET) and
+    /// saves it as the CA now has it.
+    /// </summary>
+    public static async Task<AcmeOrder> RefreshOrderAsync(AcmeClient client, AcmeOrder order, CancellationToken cancellationToken = default)
+    {
+        await client.GetOrderAsync(order, cancellationToken).ConfigureAwait(false);
+        await client.RefreshAuthorizationsAsync(order, cancellationToken).ConfigureAwait(false);
+        await SaveOrderAsync(order, client.Log, cancellationToken).ConfigureAwait(false);
+        return order;
     }
 
     /// <summary>Saves an order whose state changed (answered, validated); an order not saved is left alone.</summary>
@@ -119,10 +174,12 @@ public static class OrderSteps
     /// Finalizes (or resumes) an order and downloads its certificate. With a saved order, the whole step
     /// holds the certificate's lock; the certificate key is saved before finalize, or, when this order
     /// already has a saved key (a process died after finalize), that key is used and nothing is sent
-    /// again; the certificate is saved as the new current version once downloaded.
+    /// again; the certificate is saved as the new current version once downloaded, and the oldest
+    /// versions beyond <paramref name="keepVersions"/> (the current one counts) are removed.
     /// </summary>
     public static async Task<AcmeCertificate> CompleteOrderAsync(AcmeClient client, AcmeOrder order, AcmeKey? key, AcmeKeyAlgorithm? algorithm,
-        byte[]? csr, string? preferredChain, RetryPolicy policy, IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default)
+        byte[]? csr, string? preferredChain, RetryPolicy policy, IProgress<AcmeProgress>? progress = null, CancellationToken cancellationToken = default,
+        int keepVersions = AcmeStateStore.DefaultKeepVersions)
     {
         IAcmeLog log = client.Log;
         AcmeStateStore? store = order.Store();
@@ -195,8 +252,10 @@ public static class OrderSteps
             (chains.Count > 1 ? $"; {chains.Count - 1} alternate chain(s) in AlternateChains." : "."));
         if (store is not null)
         {
-            Write("the certificate", () => store.WriteCertificate(issued));
-            log.Verbose($"Saved the certificate as the current version of '{order.Name}'.");
+            IReadOnlyList<string> pruned = Array.Empty<string>();
+            Write("the certificate", () => pruned = store.WriteCertificate(issued, keepVersions));
+            log.Verbose($"Saved the certificate as the current version of '{order.Name}'." +
+                (pruned.Count > 0 ? $" Removed {pruned.Count} older version(s) beyond the {keepVersions} kept: {string.Join(", ", pruned)}." : string.Empty));
         }
 
         return issued;

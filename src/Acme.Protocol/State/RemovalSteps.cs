@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.Protocol.Diagnostics;
@@ -36,6 +37,36 @@ public static class RemovalSteps
         }
 
         store.DeleteEmptyFolder(server, certificate.Name!);
+    }
+
+    /// <summary>
+    /// Removes a saved account (its data and key; nothing is sent to the CA). While certificates or orders
+    /// saved on its server name it, it is refused (AcmeAccountInUse) unless <paramref name="force"/>; then
+    /// they stay, and renewing them needs another account. Returns the certificates that named it.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> RemoveAccountAsync(AcmeAccount account, bool force, IAcmeLog log, CancellationToken cancellationToken = default)
+    {
+        AcmeStateStore store = account.Store() is { } saved && account.Name is not null ? saved : throw NotSaved("account", account.Location.AbsoluteUri);
+        IReadOnlyList<string> users;
+        using (await store.LockAccountAsync(account.Server, account.Name!, log, cancellationToken).ConfigureAwait(false))
+        {
+            users = store.GetCertificatesOfAccount(account.Server, account.Name!);
+            if (users.Count > 0 && !force)
+            {
+                throw new AcmeArgumentException(AcmeErrorId.AccountInUse,
+                    $"The account '{account.Name}' is used by {users.Count} saved certificate(s) or order(s): {string.Join(", ", users)}. Its key is what renews and revokes them.");
+            }
+
+            Write("the account's removal", () => store.DeleteAccount(account.Server, account.Name!));
+        }
+
+        store.DeleteEmptyAccountFolder(account.Server, account.Name!);
+        if (users.Count > 0)
+        {
+            Warn(log, $"The account '{account.Name}' was removed; {string.Join(", ", users)} still name it: renewing or revoking them needs another account (-Account).");
+        }
+
+        return users;
     }
 
     private static AcmeArgumentException NotSaved(string what, string names) =>
