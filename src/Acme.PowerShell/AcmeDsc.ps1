@@ -139,7 +139,8 @@ function script:Get-AcmeDscFile($Resource) {
     if ($Resource.PfxPath) { $Resource.PfxPath }
 }
 
-# True when every output asked for exists and holds this certificate (cert.pem and the PFX say which).
+# True when every output asked for exists and holds this certificate (cert.pem and the PFX say which, the
+# chain files match, key.pem is its key): the rule New-AcmeCertificate follows for -Path and -PfxPath.
 function script:Test-AcmeDscExported($Resource, $Certificate) {
     foreach ($file in Get-AcmeDscFile $Resource) {
         if (-not (Test-Path -LiteralPath $file -PathType Leaf)) {
@@ -166,6 +167,30 @@ function script:Test-AcmeDscExported($Resource, $Certificate) {
         if ($thumbprint -ne $Certificate.Thumbprint) {
             Write-Verbose "$file does not hold the certificate $($Certificate.Thumbprint)."
             return $false
+        }
+    }
+
+    # The rest of the PEM folder, as New-AcmeCertificate checks it: the chain files hold exactly what an
+    # export writes, key.pem the certificate's key (another certificate's files, a backup restored).
+    if ($Resource.Path) {
+        $leaf = [Acme.Protocol.Crypto.Pem]::Encode('CERTIFICATE', $Certificate.Certificate.RawData)
+        $chain = -join @($Certificate.Chain | ForEach-Object { [Acme.Protocol.Crypto.Pem]::Encode('CERTIFICATE', $_.RawData) })
+        foreach ($pair in @(@('chain.pem', $chain), @('fullchain.pem', ($leaf + $chain)))) {
+            $file = Join-Path $Resource.Path $pair[0]
+            $text = try { [System.IO.File]::ReadAllText((Convert-Path -LiteralPath $file)) } catch { $null }
+            if ($null -eq $text -or $text.Replace("`r`n", "`n").Trim() -ne $pair[1].Replace("`r`n", "`n").Trim()) {
+                Write-Verbose "$file does not hold the chain of the certificate $($Certificate.Thumbprint)."
+                return $false
+            }
+        }
+
+        if ($Certificate.Key) {
+            $file = Join-Path $Resource.Path 'key.pem'
+            $key = try { [Acme.Protocol.Crypto.AcmeKey]::ImportPem([System.IO.File]::ReadAllText((Convert-Path -LiteralPath $file)), $null).Thumbprint } catch { $null }
+            if ($key -ne $Certificate.Key.Thumbprint) {
+                Write-Verbose "$file does not hold the key of the certificate $($Certificate.Thumbprint)."
+                return $false
+            }
         }
     }
 

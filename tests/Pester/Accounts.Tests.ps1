@@ -241,3 +241,86 @@ Describe 'Account cmdlets with -WhatIf' {
         Test-Path $path | Should -BeFalse
     }
 }
+
+Describe 'Reruns and the saved account' {
+    BeforeAll {
+        $script:rerunState = Join-Path $TestDrive 'reruns'
+        $script:rerun = @{ StatePath = $rerunState; AcceptTermsOfService = $true } + $ca
+    }
+
+    It 'a second run of the QuickStart makes no new account' {
+        $folder = Join-Path $TestDrive 'quickstart'
+        $null = New-Item -ItemType Directory $folder
+        $savedState = $env:ACME_STATE_PATH
+        $env:ACME_STATE_PATH = Join-Path $folder '.acme-state'
+        $global:PSDefaultParameterValues['*-Acme*:TrustedRootCertificate'] = $pebble.ApiRootPath
+        Push-Location $folder
+        try {
+            $quickStart = Join-Path $PSScriptRoot '..' '..' 'examples' 'QuickStart.ps1'
+            $first = @(& $quickStart -Server $pebble.Directory -HttpPort $pebble.HttpPort)
+            $firstAccounts = @(Get-AcmeAccount)
+            $second = @(& $quickStart -Server $pebble.Directory -HttpPort $pebble.HttpPort)
+            $accounts = @(Get-AcmeAccount)
+        } finally {
+            Pop-Location
+            $global:PSDefaultParameterValues.Remove('*-Acme*:TrustedRootCertificate')
+            $env:ACME_STATE_PATH = $savedState
+        }
+
+        $first.Count | Should -Be 4
+        $second.Count | Should -Be 4 -Because 'the second run still issues and exports'
+        $firstAccounts.Count | Should -Be 1
+        $accounts.Count | Should -Be 1 -Because 'the rerun found the account with the same contact'
+        $accounts[0].Name | Should -Be 'default'
+        $accounts[0].Location | Should -Be $firstAccounts[0].Location
+    }
+
+    It 'New-AcmeAccount returns the saved account with the same contacts or key, saying so; -Force and -Name make another' {
+        $first = New-AcmeAccount @rerun -Contact rerun@acme.test
+        $requests = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
+        $again = New-AcmeAccount @rerun -Contact 'mailto:rerun@acme.test' -InformationVariable info
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $requests -Because 'the saved account is returned without asking the CA'
+        $again.Name | Should -Be $first.Name
+        $again.Location | Should -Be $first.Location
+        "$info" | Should -BeLike "The account '$($first.Name)'*same contacts*-Force or -Name*"
+
+        $keyFile = Join-Path $TestDrive 'rerun-key.pem'
+        $null = $first | Export-AcmeAccountKey -Path $keyFile -Confirm:$false
+        (New-AcmeAccount @rerun -KeyPath $keyFile -Contact other@acme.test).Location | Should -Be $first.Location -Because 'the same key is the same account'
+
+        (New-AcmeAccount @rerun -Contact rerun@acme.test -KeyAlgorithm RSA2048).Name | Should -Be 'default-2' -Because 'another key type asks for another account'
+        (New-AcmeAccount @rerun -Contact rerun@acme.test -Force).Name | Should -Be 'default-3'
+        (New-AcmeAccount @rerun -Contact rerun@acme.test -Name second).Name | Should -Be 'second'
+        (New-AcmeAccount @rerun -Contact another@acme.test).Name | Should -Be 'default-4' -Because 'other contacts are another account'
+        @(Get-AcmeAccount -StatePath $rerunState).Count | Should -Be 5
+    }
+
+    It 'New-AcmeOrder without an account orders with the server''s default account and says which' {
+        $verbose = New-AcmeOrder -DnsName default-account.test -Server $pebble.Directory -StatePath $rerunState -Verbose 4>&1
+        $order = @($verbose | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] })
+        $order.Count | Should -Be 1
+        $order[0].Account.Name | Should -Be 'default'
+        "$(@($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }))" | Should -BeLike "*Using the saved account 'default'*$rerunState*"
+
+        $env:ACME_SERVER, $saved = $pebble.Directory, $env:ACME_SERVER
+        try {
+            (New-AcmeOrder -DnsName env-account.test -StatePath $rerunState).Account.Name | Should -Be 'default' -Because '$env:ACME_SERVER names the server'
+        } finally {
+            $env:ACME_SERVER = $saved
+        }
+    }
+
+    It 'New-AcmeOrder without an account stops with AcmeNoAccount naming New-AcmeAccount when none is saved, or several and no default' {
+        $empty = Join-Path $TestDrive 'no-accounts'
+        $err = Get-Failure { New-AcmeOrder -DnsName none.test -Server $pebble.Directory -StatePath $empty }
+        $err.FullyQualifiedErrorId | Should -BeLike 'AcmeNoAccount,*'
+        $err.Exception.Message | Should -BeLike "*No account for*$empty*New-AcmeAccount*"
+
+        $several = Join-Path $TestDrive 'several-accounts'
+        $null = New-AcmeAccount -StatePath $several -Name one -AcceptTermsOfService @ca
+        $null = New-AcmeAccount -StatePath $several -Name two -AcceptTermsOfService @ca
+        $err = Get-Failure { New-AcmeOrder -DnsName several.test -Server $pebble.Directory -StatePath $several }
+        $err.FullyQualifiedErrorId | Should -BeLike 'AcmeNoAccount,*'
+        $err.Exception.Message | Should -BeLike "*2 accounts*(one, two)*Get-AcmeAccount -Name*"
+    }
+}

@@ -151,6 +151,24 @@ Describe 'One certificate through its life' {
         $resource.Test() | Should -BeTrue
     }
 
+    It 'another key in key.pem, or a chain file changed, makes Test false, and Set writes it again without ordering' {
+        $key = Join-Path $out 'key.pem'
+        $good = Get-Content -Raw -LiteralPath $key
+        Set-Content -LiteralPath $key -Value ([Acme.Protocol.Crypto.AcmeKey]::Generate('EC256').ExportPkcs8Pem()) -NoNewline
+        $resource.Test() | Should -BeFalse -Because 'key.pem holds a key that is not the certificate''s'
+        $before = Get-RequestCount
+        $resource.Set()
+        Get-RequestCount | Should -Be $before -Because 'the saved certificate is only exported again'
+        Get-Content -Raw -LiteralPath $key | Should -Be $good
+        $resource.Test() | Should -BeTrue
+
+        Set-Content -LiteralPath (Join-Path $out 'fullchain.pem') -Value (Get-Content -Raw -LiteralPath (Join-Path $out 'cert.pem')) -NoNewline
+        $resource.Test() | Should -BeFalse -Because 'fullchain.pem lacks the chain'
+        $resource.Set()
+        Get-RequestCount | Should -Be $before
+        $resource.Test() | Should -BeTrue
+    }
+
     It 'a certificate made due makes Test false, and Set renews it (without "replaces": Pebble 2.4 offers no ARI)' -Skip:$pebble.External {
         $saved = Get-AcmeCertificate -Name web -StatePath $state
         $renewAt = ($saved | Test-AcmeRenewal).RenewAt

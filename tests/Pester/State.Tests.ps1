@@ -191,6 +191,65 @@ Describe 'New-AcmeCertificate' {
         @(Get-AcmeAccount -StatePath $sp).Name | Should -Be @('default') -Because 'every call used the one saved account'
     }
 
+    It 'converges on its files without ordering: a deleted export, another -Path, files of another certificate, a PFX (Result Reexported)' {
+        $orders = Get-PebbleCount 'Added order "'
+        $out = Join-Path $TestDrive 'converge-out'
+        $first = New-AcmeCertificate -DnsName converge.test @oneShot -Path $out
+        $first.Result | Should -Be 'Issued'
+        $first.RenewAt | Should -BeGreaterThan ([datetimeoffset]::UtcNow)
+        $first.RenewAt | Should -BeLessThan ([datetimeoffset] $first.NotAfter)
+        $other = New-AcmeCertificate -DnsName converge-other.test @oneShot -Path (Join-Path $TestDrive 'converge-other')
+        $orders += 2
+        function Assert-Folder([string] $Folder, $Certificate) {
+            $written = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile((Join-Path $Folder 'cert.pem'), (Join-Path $Folder 'key.pem'))
+            $written.Thumbprint | Should -Be $Certificate.Thumbprint
+            (Get-Content -Raw (Join-Path $Folder 'fullchain.pem')) | Should -BeLike "$((Get-Content -Raw (Join-Path $Folder 'cert.pem')).Trim())*"
+        }
+
+        $same = New-AcmeCertificate -DnsName converge.test @oneShot -Path $out -InformationVariable info
+        $same.Result | Should -Be 'Unchanged'
+        $same.RenewAt | Should -Be $first.RenewAt -Because 'the renewal check of the saved certificate says the same moment'
+        "$info" | Should -BeLike "converge.test: Unchanged*renews at*$($first.Thumbprint)*"
+        @(Get-AcmeCertificate -StatePath $sp | Where-Object Result -EQ 'Unchanged') | Should -BeNullOrEmpty -Because 'Result describes a run, not the saved certificate'
+
+        Remove-Item -LiteralPath $out -Recurse
+        $restored = New-AcmeCertificate -DnsName converge.test @oneShot -Path $out -InformationVariable info
+        $restored.Result | Should -Be 'Reexported'
+        "$info" | Should -BeLike 'converge.test: Reexported*'
+        $restored.Thumbprint | Should -Be $first.Thumbprint
+        Assert-Folder $out $first
+        Get-PebbleCount 'Added order "' | Should -Be $orders -Because 'a missing export is written from the saved certificate'
+
+        Remove-Item -LiteralPath (Join-Path $out 'chain.pem')
+        (New-AcmeCertificate -DnsName converge.test @oneShot -Path $out).Result | Should -Be 'Reexported'
+        Test-Path -LiteralPath (Join-Path $out 'chain.pem') | Should -BeTrue
+
+        $moved = Join-Path $TestDrive 'converge-moved'
+        (New-AcmeCertificate -DnsName converge.test @oneShot -Path $moved).Result | Should -Be 'Reexported' -Because '-Path changed'
+        Assert-Folder $moved $first
+
+        Copy-Item -LiteralPath (Join-Path $TestDrive 'converge-other' 'cert.pem') -Destination (Join-Path $out 'cert.pem') -Force
+        (New-AcmeCertificate -DnsName converge.test @oneShot -Path $out).Result | Should -Be 'Reexported' -Because 'cert.pem held another certificate'
+        Assert-Folder $out $first
+        Copy-Item -LiteralPath (Join-Path $TestDrive 'converge-other' 'key.pem') -Destination (Join-Path $out 'key.pem') -Force
+        (New-AcmeCertificate -DnsName converge.test @oneShot -Path $out).Result | Should -Be 'Reexported' -Because 'key.pem held another key'
+        Assert-Folder $out $first
+        (New-AcmeCertificate -DnsName converge.test @oneShot -Path $out).Result | Should -Be 'Unchanged'
+
+        $pfx = Join-Path $TestDrive 'converge.pfx'
+        $password = ConvertTo-SecureString 'converge-pfx' -AsPlainText -Force
+        (New-AcmeCertificate -DnsName converge.test @oneShot -PfxPath $pfx -Password $password).Result | Should -Be 'Reexported'
+        [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pfx, $password).Thumbprint | Should -Be $first.Thumbprint
+        (New-AcmeCertificate -DnsName converge.test @oneShot -PfxPath $pfx -Password $password).Result | Should -Be 'Unchanged'
+        $newPassword = ConvertTo-SecureString 'converge-pfx-2' -AsPlainText -Force
+        (New-AcmeCertificate -DnsName converge.test @oneShot -PfxPath $pfx -Password $newPassword).Result | Should -Be 'Reexported' -Because 'the PFX did not open with the password given'
+        Copy-Item -LiteralPath (Join-Path $TestDrive 'converge-other' 'cert.pem') -Destination $pfx -Force
+        (New-AcmeCertificate -DnsName converge.test @oneShot -PfxPath $pfx -Password $newPassword).Result | Should -Be 'Reexported'
+        [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pfx, $newPassword).Thumbprint | Should -Be $first.Thumbprint
+        $other.Thumbprint | Should -Not -Be $first.Thumbprint
+        Get-PebbleCount 'Added order "' | Should -Be $orders -Because 'nothing was ordered to write the files again'
+    }
+
     It 'orders anew when the names differ from the saved certificate''s' {
         $more = New-AcmeCertificate -DnsName once.test, www.once.test, api.once.test @oneShot
         @($more.Names | Sort-Object) | Should -Be @('api.once.test', 'once.test', 'www.once.test')

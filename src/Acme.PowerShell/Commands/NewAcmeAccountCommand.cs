@@ -47,11 +47,18 @@ public sealed class NewAcmeAccountCommand : AcmeAccountCreatingCmdlet
     [Parameter(ParameterSetName = KeyPathSet)]
     public SecureString? KeyPassword { get; set; }
 
-    /// <summary>The account's name in the state folder; without it "default", or the next free "default-2", "default-3"...</summary>
+    /// <summary>
+    /// The account's name in the state folder; without it "default", or the next free "default-2", "default-3"...
+    /// Without -Name (and -Force) an account saved for the server with the same key (-KeyPath) or the same contacts is returned instead.
+    /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(AccountNameCompleter))]
     public string? Name { get; set; }
+
+    /// <summary>Creates another account even when one saved for the server has the same key (-KeyPath) or the same contacts.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
 
     /// <summary>The state folder; by default $env:ACME_STATE_PATH, else the per-user data folder.</summary>
     [Parameter]
@@ -93,6 +100,22 @@ public sealed class NewAcmeAccountCommand : AcmeAccountCreatingCmdlet
         catch (IOException e)
         {
             ThrowAcmeError(e, KeyPath ?? ExternalAccountKeyPath);
+            return;
+        }
+
+        // A rerun (the QuickStart again, a scheduled script) gets the account it made the first time: one
+        // saved for the server with the same key, or without -KeyPath the same contacts (and key type when
+        // -KeyAlgorithm is given). -Name or -Force
+        // asks for another.
+        if (Name is null && !Force && SavedAccounts.FindSame(store, server, existingKey, contact,
+                MyInvocation.BoundParameters.ContainsKey(nameof(KeyAlgorithm)) ? KeyAlgorithm.ToString() : null) is { } same)
+        {
+            string message = $"The account '{same.Name}' ({same.Location}) saved for {server.Name} in {store.Root} has the same " +
+                (existingKey is not null ? "key" : "contacts") +
+                "; returning it instead of creating another (-Force or -Name creates another).";
+            WriteVerbose(message);
+            WriteInformation(new InformationRecord(message, MyInvocation.MyCommand.Name));
+            WriteObject(same);
             return;
         }
 

@@ -24,8 +24,10 @@ namespace Acme.PowerShell.Commands;
 /// answered one way (an http-01 listener, a web root, dns-01 record scripts (script blocks, or a script
 /// file defining them) or a tls-alpn-01 listener),
 /// finalize, download, save and export. When the state folder already has a certificate for the same
-/// names that is valid and not due, it returns that one and does nothing (unless -Force), so it can run
-/// on a schedule. The steps are the pipeline's own (CertificateSteps over AccountSteps and OrderSteps), not a copy.
+/// names that is valid and not due, it orders nothing (unless -Force) and only writes again the -Path and
+/// -PfxPath files that are missing or do not hold it, so it can run on a schedule and converge on its
+/// files. The certificate's Result says which (Issued, Renewed, Reexported, Unchanged), RenewAt when it
+/// renews; an information record says both. The steps are the pipeline's own (CertificateSteps over AccountSteps and OrderSteps), not a copy.
 /// </summary>
 [Cmdlet(VerbsCommon.New, "AcmeCertificate", SupportsShouldProcess = true, DefaultParameterSetName = HttpSet)]
 [OutputType(typeof(AcmeCertificate))]
@@ -122,12 +124,12 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
     [ValidateRange(1, 65535)]
     public int TlsAlpnPort { get; set; }
 
-    /// <summary>A folder for cert.pem, chain.pem, fullchain.pem and key.pem, written when a certificate is issued.</summary>
+    /// <summary>A folder for cert.pem, chain.pem, fullchain.pem and key.pem, written when a certificate is issued or a file there is missing or stale.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
-    /// <summary>A PFX file (AES-256, needs -Password), written when a certificate is issued.</summary>
+    /// <summary>A PFX file (AES-256, needs -Password), written when a certificate is issued or the file is missing, stale or does not open with -Password.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? PfxPath { get; set; }
@@ -258,11 +260,33 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         {
             Export(certificate);
         }
-        else if (!Force)
+        else if (Path is not null || PfxPath is not null)
+        {
+            // A one-shot run on a schedule converges on its files: what is missing or stale at the paths
+            // given now (another -Path, a deleted folder, another certificate's files) is written again
+            // from the saved certificate, without ordering.
+            IReadOnlyList<string> stale = ExportCheck.Stale(certificate, Path is null ? null : ResolvePath(Path),
+                PfxPath is null ? null : ResolvePath(PfxPath), Password);
+            if (stale.Count > 0)
+            {
+                foreach (string reason in stale)
+                {
+                    WriteVerbose(reason);
+                }
+
+                Export(certificate);
+                certificate.Result = AcmeIssueResult.Reexported;
+            }
+        }
+
+        if (certificate.Result == AcmeIssueResult.Unchanged)
         {
             WriteVerbose("-Force orders a new certificate now.");
         }
 
+        WriteInformation(new InformationRecord($"{certificate.Name}: {certificate.Result}" +
+            (certificate.Result == AcmeIssueResult.Unchanged ? " (valid and not due; its files hold it)" : string.Empty) +
+            $"; renews at {certificate.RenewAt:u} ({certificate.Thumbprint}, valid until {certificate.NotAfter.ToUniversalTime():u}).", MyInvocation.MyCommand.Name));
         WriteObject(certificate);
     }
 

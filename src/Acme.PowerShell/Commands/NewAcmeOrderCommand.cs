@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.PowerShell.Binding;
@@ -23,16 +24,36 @@ namespace Acme.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "AcmeOrder", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
 [OutputType(typeof(AcmeOrder))]
-public sealed class NewAcmeOrderCommand : AcmeCmdlet
+public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
 {
     private const string DefaultSet = "Default";
     private const string RenewalSet = "Renewal";
 
-    /// <summary>Default: the account that orders. Renewal: another account than the one that ordered the certificate.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = DefaultSet)]
+    /// <summary>
+    /// Default: the account that orders; without it, the state folder's single (or "default") account for
+    /// -Server. Renewal: another account than the one that ordered the certificate.
+    /// </summary>
+    [Parameter(ValueFromPipeline = true, ParameterSetName = DefaultSet)]
     [Parameter(ParameterSetName = RenewalSet)]
     [ValidateNotNull]
-    public AcmeAccount Account { get; set; } = null!;
+    public AcmeAccount? Account { get; set; }
+
+    /// <summary>Without -Account: the server whose saved account orders; by default $env:ACME_SERVER, else Let's Encrypt.</summary>
+    [Parameter(ParameterSetName = DefaultSet)]
+    [Alias("DirectoryUrl")]
+    [AcmeServerTransformation]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ServerCompleter))]
+    public override string? Server { get; set; } = DefaultServerName;
+
+    /// <summary>Without -Account: the state folder to take the account from; by default $env:ACME_STATE_PATH, else the per-user data folder.</summary>
+    [Parameter(ParameterSetName = DefaultSet)]
+    [ValidateNotNullOrEmpty]
+    public string? StatePath { get; set; }
+
+    /// <summary>Without -Account: opens the saved account's key when it is encrypted; by default $env:ACME_KEY_PASSPHRASE.</summary>
+    [Parameter(ParameterSetName = DefaultSet)]
+    public SecureString? KeyPassphrase { get; set; }
 
     [Parameter(Position = 0, ParameterSetName = DefaultSet)]
     [Alias("Domain")]
@@ -141,8 +162,9 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
             return;
         }
 
+        AcmeAccount account = Account ?? SavedAccount();
         string names = string.Join(", ", identifiers.Select(i => i.Value));
-        if (!ShouldProcess(Account.Server.DirectoryUrl.AbsoluteUri, $"Order a certificate for {names}" +
+        if (!ShouldProcess(account.Server.DirectoryUrl.AbsoluteUri, $"Order a certificate for {names}" +
                 (Profile is null ? string.Empty : $" with the profile {Profile}") + (Replaces is null ? string.Empty : $" replacing {Replaces}")))
         {
             return;
@@ -151,7 +173,7 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
         try
         {
             AcmeOrder order = RunAsync(context => PlaceAsync(context, Name ?? AcmeStateStore.NameFor(identifiers),
-                () => OrderSteps.NewOrderAsync(new AcmeClient(Account.Server, context), Account, identifiers, Name,
+                () => OrderSteps.NewOrderAsync(new AcmeClient(account.Server, context), account, identifiers, Name,
                     notBefore, notAfter, Profile, Replaces, null, StopToken)));
             WriteObject(order);
         }
@@ -160,6 +182,33 @@ public sealed class NewAcmeOrderCommand : AcmeCmdlet
             WriteAcmeError(e, names);
         }
     }
+
+    /// <summary>
+    /// Without a piped account: the state folder's single or "default" account for -Server, said in a
+    /// verbose line; none (or several without "default") stops with AcmeNoAccount. Read once per call.
+    /// </summary>
+    private AcmeAccount SavedAccount()
+    {
+        if (_savedAccount is not null)
+        {
+            return _savedAccount;
+        }
+
+        try
+        {
+            AcmeStateStore store = StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path);
+            (AcmeAccount account, string why) = SavedAccounts.Default(store, ResolveServer(Server!));
+            WriteVerbose(why);
+            return _savedAccount = account;
+        }
+        catch (AcmeException e)
+        {
+            ThrowAcmeError(e, Server);
+            throw;
+        }
+    }
+
+    private AcmeAccount? _savedAccount;
 
     /// <summary>
     /// Places an order under the -LockStore lock on the certificate's name, when there is one: whoever

@@ -99,6 +99,12 @@ public sealed class AcmeCertificate
         ExportedAt = export.At;
     }
 
+    /// <summary>What New-AcmeCertificate did in the run that wrote this object (Issued, Renewed, Reexported, Unchanged); null elsewhere.</summary>
+    public AcmeIssueResult? Result { get; internal set; }
+
+    /// <summary>When New-AcmeCertificate's run that wrote this object will renew it (the renewal check's moment); null elsewhere.</summary>
+    public DateTimeOffset? RenewAt { get; internal set; }
+
     /// <summary>The DNS names and IP addresses in the subjectAltName extension.</summary>
     public string[] Names { get; }
 

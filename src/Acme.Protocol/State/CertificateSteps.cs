@@ -89,7 +89,8 @@ public static class CertificateSteps
     /// account (created when missing), an order (replacing the saved certificate when there is one), the
     /// challenges answered by <paramref name="solver"/>, finalize and download, each step saved. The
     /// certificate's lock is held throughout, so a second process doing the same waits, then finds the
-    /// certificate this one issued.
+    /// certificate this one issued. The certificate returned carries Result (Issued, Renewed or Unchanged; the
+    /// caller that re-exports makes it Reexported) and RenewAt.
     /// </summary>
     public static async Task<(AcmeCertificate Certificate, bool Issued)> IssueAsync(AcmeClient client, AcmeStateStore store, string name,
         IReadOnlyList<AcmeIdentifier> identifiers, string accountName, IReadOnlyList<string> contact, bool acceptTermsOfService,
@@ -111,7 +112,9 @@ public static class CertificateSteps
                 if (!check.Due)
                 {
                     log.Verbose($"The certificate '{name}' ({existing.Thumbprint}) is valid until {existing.NotAfter:u} and not due before " +
-                        $"{check.RenewAt:u}; nothing to do.");
+                        $"{check.RenewAt:u}; nothing to order.");
+                    existing.Result = AcmeIssueResult.Unchanged;
+                    existing.RenewAt = check.RenewAt;
                     return (existing, false);
                 }
 
@@ -165,6 +168,8 @@ public static class CertificateSteps
 
             AcmeCertificate issued = await OrderSteps.CompleteOrderAsync(client, order, null, algorithm, null, null, policy, progress, cancellationToken,
                 keepVersions).ConfigureAwait(false);
+            issued.Result = existing is null ? AcmeIssueResult.Issued : AcmeIssueResult.Renewed;
+            issued.RenewAt = RenewalRule.LifetimeRenewAt(new DateTimeOffset(issued.NotBefore.ToUniversalTime()), new DateTimeOffset(issued.NotAfter.ToUniversalTime()));
             return (issued, true);
         }
     }
