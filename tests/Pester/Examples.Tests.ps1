@@ -361,7 +361,9 @@ BeforeAll {
                 @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeAccount] }).Count | Should -Be 0 -Because 'the only account was removed, and Remove-* write nothing without -PassThru'
                 Get-AcmeCertificate -StatePath $statePath | Should -BeNullOrEmpty
                 Get-AcmeAccount -StatePath $statePath | Should -BeNullOrEmpty
-                @(Get-ChildItem -Path $statePath -Recurse -Filter '*.pem' -File).Count | Should -Be 0 -Because 'no key is left behind'
+                @(Get-ChildItem -Path $statePath -Recurse -Filter '*key*.pem' -File).Count | Should -Be 0 -Because 'no key is left behind'
+                @(Get-ChildItem -Path $statePath -Recurse -Filter 'fullchain.pem' -File).Count | Should -Be 0 -Because 'no certificate version is left behind'
+                @(Get-ChildItem -Path $statePath -Recurse -Filter '*.pem' -File).Name | Should -Be @('trusted-root.pem') -Because 'only the server''s trusted root stays'
             }
         }
         Revoke     = @{ Check = {

@@ -101,8 +101,11 @@ public static class OrderSteps
         {
             solved = await OrderFlow.SolveAsync(client, order, solver, policy, progress, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AcmeException or OperationCanceledException && order.Store() is not null)
+        catch (Exception e) when (e is AcmeException or OperationCanceledException && e is not AcmeArgumentException and not AcmeLocalException
+            && order.Store() is not null)
         {
+            // Input refused or a local step that failed (a port in use, a web root not writable) before the
+            // CA was told anything leaves the order as it was: nothing to re-read or save then.
             await SaveFailedOrderAsync(client, order, e, cancellationToken.IsCancellationRequested).ConfigureAwait(false);
             throw;
         }
