@@ -51,6 +51,34 @@ public static class RenewalFailureSteps
         }
     }
 
+    /// <summary>
+    /// The pipeline's failure (Start-*Challenge, Complete-AcmeOrder) for an order saved under a
+    /// certificate name: recorded with the certificate saved under that name, which it was to renew.
+    /// A first issuance (nothing saved yet) records nothing.
+    /// </summary>
+    public static async Task<RenewalFailure?> RecordForOrderAsync(AcmeOrder order, Exception error, DateTimeOffset now, IAcmeLog log,
+        CancellationToken cancellationToken = default)
+    {
+        if (order?.Name is null || order.Store() is not { } store || !Counts(error))
+        {
+            return null;
+        }
+
+        AcmeCertificate? saved;
+        try
+        {
+            AcmeServer server = order.Account.Server;
+            saved = store.ReadCertificate(server, order.Name, n => store.ReadAccount(server, n));
+        }
+        catch (Exception e) when (e is AcmeException || e is System.IO.IOException)
+        {
+            log.Verbose($"The failed renewal of '{order.Name}' is not saved: {e.Message}");
+            return null;
+        }
+
+        return saved is null ? null : await RecordAsync(saved, error, now, log, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Records the failure while the caller holds the certificate's lock; a failure to save it is only logged.</summary>
     internal static RenewalFailure? RecordHeld(AcmeStateStore store, AcmeCertificate certificate, Exception error, DateTimeOffset now, IAcmeLog log)
     {
