@@ -183,6 +183,25 @@ Describe 'The docs folder' {
         $text | Should -Match 'ErrorId'
     }
 
+    It 'gives every about topic its whole short description as the synopsis in Get-Help about_Acme*' {
+        $topics = @(Get-ChildItem $docs -Filter 'about_*.md')
+        $topics.Count | Should -BeGreaterThan 1
+        $listed = @(Get-Help about_Acme*)
+        @($listed.Name | Sort-Object) | Should -Be @($topics.BaseName | Sort-Object)
+        foreach ($topic in $topics) {
+            $lines = Get-Content -LiteralPath $topic.FullName
+            $at = [array]::IndexOf($lines, '## SHORT DESCRIPTION')
+            $paragraph = [System.Collections.Generic.List[string]]::new()
+            for ($i = $at + 1; $i -lt $lines.Count; $i++) {
+                if ($lines[$i] -match '\S') { $paragraph.Add($lines[$i]) } elseif ($paragraph.Count) { break }
+            }
+            $short = ($paragraph -join ' ') -replace '`', '' -replace '\s+', ' '
+            $help = $listed | Where-Object Name -EQ $topic.BaseName
+            $help.Synopsis | Should -Not -BeNullOrEmpty -Because "$($topic.Name) has a SHORT DESCRIPTION"
+            $help.Synopsis.Trim() | Should -Be $short.Trim() -Because 'the synopsis is the whole short description, not its first wrapped line'
+        }
+    }
+
     It 'refuses a malformed page with the file, the line and the problem' {
         $bad = Join-Path $TestDrive 'New-AcmeOrder.md'
         (Get-Content -Raw (Join-Path $docs 'New-AcmeOrder.md')) -replace '(?m)^## DESCRIPTION', '## DESCRIPTON' | Set-Content $bad
