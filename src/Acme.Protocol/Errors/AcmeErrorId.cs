@@ -92,6 +92,7 @@ public enum AcmeErrorId
     NoAccount,
     NoExportTarget,
     NoIdentifier,
+    NotADirectory,
     NotAttached,
     NotSaved,
     OrderFailed,

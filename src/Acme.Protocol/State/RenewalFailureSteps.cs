@@ -103,8 +103,8 @@ public static class RenewalFailureSteps
     {
         AcmeProblemException problem => problem.Problem.Type,
         AcmeProtocolException protocol => protocol.ErrorId,
-        AcmeTimeoutException => "AcmeTimeout",
-        AcmeConnectionException => "AcmeConnectionFailed",
+        AcmeTimeoutException => "Acme" + AcmeErrorId.Timeout,
+        AcmeConnectionException => "Acme" + AcmeErrorId.ConnectionFailed,
         _ => null,
     };
 }
