@@ -183,6 +183,15 @@ Describe 'The docs folder' {
         $text | Should -Match 'ErrorId'
     }
 
+    It 'makes Get-Help -Online open each cmdlet''s own page, not the RFC it links to' {
+        $project = (Import-PowerShellDataFile (Join-Path $repository 'Acme.psd1')).PrivateData.PSData.ProjectUri
+        foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet) {
+            # Get-Help -Online opens the first related link that has an address.
+            $first = @((Get-Help $command.Name).relatedLinks.navigationLink | Where-Object { $_.uri }) | Select-Object -First 1
+            $first.uri | Should -Be "$project/blob/main/docs/en-US/$($command.Name).md" -Because "$($command.Name)'s online help is its page"
+        }
+    }
+
     It 'gives every about topic its whole short description as the synopsis in Get-Help about_Acme*' {
         $topics = @(Get-ChildItem $docs -Filter 'about_*.md')
         $topics.Count | Should -BeGreaterThan 1

@@ -56,4 +56,14 @@ Describe 'Errors a newcomer understands' {
         $e.FullyQualifiedErrorId | Should -BeLike 'AcmeKeyFileNotFound,*'
         $e.Exception.Message | Should -BeLike "*does not exist, nor does the folder '$missing'."
     }
+
+    It 'tells -KeyPassword (a key file''s password) from -KeyPassphrase (the state folder''s) in <Command>''s help' -ForEach @(
+        @{ Command = 'New-AcmeAccount' }
+        @{ Command = 'Get-AcmeAccount' }
+    ) {
+        $password = (Get-Help $Command -Parameter KeyPassword).description.Text -join ' '
+        $passphrase = (Get-Help $Command -Parameter KeyPassphrase).description.Text -join ' '
+        $password | Should -BeLike '*key file*Not to be confused with -KeyPassphrase*state folder*'
+        $passphrase | Should -BeLike "*state folder's passphrase*Not to be confused with -KeyPassword*key file*"
+    }
 }

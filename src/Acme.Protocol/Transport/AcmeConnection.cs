@@ -158,16 +158,7 @@ public sealed partial class AcmeConnection : IDisposable
                 $"{Server.DirectoryUrl.AbsoluteUri} is not an ACME directory: it answered HTTP {e.Problem.Status} {(e.Problem.Status == 404 ? "Not Found" : "Gone")}.", e);
         }
 
-        try
-        {
-            return AcmeDirectory.FromJson(Server.DirectoryUrl, response.Json);
-        }
-        catch (AcmeProtocolException e) when (e.Id == AcmeErrorId.ProtocolViolation)
-        {
-            // A web page or some other JSON where the directory should be.
-            throw new AcmeProtocolException(AcmeErrorId.NotADirectory,
-                $"{Server.DirectoryUrl.AbsoluteUri} is not an ACME directory: {e.Message}", e);
-        }
+        return AcmeDirectory.FromJson(Server.DirectoryUrl, response.Json);
     }
 
     /// <summary>An unsigned GET (the directory, renewalInfo), retried after a 5xx or a dropped connection.</summary>
