@@ -66,4 +66,23 @@ Describe 'Errors a newcomer understands' {
         $password | Should -BeLike '*key file*Not to be confused with -KeyPassphrase*state folder*'
         $passphrase | Should -BeLike "*state folder's passphrase*Not to be confused with -KeyPassword*key file*"
     }
+
+    It 'says which object <Command> takes and which cmdlet makes it when the wrong one is piped' -ForEach @(
+        @{ Command = 'Complete-AcmeOrder' }
+        @{ Command = 'Start-AcmeHttpChallenge' }
+        @{ Command = 'Start-AcmeTlsAlpnChallenge' }
+        @{ Command = 'Start-AcmeDnsChallenge'; Extra = @{ AddRecord = {}; RemoveRecord = {} } }
+        @{ Command = 'Get-AcmeAuthorization' }
+    ) {
+        $account = New-AcmeAccount -Server $pebble.Directory -TrustedRootCertificate $pebble.ApiRootPath -AcceptTermsOfService -StatePath (Join-Path $TestDrive 'piped')
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
+        $extra = if ($Extra) { $Extra } else { @{} }
+        $e = Get-Failure { $account | & $Command @extra -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentTransformationError,*'
+        $e.Exception.Message | Should -BeLike "*$Command takes an AcmeOrder; you piped an AcmeAccount: use New-AcmeOrder first (Get-AcmeOrder reads a saved one)."
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
+        # The right object still binds, from the pipeline and by name.
+        $order = $account | New-AcmeOrder -DnsName "piped-$($Command.ToLowerInvariant()).test"
+        @($order | Get-AcmeAuthorization).Count | Should -Be 1
+    }
 }
