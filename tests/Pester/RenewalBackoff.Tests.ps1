@@ -6,7 +6,8 @@
 BeforeAll {
     Import-Module $env:ACME_TEST_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
-    $script:pebble = Start-TestPebble
+    # No authorization reuse: every order is validated again, so a renewal with nothing answering always fails.
+    $script:pebble = Start-TestPebble -AuthzReusePercent 0
     $script:ca = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath }
     $script:sp = Join-Path $TestDrive 'state'
     $script:oneShot = @{ StatePath = $sp; AcceptTermsOfService = $true; TimeoutSec = 60 } + $ca
