@@ -15,7 +15,10 @@ param(
     [Parameter(Mandatory)][string] $DocsPath,
     [Parameter(Mandatory)][string] $OutputPath,
     [Parameter(Mandatory)][string] $AssemblyName,
-    [string] $ModuleName = 'Acme'
+    [string] $ModuleName = 'Acme',
+    # Where each cmdlet's page is read online (Get-Help -Online): a page without its own 'online version'
+    # gets <OnlineBase><Verb-Noun>.md. By default the docs folder of the manifest's ProjectUri.
+    [string] $OnlineBase
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -39,6 +42,15 @@ foreach ($file in Get-ChildItem -LiteralPath $DocsPath -Filter *.md -File | Sort
 }
 if ($problems.Count) {
     throw "The help pages in $DocsPath are malformed:`n  $($problems -join "`n  ")"
+}
+
+if (-not $OnlineBase) {
+    $manifest = Import-PowerShellDataFile (Join-Path $PSScriptRoot '../Acme.psd1')
+    $OnlineBase = "$($manifest.PrivateData.PSData.ProjectUri)/blob/main/docs/en-US/"
+}
+# Without it, Get-Help -Online opens the first related link with an address (often an RFC), not the page.
+foreach ($page in $pages) {
+    if (-not $page.OnlineVersion) { $page.OnlineVersion = "$OnlineBase$($page.Name).md" }
 }
 
 $null = New-Item -ItemType Directory -Path $OutputPath -Force

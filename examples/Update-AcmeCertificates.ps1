@@ -13,7 +13,9 @@
 
     It never prompts. It writes one object per certificate (Name, Action: Issued, Renewed, NotDue or
     Failed, Reason, NotAfter, RenewAt, Thumbprint, Error) and exits with 1 when any certificate failed,
-    so the scheduler reports it; the others are still renewed. Run it at least daily: ARI windows can be
+    so the scheduler reports it; the others are still renewed. A failed renewal backs off (1 h, 2 h, 4 h ...
+    up to a day): until its next try the certificate is NotDue with Reason Backoff and its last error, and
+    the CA is not asked. Run it at least daily: ARI windows can be
     short, and a six-day certificate is due after three days. See about_Acme_Runbooks.
 .EXAMPLE
     pwsh -NonInteractive -File ./Update-AcmeCertificates.ps1 -StatePath /var/lib/acme -HttpPort 80 -ExportPath /etc/ssl/acme
@@ -72,7 +74,8 @@ function Write-Result($Name, [string] $Action, $Check, $Issued, $Failure) {
         NotAfter   = if ($Issued) { $Issued.NotAfter } elseif ($Check) { $Check.NotAfter } else { $null }
         RenewAt    = if ($Check) { $Check.RenewAt } else { $null }
         Thumbprint = if ($Issued) { $Issued.Thumbprint } elseif ($Check) { $Check.Certificate.Thumbprint } else { $null }
-        Error      = if ($Failure) { "$($Failure.FullyQualifiedErrorId): $($Failure.Exception.Message)" } else { $null }
+        Error      = if ($Failure) { "$($Failure.FullyQualifiedErrorId): $($Failure.Exception.Message)" }
+                     elseif ($Check -and $Check.LastError) { "the last renewal failed; next try at $($Check.NextAttempt): $($Check.LastError)" } else { $null }
     }
 }
 

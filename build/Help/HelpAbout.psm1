@@ -84,6 +84,9 @@ function ConvertTo-AboutHelpText {
     foreach ($section in $Page.Sections) {
         $out.Add('')
         $out.Add($section.Name.ToUpperInvariant())
+        # Get-Help's synopsis of an about topic is the line right under SHORT DESCRIPTION: a blank line
+        # there leaves it empty, so the first paragraph follows the heading at once, on one line.
+        $first = $section.Name -ceq 'SHORT DESCRIPTION'
         foreach ($block in $section.Blocks) {
             switch ($block.Kind) {
                 'Heading' {
@@ -96,7 +99,7 @@ function ConvertTo-AboutHelpText {
                     foreach ($l in $block.Text.Split("`n")) { $out.Add($(if ($l) { "        $l" } else { '' })) }
                 }
                 'Text' {
-                    $out.Add('')
+                    if (-not $first) { $out.Add('') }
                     if ($block.Lines[0] -match '^\s*\|') {
                         foreach ($l in Format-TextTable $block.Lines) { $out.Add("    $l") }
                         break
@@ -105,12 +108,16 @@ function ConvertTo-AboutHelpText {
                         if ($para -match '^([-*]|\d+\.)\s+') {
                             $marker = $Matches[0]
                             foreach ($l in Format-WrappedText -Text $para -Indent 4 -HangingIndent (4 + $marker.Length)) { $out.Add($l) }
+                        } elseif ($section.Name -ceq 'SHORT DESCRIPTION') {
+                            # One line: Get-Help's synopsis is that first line only.
+                            $out.Add('    ' + (($para -split '\s+' | Where-Object { $_ }) -join ' '))
                         } else {
                             foreach ($l in Format-WrappedText -Text $para -Indent 4) { $out.Add($l) }
                         }
                     }
                 }
             }
+            $first = $false
         }
     }
     ($out -join [Environment]::NewLine) + [Environment]::NewLine

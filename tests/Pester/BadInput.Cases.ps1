@@ -261,7 +261,9 @@ $cases = @(
     Join-Row $binding @{ Name = 'Export-AcmeCertificate -Certificate $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Export-AcmeCertificate -Certificate $null -Path $work } }
     @{ Area = 'parameter'; Name = 'a string piped to New-AcmeOrder'; ErrorId = 'InputObjectNotBound'; Category = 'InvalidArgument'; NoRequest = $true
         Run = { 'https://acme.example.test/acct/1' | New-AcmeOrder -DnsName a.test } }
-    @{ Area = 'parameter'; Name = 'an account piped to Complete-AcmeOrder'; ErrorId = 'InputObjectNotBound'; Category = 'InvalidArgument'; NoRequest = $true
+    # Not PowerShell's bare InputObjectNotBound: which object the cmdlet takes, and which cmdlet makes it.
+    @{ Area = 'parameter'; Name = 'an account piped to Complete-AcmeOrder'; ErrorId = 'ParameterArgumentTransformationError'; Category = 'InvalidData'; NoRequest = $true
+        Message = '*Complete-AcmeOrder takes an AcmeOrder; you piped an AcmeAccount: use New-AcmeOrder first*'
         Run = { $account | Complete-AcmeOrder } }
     @{ Area = 'parameter'; Name = 'Complete-AcmeOrder on an order whose challenges were not answered'; ErrorId = 'AcmeOrderNotReady'; Category = 'InvalidOperation'
         Run = { $order | Complete-AcmeOrder } }

@@ -177,11 +177,13 @@ Describe 'Tracing and progress of a whole issuance' {
         Assert-NoSecret $text $secrets 'the -Verbose and -Debug output'
     }
 
-    It 'reports progress while it waits: authorizations done of total, seconds left, and an end' {
+    It 'reports progress while it waits: authorizations done of total, "times out in N s", and an end' {
         $waits = @($streams.Progress | Where-Object Activity -EQ 'Waiting for the CA to validate')
         $waits.Count | Should -BeGreaterThan 0
-        $waits[0].StatusDescription | Should -Match '^\d of 2 authorization\(s\) valid$'
-        $waits[0].SecondsRemaining | Should -BeGreaterThan 0
+        # The time left is said in words in the status ("times out in 296 s"), not as SecondsRemaining, which PowerShell shows as a bare "296s".
+        $waits[0].StatusDescription -match '^\d of 2 authorization\(s\) valid; times out in (\d+) s$' | Should -BeTrue -Because $waits[0].StatusDescription
+        [int]$Matches[1] | Should -BeGreaterThan 0
+        $waits[0].SecondsRemaining | Should -Be -1
         $waits[0].PercentComplete | Should -BeIn 0, 50
         foreach ($activity in 'Answering challenges', 'Finalizing the order') {
             @($streams.Progress | Where-Object { $_.Activity -eq $activity -and $_.RecordType -eq 'Completed' }).Count | Should -Be 1 -Because "$activity ends its progress bar"

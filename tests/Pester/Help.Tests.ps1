@@ -183,6 +183,34 @@ Describe 'The docs folder' {
         $text | Should -Match 'ErrorId'
     }
 
+    It 'makes Get-Help -Online open each cmdlet''s own page, not the RFC it links to' {
+        $project = (Import-PowerShellDataFile (Join-Path $repository 'Acme.psd1')).PrivateData.PSData.ProjectUri
+        foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet) {
+            # Get-Help -Online opens the first related link that has an address.
+            $first = @((Get-Help $command.Name).relatedLinks.navigationLink | Where-Object { $_.uri }) | Select-Object -First 1
+            $first.uri | Should -Be "$project/blob/main/docs/en-US/$($command.Name).md" -Because "$($command.Name)'s online help is its page"
+        }
+    }
+
+    It 'gives every about topic its whole short description as the synopsis in Get-Help about_Acme*' {
+        $topics = @(Get-ChildItem $docs -Filter 'about_*.md')
+        $topics.Count | Should -BeGreaterThan 1
+        $listed = @(Get-Help about_Acme*)
+        @($listed.Name | Sort-Object) | Should -Be @($topics.BaseName | Sort-Object)
+        foreach ($topic in $topics) {
+            $lines = Get-Content -LiteralPath $topic.FullName
+            $at = [array]::IndexOf($lines, '## SHORT DESCRIPTION')
+            $paragraph = [System.Collections.Generic.List[string]]::new()
+            for ($i = $at + 1; $i -lt $lines.Count; $i++) {
+                if ($lines[$i] -match '\S') { $paragraph.Add($lines[$i]) } elseif ($paragraph.Count) { break }
+            }
+            $short = ($paragraph -join ' ') -replace '`', '' -replace '\s+', ' '
+            $help = $listed | Where-Object Name -EQ $topic.BaseName
+            $help.Synopsis | Should -Not -BeNullOrEmpty -Because "$($topic.Name) has a SHORT DESCRIPTION"
+            $help.Synopsis.Trim() | Should -Be $short.Trim() -Because 'the synopsis is the whole short description, not its first wrapped line'
+        }
+    }
+
     It 'refuses a malformed page with the file, the line and the problem' {
         $bad = Join-Path $TestDrive 'New-AcmeOrder.md'
         (Get-Content -Raw (Join-Path $docs 'New-AcmeOrder.md')) -replace '(?m)^## DESCRIPTION', '## DESCRIPTON' | Set-Content $bad

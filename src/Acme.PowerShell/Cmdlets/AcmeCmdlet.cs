@@ -4,8 +4,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using Acme.PowerShell.Errors;
 using Acme.PowerShell.Stores;
+using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Issuance;
 using Acme.Protocol.Model;
+using Acme.Protocol.State;
 
 namespace Acme.PowerShell.Cmdlets;
 
@@ -70,9 +72,49 @@ public abstract partial class AcmeCmdlet : PSCmdlet, IDisposable
         WriteError(AcmeErrorRecords.Create(exception, target));
         if (target is AcmeOrder order)
         {
+            RecordRenewalFailure(order, exception);
             // The pipeline for this order has ended: free its certificate name for the next attempt.
             StoreBinding.ReleaseLock(order, WriteVerbose);
         }
+    }
+
+    /// <summary>
+    /// A failed step of an order saved under a certificate name (a renewal through the pipeline) is
+    /// remembered with that certificate, so the next Test-AcmeRenewal backs off (RenewalBackoff).
+    /// </summary>
+    private void RecordRenewalFailure(AcmeOrder order, Exception exception)
+    {
+        if (order.Name is null || !RenewalFailureSteps.Counts(exception))
+        {
+            return;
+        }
+
+        var log = new CollectingLog();
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            Task.Run(() => RenewalFailureSteps.RecordForOrderAsync(order, exception, DateTimeOffset.UtcNow, log, limit.Token)).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            log.Verbose($"The failed renewal of '{order.Name}' is not saved: its certificate's lock was not free in time.");
+        }
+
+        foreach (string line in log.Lines)
+        {
+            WriteVerbose(line);
+        }
+    }
+
+    private sealed class CollectingLog : IAcmeLog
+    {
+        public System.Collections.Generic.List<string> Lines { get; } = new();
+
+        public bool IsDebugEnabled => false;
+
+        public void Verbose(string message) => Lines.Add(message);
+
+        public void Debug(string message) { }
     }
 
     /// <summary>Stops the cmdlet with a terminating error (a setup failure no later item can avoid).</summary>

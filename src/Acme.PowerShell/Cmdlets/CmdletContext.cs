@@ -47,10 +47,16 @@ public abstract partial class AcmeCmdlet
 
         public void Report(AcmeProgress value)
         {
-            var record = new ProgressRecord(_activityId, value.Activity, string.IsNullOrEmpty(value.Status) ? value.Activity : value.Status)
+            string status = string.IsNullOrEmpty(value.Status) ? value.Activity : value.Status;
+            if (value.SecondsRemaining >= 0 && status.IndexOf("seconds left", StringComparison.Ordinal) < 0)
+            {
+                // The time left in words: PowerShell would show SecondsRemaining as a bare "296s".
+                status += $"; times out in {value.SecondsRemaining} s";
+            }
+
+            var record = new ProgressRecord(_activityId, value.Activity, status)
             {
                 PercentComplete = value.PercentComplete < 0 ? -1 : Math.Min(100, value.PercentComplete),
-                SecondsRemaining = value.SecondsRemaining,
                 RecordType = value.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
             };
             Post(() => _cmdlet.WriteProgress(record));

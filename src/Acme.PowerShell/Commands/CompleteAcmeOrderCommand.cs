@@ -25,6 +25,7 @@ public sealed class CompleteAcmeOrderCommand : AcmeCmdlet
     private const string CsrSet = "CertificateSigningRequest";
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [PipedObject(typeof(AcmeOrder), "Complete-AcmeOrder", "New-AcmeOrder")]
     [ValidateNotNull]
     public AcmeOrder Order { get; set; } = null!;
 

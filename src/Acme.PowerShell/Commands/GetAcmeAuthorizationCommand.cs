@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
@@ -13,6 +14,7 @@ public sealed class GetAcmeAuthorizationCommand : AcmeCmdlet
     private const string DefaultSet = "Default";
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [PipedObject(typeof(AcmeOrder), "Get-AcmeAuthorization", "New-AcmeOrder")]
     [ValidateNotNull]
     public AcmeOrder Order { get; set; } = null!;
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Management.Automation;
 using Acme.PowerShell.Challenges;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Challenges.Dns01;
 using Acme.Protocol.Errors;
@@ -19,6 +20,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
     private SolverFactory _solvers = null!;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [PipedObject(typeof(AcmeOrder), "Start-AcmeDnsChallenge", "New-AcmeOrder")]
     [ValidateNotNull]
     public AcmeOrder Order { get; set; } = null!;
 

@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Net;
 using Acme.PowerShell.Challenges;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.PowerShell.Stores;
 using Acme.Protocol.ChallengeStores;
@@ -21,6 +22,7 @@ public sealed class StartAcmeHttpChallengeCommand : AcmeCmdlet
     private IChallengeStore? _store;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [PipedObject(typeof(AcmeOrder), "Start-AcmeHttpChallenge", "New-AcmeOrder")]
     [ValidateNotNull]
     public AcmeOrder Order { get; set; } = null!;
 

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Net;
 using Acme.PowerShell.Challenges;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
@@ -14,6 +15,7 @@ public sealed class StartAcmeTlsAlpnChallengeCommand : AcmeCmdlet
     private const string DefaultSet = "Default";
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [PipedObject(typeof(AcmeOrder), "Start-AcmeTlsAlpnChallenge", "New-AcmeOrder")]
     [ValidateNotNull]
     public AcmeOrder Order { get; set; } = null!;
 

@@ -153,6 +153,9 @@ public static class ErrorCatalog
 
             // ----- the CA and the connection -----
             AcmeErrorId.ProtocolViolation => (ErrorCategory.ProtocolError, null),
+            AcmeErrorId.NotADirectory => (ErrorCategory.InvalidArgument,
+                "Give -Server the CA's directory URL itself (Let's Encrypt: https://acme-v02.api.letsencrypt.org/directory) or a shortcut name " +
+                "such as LetsEncrypt or LetsEncryptStaging; the CA's documentation names its directory URL."),
             AcmeErrorId.ChainTooLong => (ErrorCategory.InvalidData,
                 "The CA sent a certificate chain no CA needs; nothing was saved or exported. Report it to the CA, " +
                 "or download the certificate again later (Complete-AcmeOrder resumes the order)."),

@@ -129,11 +129,24 @@ internal static class AcmeFiles
     }
 
 
+    /// <summary>", nor does its folder '/x'": the first folder on the way that is missing, when one is.</summary>
+    internal static string MissingFolder(string path)
+    {
+        string? missing = null;
+        for (string? folder = Path.GetDirectoryName(Path.GetFullPath(path)); !string.IsNullOrEmpty(folder) && !Directory.Exists(folder);
+            folder = Path.GetDirectoryName(folder))
+        {
+            missing = folder;
+        }
+
+        return missing is null ? string.Empty : $", nor does the folder '{missing}'";
+    }
+
     private static byte[] ReadBytes(string path, AcmeErrorId notFoundId, AcmeErrorId invalidId, string what)
     {
         if (!File.Exists(path))
         {
-            throw new AcmeArgumentException(notFoundId, $"The {what} file '{path}' does not exist.");
+            throw new AcmeArgumentException(notFoundId, $"The {what} file '{path}' does not exist{MissingFolder(path)}.");
         }
 
         var info = new FileInfo(path);

@@ -94,6 +94,7 @@ public enum AcmeErrorId
     NoAccount,
     NoExportTarget,
     NoIdentifier,
+    NotADirectory,
     NotAttached,
     NotSaved,
     OrderFailed,

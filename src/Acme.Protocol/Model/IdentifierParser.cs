@@ -17,6 +17,9 @@ public static class IdentifierParser
     private const int MaxNameLength = 253;
     private const int MaxLabelLength = 63;
 
+    private static string LabelTooLong(string label) =>
+        $"the label '{Shorten(label)}' is {label.Length} characters long; a DNS label (the part between dots) has at most {MaxLabelLength} characters";
+
     private static readonly IdnMapping s_idn = new() { AllowUnassigned = false, UseStd3AsciiRules = true };
 
     /// <summary>Parses and de-duplicates, keeping the first spelling of each identifier.</summary>
@@ -161,6 +164,15 @@ public static class IdentifierParser
                 }
             }
 
+            // The IDN mapping refuses over-long labels too: say which rule, not just "not valid".
+            foreach (string label in value.Split('.'))
+            {
+                if (label.Length > MaxLabelLength)
+                {
+                    throw Invalid(input, LabelTooLong(label));
+                }
+            }
+
             throw Invalid(input, "it is not a valid host name: use letters, digits and '-', with labels separated by '.'");
         }
 
@@ -178,7 +190,7 @@ public static class IdentifierParser
 
             if (label.Length > MaxLabelLength)
             {
-                throw Invalid(input, $"the label '{Shorten(label)}' is longer than {MaxLabelLength} characters");
+                throw Invalid(input, LabelTooLong(label));
             }
 
             if (label[0] == '-' || label[label.Length - 1] == '-')

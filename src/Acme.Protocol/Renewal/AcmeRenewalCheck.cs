@@ -9,8 +9,13 @@ namespace Acme.Protocol.Renewal;
 /// </summary>
 public sealed class AcmeRenewalCheck
 {
-    internal AcmeRenewalCheck(AcmeCertificate certificate, RenewalDecision decision, RenewalState? ari)
+    internal AcmeRenewalCheck(AcmeCertificate certificate, RenewalDecision decision, RenewalState? ari, RenewalFailure? failure = null)
     {
+        LastError = failure?.Error;
+        LastErrorId = failure?.ErrorId;
+        LastAttempt = failure?.LastAttempt;
+        NextAttempt = failure?.NextAttempt;
+        Failures = failure?.Failures ?? 0;
         Certificate = certificate;
         Due = decision.Due;
         Reason = decision.Reason;
@@ -46,7 +51,23 @@ public sealed class AcmeRenewalCheck
 
     public DateTimeOffset? WindowEnd { get; }
 
+    /// <summary>Why the last renewal failed (null when none failed since this version was issued).</summary>
+    public string? LastError { get; }
+
+    /// <summary>The last failure's error id (an AcmeErrorId, or the CA's problem type).</summary>
+    public string? LastErrorId { get; }
+
+    /// <summary>When the last failed renewal was tried.</summary>
+    public DateTimeOffset? LastAttempt { get; }
+
+    /// <summary>After a failure: the renewal is not due again before this moment (1 h, 2 h, 4 h ... up to 1 day, always before expiry), unless forced.</summary>
+    public DateTimeOffset? NextAttempt { get; }
+
+    /// <summary>Failed renewals in a row (0 when the last one succeeded).</summary>
+    public int Failures { get; }
+
     public AcmeCertificate Certificate { get; }
 
-    public override string ToString() => $"{Name ?? string.Join(", ", Names)}: {(Due ? "due" : "not due")} ({Reason}), renew at {RenewAt:u}";
+    public override string ToString() => $"{Name ?? string.Join(", ", Names)}: {(Due ? "due" : "not due")} ({Reason}), renew at {RenewAt:u}" +
+        (LastError is null ? string.Empty : $"; the last try failed at {LastAttempt:u}, next try at {NextAttempt:u}: {LastError}");
 }

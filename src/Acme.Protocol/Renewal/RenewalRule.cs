@@ -23,6 +23,9 @@ public enum RenewalReason
 
     /// <summary>The caller asked for renewal regardless.</summary>
     Forced,
+
+    /// <summary>Not due yet: the last renewal failed, and the next try waits until NextAttempt (see <see cref="RenewalBackoff"/>).</summary>
+    Backoff,
 }
 
 /// <summary>An ARI suggested window (RFC 9773 section 4.2) and the moment chosen in it.</summary>

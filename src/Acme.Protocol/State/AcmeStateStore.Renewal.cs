@@ -9,7 +9,8 @@ namespace Acme.Protocol.State;
 
 /// <summary>
 /// What a certificate version's certificate.json records after issuance: the CA's renewal information
-/// (RFC 9773) last read for it, its revocation, and where it was exported.
+/// (RFC 9773) last read for it, its revocation, where it was exported, and the last failed renewal
+/// (which a new version, written whole, no longer carries).
 /// </summary>
 public sealed partial class AcmeStateStore
 {
@@ -55,6 +56,56 @@ public sealed partial class AcmeStateStore
         }
 
         json["renewal"] = renewal;
+        WriteJson(file, json);
+    }
+
+    /// <summary>The last failed renewal saved with a certificate version, if any.</summary>
+    internal RenewalFailure? ReadRenewalFailure(AcmeCertificate certificate)
+    {
+        string file = VersionFile(certificate);
+        JsonObject? failure = ReadJson(file)?.GetObject("renewalFailure");
+        if (failure is null)
+        {
+            return null;
+        }
+
+        DateTimeOffset? last = failure.GetTimestamp("lastAttempt"), next = failure.GetTimestamp("nextAttempt");
+        if (failure.GetString("error") is not { } error || last is null || next is null || failure.GetInt64("failures") is not { } count)
+        {
+            throw Corrupt(file, "its renewal failure is incomplete");
+        }
+
+        return new RenewalFailure(error, failure.GetString("errorId"), last.Value, (int)Math.Min(count, int.MaxValue), next.Value);
+    }
+
+    /// <summary>Saves (or, with null, clears) the last failed renewal with the certificate version.</summary>
+    internal void WriteRenewalFailure(AcmeCertificate certificate, RenewalFailure? failure)
+    {
+        string file = VersionFile(certificate);
+        JsonObject json = ReadJson(file) ?? throw Corrupt(file, "the file is missing");
+        if (failure is null)
+        {
+            if (json.Remove("renewalFailure"))
+            {
+                WriteJson(file, json);
+            }
+
+            return;
+        }
+
+        var saved = new JsonObject
+        {
+            ["error"] = failure.Error,
+            ["lastAttempt"] = Exact(failure.LastAttempt),
+            ["failures"] = (long)failure.Failures,
+            ["nextAttempt"] = Exact(failure.NextAttempt),
+        };
+        if (failure.ErrorId is not null)
+        {
+            saved["errorId"] = failure.ErrorId;
+        }
+
+        json["renewalFailure"] = saved;
         WriteJson(file, json);
     }
 

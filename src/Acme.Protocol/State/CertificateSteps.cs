@@ -79,8 +79,10 @@ public static class CertificateSteps
             }
         }
 
-        RenewalDecision decision = RenewalRule.Decide(notBefore, notAfter, now, ari?.Window, revoked, force);
-        return new AcmeRenewalCheck(certificate, decision, ari);
+        // A failed renewal holds the decision back until its NextAttempt (RenewalBackoff).
+        RenewalFailure? failure = store?.ReadRenewalFailure(certificate);
+        RenewalDecision decision = RenewalBackoff.Apply(RenewalRule.Decide(notBefore, notAfter, now, ari?.Window, revoked, force), failure, now);
+        return new AcmeRenewalCheck(certificate, decision, ari, failure);
     }
 
     /// <summary>
@@ -130,6 +132,21 @@ public static class CertificateSteps
                 throw readOnly;
             }
 
+            try
+            {
+                return (await RenewAsync(existing, sameNames).ConfigureAwait(false), true);
+            }
+            catch (Exception e) when (existing is not null && RenewalFailureSteps.Counts(e))
+            {
+                // Remembered with the certificate this run was to replace: the next check backs off.
+                RenewalFailureSteps.RecordHeld(store, existing, e, DateTimeOffset.UtcNow, log);
+                throw;
+            }
+        }
+
+        // The account, order, challenges and finalize, under the lock taken above.
+        async Task<AcmeCertificate> RenewAsync(AcmeCertificate? existing, bool sameNames)
+        {
             AcmeAccount account = await AccountSteps.FindOrCreateAccountAsync(client, store, accountName, contact, acceptTermsOfService, AcmeKeyAlgorithm.EC256,
                 binding, cancellationToken).ConfigureAwait(false);
             string? replaces = null;
@@ -170,7 +187,7 @@ public static class CertificateSteps
                 keepVersions).ConfigureAwait(false);
             issued.Result = existing is null ? AcmeIssueResult.Issued : AcmeIssueResult.Renewed;
             issued.RenewAt = RenewalRule.LifetimeRenewAt(new DateTimeOffset(issued.NotBefore.ToUniversalTime()), new DateTimeOffset(issued.NotAfter.ToUniversalTime()));
-            return (issued, true);
+            return issued;
         }
     }
 

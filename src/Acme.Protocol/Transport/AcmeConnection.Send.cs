@@ -111,11 +111,11 @@ public sealed partial class AcmeConnection
         }
         catch (HttpRequestException e)
         {
-            throw new AcmeConnectionException($"{method.Method} {url.AbsoluteUri} failed: {Flatten(e)}", e);
+            throw new AcmeConnectionException($"{method.Method} {url.AbsoluteUri} failed: {Flatten(e, url)}", e);
         }
         catch (IOException e)
         {
-            throw new AcmeConnectionException($"{method.Method} {url.AbsoluteUri} failed while reading the answer: {Flatten(e)}", e);
+            throw new AcmeConnectionException($"{method.Method} {url.AbsoluteUri} failed while reading the answer: {Flatten(e, url)}", e);
         }
     }
 
@@ -283,12 +283,21 @@ public sealed partial class AcmeConnection
 
     private static string Shorten(string text) => CaText.Clean(text, 200);
 
-    private static string Flatten(Exception e)
+    private static string Flatten(Exception e, Uri url)
     {
         var parts = new List<string>();
         for (Exception? x = e; x is not null; x = x.InnerException)
         {
-            if (!parts.Contains(x.Message))
+            if (x is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData })
+            {
+                // The resolver's text ("Name or service not known") comes at every level: say it once, with the host.
+                return $"the host {url.Host} is not known (no DNS record for it); check its spelling.";
+            }
+        }
+
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (!parts.Any(p => p.IndexOf(x.Message, StringComparison.Ordinal) >= 0))
             {
                 parts.Add(x.Message);
             }

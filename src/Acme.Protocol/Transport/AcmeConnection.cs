@@ -146,7 +146,18 @@ public sealed partial class AcmeConnection : IDisposable
 
     private async Task<AcmeDirectory> FetchDirectoryAsync(IAcmeLog log, CancellationToken cancellationToken)
     {
-        AcmeResponse response = await GetAsync(Server.DirectoryUrl, log, cancellationToken).ConfigureAwait(false);
+        AcmeResponse response;
+        try
+        {
+            response = await GetAsync(Server.DirectoryUrl, log, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AcmeProblemException e) when (e.Problem.Status is 404 or 410)
+        {
+            // A newcomer's first mistake: the CA's web site, or a directory URL with a typo.
+            throw new AcmeProtocolException(AcmeErrorId.NotADirectory,
+                $"{Server.DirectoryUrl.AbsoluteUri} is not an ACME directory: it answered HTTP {e.Problem.Status} {(e.Problem.Status == 404 ? "Not Found" : "Gone")}.", e);
+        }
+
         return AcmeDirectory.FromJson(Server.DirectoryUrl, response.Json);
     }
 
