@@ -63,7 +63,7 @@ public static class RemovalSteps
         store.DeleteEmptyAccountFolder(account.Server, account.Name!);
         if (users.Count > 0)
         {
-            Warn(log, $"The account '{account.Name}' was removed; {string.Join(", ", users)} still name it: renewing or revoking them needs another account (-Account).");
+            Warn(log, $"The account '{account.Name}' was removed; {string.Join(", ", users)} still name it: renewing or revoking them needs another account.");
         }
 
         return users;

@@ -89,7 +89,7 @@ public static class RenewalFailureSteps
                 new DateTimeOffset(certificate.NotAfter.ToUniversalTime()), (error as AcmeProblemException)?.RetryAt);
             Write("the failed renewal", () => store.WriteRenewalFailure(certificate, failure));
             log.Verbose($"The renewal of '{certificate.Name}' failed ({failure.Failures} in a row); the next try is not before {failure.NextAttempt:u} " +
-                "(-Force tries at once).");
+                "(a forced renewal tries at once).");
             return failure;
         }
         catch (AcmeException e)
