@@ -323,4 +323,77 @@ Describe 'Reruns and the saved account' {
         $err.FullyQualifiedErrorId | Should -BeLike 'AcmeNoAccount,*'
         $err.Exception.Message | Should -BeLike "*2 accounts*(one, two)*Get-AcmeAccount -Name*"
     }
+
+    Context 'the other cmdlets that need an account, with none piped' {
+        BeforeEach {
+            # A fresh state folder per test: each changes (or ends) its account.
+            $script:own = Join-Path $TestDrive ([guid]::NewGuid().ToString('n'))
+            $script:saved = New-AcmeAccount -StatePath $own -Contact own@acme.test -AcceptTermsOfService @ca
+            $script:here = @{ Server = $pebble.Directory; StatePath = $own }
+        }
+
+        It 'Set-AcmeAccount -Contact changes the default account and says which' {
+            $verbose = Set-AcmeAccount @here -Contact changed@acme.test -PassThru -Verbose 4>&1
+            $account = @($verbose | Where-Object { $_ -is [Acme.Protocol.Model.AcmeAccount] })
+            $account.Count | Should -Be 1
+            $account[0].Location | Should -Be $saved.Location
+            "$(@($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }))" | Should -BeLike "*Using the saved account 'default'*$own*"
+            (Get-AcmeAccount -StatePath $own).Contact | Should -Be @('mailto:changed@acme.test')
+        }
+
+        It 'Export-AcmeAccountKey exports the default account''s key' {
+            $file = Join-Path $TestDrive "$([guid]::NewGuid().ToString('n')).pem"
+            $null = Export-AcmeAccountKey @here -Path $file -Confirm:$false
+            (Get-AcmeAccount -KeyPath $file @ca).Location | Should -Be $saved.Location -Because 'the file holds the saved account''s key'
+        }
+
+        It 'Export-AcmeAccountKey takes the server from $env:ACME_SERVER' {
+            $file = Join-Path $TestDrive "$([guid]::NewGuid().ToString('n')).pem"
+            $env:ACME_SERVER, $before = $pebble.Directory, $env:ACME_SERVER
+            try {
+                $null = Export-AcmeAccountKey -StatePath $own -Path $file -Confirm:$false
+            } finally {
+                $env:ACME_SERVER = $before
+            }
+            (Get-AcmeAccount -KeyPath $file @ca).Location | Should -Be $saved.Location
+        }
+
+        It 'Update-AcmeAccountKey -Confirm:$false rolls the default account over to a new key' {
+            $rolled = Update-AcmeAccountKey @here -Confirm:$false -WarningAction SilentlyContinue
+            $rolled.Location | Should -Be $saved.Location
+            $rolled.Key.Thumbprint | Should -Not -Be $saved.Key.Thumbprint
+            (Get-AcmeAccount -StatePath $own).Key.Thumbprint | Should -Be $rolled.Key.Thumbprint -Because 'the saved account has the new key'
+        }
+
+        It 'Disable-AcmeAccount -Confirm:$false deactivates the default account' {
+            Disable-AcmeAccount @here -Confirm:$false
+            (Get-AcmeAccount -StatePath $own).Status | Should -Be 'Deactivated'
+            $err = Get-Failure { $saved | Set-AcmeAccount -Contact after@acme.test }
+            $err.FullyQualifiedErrorId | Should -Not -BeNullOrEmpty -Because 'the CA refuses the deactivated account'
+        }
+
+        It 'Disable-AcmeAccount and Update-AcmeAccountKey still ask (ConfirmImpact High), and -WhatIf changes nothing' {
+            (Get-Command Disable-AcmeAccount).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
+            (Get-Command Update-AcmeAccountKey).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'High'
+            Disable-AcmeAccount @here -WhatIf
+            $null = Update-AcmeAccountKey @here -WhatIf
+            $after = Get-AcmeAccount -StatePath $own
+            $after.Status | Should -Be 'Valid'
+            $after.Key.Thumbprint | Should -Be $saved.Key.Thumbprint
+        }
+
+        It '<Name> with none saved stops with AcmeNoAccount' -TestCases @(
+            @{ Name = 'Set-AcmeAccount'; Invoke = { param($p) Set-AcmeAccount @p -Contact x@acme.test } }
+            @{ Name = 'Export-AcmeAccountKey'; Invoke = { param($p) Export-AcmeAccountKey @p -Path (Join-Path $TestDrive 'none.pem') -Confirm:$false } }
+            @{ Name = 'Update-AcmeAccountKey'; Invoke = { param($p) Update-AcmeAccountKey @p -Confirm:$false } }
+            @{ Name = 'Disable-AcmeAccount'; Invoke = { param($p) Disable-AcmeAccount @p -Confirm:$false } }
+        ) {
+            param($Name, $Invoke)
+            $empty = Join-Path $TestDrive "empty-$Name"
+            $err = Get-Failure { & $Invoke @{ Server = $pebble.Directory; StatePath = $empty } }
+            $err.FullyQualifiedErrorId | Should -BeLike "AcmeNoAccount,*$($Name -replace '-')*"
+            $err.Exception.Message | Should -BeLike "*No account for*$empty*New-AcmeAccount*"
+            Test-Path (Join-Path $TestDrive 'none.pem') | Should -BeFalse
+        }
+    }
 }

@@ -1,7 +1,9 @@
 using System;
 using System.Management.Automation;
+using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using Acme.PowerShell.Binding;
+using Acme.PowerShell.Stores;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 using Acme.Protocol.State;
@@ -72,6 +74,38 @@ public abstract class AcmeServerCmdlet : AcmeCmdlet
 
         return ResolveServer(Server!);
     }
+
+    /// <summary>
+    /// Without a piped account: the state folder's single or "default" account for -Server (by default
+    /// $env:ACME_SERVER), said in a verbose line; none (or several without "default") stops with
+    /// AcmeNoAccount. Read once per call of the cmdlet.
+    /// </summary>
+    protected AcmeAccount SavedAccount(string? statePath, SecureString? keyPassphrase)
+    {
+        if (_savedAccount is not null)
+        {
+            return _savedAccount;
+        }
+
+        try
+        {
+            AcmeStateStore store = StateQuery.Open(statePath, keyPassphrase, SessionState.Path);
+            (AcmeAccount account, string why) = SavedAccounts.Default(store, ResolveServer(Server!));
+            WriteVerbose(why);
+            return _savedAccount = account;
+        }
+        catch (AcmeException e)
+        {
+            ThrowAcmeError(e, Server);
+            throw;
+        }
+    }
+
+    private AcmeAccount? _savedAccount;
+
+    /// <summary>How a confirmation names an account: its saved name and its URL.</summary>
+    protected static string Describe(AcmeAccount account) =>
+        account.Name is null ? account.Location.AbsoluteUri : $"{account.Location.AbsoluteUri} (the saved account '{account.Name}')";
 
     /// <summary>The trust the default state folder keeps for the server, when the caller gave none; an unreadable folder changes nothing.</summary>
     private AcmeServer SavedTrust(AcmeServer server)

@@ -11,20 +11,17 @@ namespace Acme.PowerShell.Commands;
 /// <summary>Deactivates an account for good (RFC 8555 section 7.3.6): the CA refuses every later request it signs.</summary>
 [Cmdlet(VerbsLifecycle.Disable, "AcmeAccount", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = DefaultSet)]
 [OutputType(typeof(AcmeAccount))]
-public sealed class DisableAcmeAccountCommand : AcmeCmdlet
+public sealed class DisableAcmeAccountCommand : AcmeAccountCmdlet
 {
     private const string DefaultSet = "Default";
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public AcmeAccount Account { get; set; } = null!;
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessRecord()
     {
-        if (!ShouldProcess(Account.Location.AbsoluteUri, "Deactivate the account permanently (it cannot be reactivated)"))
+        AcmeAccount account = TargetAccount;
+        if (!ShouldProcess(Describe(account), "Deactivate the account permanently (it cannot be reactivated)"))
         {
             return;
         }
@@ -33,17 +30,17 @@ public sealed class DisableAcmeAccountCommand : AcmeCmdlet
         {
             RunAsync(async context =>
             {
-                await new AcmeClient(Account.Server, context).DeactivateAccountAsync(Account, StopToken).ConfigureAwait(false);
-                await AccountSteps.SaveAccountAsync(Account, context, StopToken).ConfigureAwait(false);
+                await new AcmeClient(account.Server, context).DeactivateAccountAsync(account, StopToken).ConfigureAwait(false);
+                await AccountSteps.SaveAccountAsync(account, context, StopToken).ConfigureAwait(false);
             });
             if (PassThru)
             {
-                WriteObject(Account);
+                WriteObject(account);
             }
         }
         catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
         {
-            WriteAcmeError(e, Account);
+            WriteAcmeError(e, account);
         }
     }
 }

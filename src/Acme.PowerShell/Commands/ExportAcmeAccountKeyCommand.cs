@@ -14,13 +14,9 @@ namespace Acme.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Export, "AcmeAccountKey", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportAcmeAccountKeyCommand : AcmeCmdlet
+public sealed class ExportAcmeAccountKeyCommand : AcmeAccountCmdlet
 {
     private const string DefaultSet = "Default";
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public AcmeAccount Account { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -35,20 +31,21 @@ public sealed class ExportAcmeAccountKeyCommand : AcmeCmdlet
 
     protected override void ProcessRecord()
     {
+        AcmeAccount account = TargetAccount;
         string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
         if (Password is not null && Password.Length == 0)
         {
             ThrowAcmeError(new AcmeArgumentException(AcmeErrorId.InvalidPassword, "An empty -Password cannot protect a key; leave it out or give a passphrase."), Path);
         }
 
-        if (!ShouldProcess(path, $"Write the key of the account {Account.Location}{(Password is null ? " (not encrypted)" : " (encrypted)")}"))
+        if (!ShouldProcess(path, $"Write the key of the account {Describe(account)}{(Password is null ? " (not encrypted)" : " (encrypted)")}"))
         {
             return;
         }
 
         try
         {
-            WriteObject(AcmeFiles.WriteKey(path, Account.Key, Password, Force));
+            WriteObject(AcmeFiles.WriteKey(path, account.Key, Password, Force));
         }
         catch (System.Exception e) when (e is AcmeException || e is IOException || e is System.UnauthorizedAccessException)
         {

@@ -162,7 +162,7 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
             return;
         }
 
-        AcmeAccount account = Account ?? SavedAccount();
+        AcmeAccount account = Account ?? SavedAccount(StatePath, KeyPassphrase);
         string names = string.Join(", ", identifiers.Select(i => i.Value));
         if (!ShouldProcess(account.Server.DirectoryUrl.AbsoluteUri, $"Order a certificate for {names}" +
                 (Profile is null ? string.Empty : $" with the profile {Profile}") + (Replaces is null ? string.Empty : $" replacing {Replaces}")))
@@ -182,33 +182,6 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
             WriteAcmeError(e, names);
         }
     }
-
-    /// <summary>
-    /// Without a piped account: the state folder's single or "default" account for -Server, said in a
-    /// verbose line; none (or several without "default") stops with AcmeNoAccount. Read once per call.
-    /// </summary>
-    private AcmeAccount SavedAccount()
-    {
-        if (_savedAccount is not null)
-        {
-            return _savedAccount;
-        }
-
-        try
-        {
-            AcmeStateStore store = StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path);
-            (AcmeAccount account, string why) = SavedAccounts.Default(store, ResolveServer(Server!));
-            WriteVerbose(why);
-            return _savedAccount = account;
-        }
-        catch (AcmeException e)
-        {
-            ThrowAcmeError(e, Server);
-            throw;
-        }
-    }
-
-    private AcmeAccount? _savedAccount;
 
     /// <summary>
     /// Places an order under the -LockStore lock on the certificate's name, when there is one: whoever

@@ -12,13 +12,9 @@ namespace Acme.PowerShell.Commands;
 /// <summary>Replaces an account's contacts (RFC 8555 section 7.3.2); the account object is updated in place.</summary>
 [Cmdlet(VerbsCommon.Set, "AcmeAccount", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
 [OutputType(typeof(AcmeAccount))]
-public sealed class SetAcmeAccountCommand : AcmeCmdlet
+public sealed class SetAcmeAccountCommand : AcmeAccountCmdlet
 {
     private const string DefaultSet = "Default";
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public AcmeAccount Account { get; set; } = null!;
 
     /// <summary>The new contacts (e-mail addresses or mailto: URLs); an empty list removes them all.</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -30,6 +26,7 @@ public sealed class SetAcmeAccountCommand : AcmeCmdlet
 
     protected override void ProcessRecord()
     {
+        AcmeAccount account = TargetAccount;
         string[] contact;
         try
         {
@@ -41,7 +38,7 @@ public sealed class SetAcmeAccountCommand : AcmeCmdlet
             return;
         }
 
-        if (!ShouldProcess(Account.Location.AbsoluteUri, contact.Length == 0 ? "Remove every contact" : $"Set the contacts to {string.Join(", ", contact)}"))
+        if (!ShouldProcess(Describe(account), contact.Length == 0 ? "Remove every contact" : $"Set the contacts to {string.Join(", ", contact)}"))
         {
             return;
         }
@@ -50,17 +47,17 @@ public sealed class SetAcmeAccountCommand : AcmeCmdlet
         {
             RunAsync(async context =>
             {
-                await new AcmeClient(Account.Server, context).UpdateAccountContactAsync(Account, contact, StopToken).ConfigureAwait(false);
-                await AccountSteps.SaveAccountAsync(Account, context, StopToken).ConfigureAwait(false);
+                await new AcmeClient(account.Server, context).UpdateAccountContactAsync(account, contact, StopToken).ConfigureAwait(false);
+                await AccountSteps.SaveAccountAsync(account, context, StopToken).ConfigureAwait(false);
             });
             if (PassThru)
             {
-                WriteObject(Account);
+                WriteObject(account);
             }
         }
         catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
         {
-            WriteAcmeError(e, Account);
+            WriteAcmeError(e, account);
         }
     }
 }

@@ -19,14 +19,10 @@ namespace Acme.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Update, "AcmeAccountKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = GenerateSet)]
 [OutputType(typeof(AcmeAccount))]
-public sealed class UpdateAcmeAccountKeyCommand : AcmeCmdlet
+public sealed class UpdateAcmeAccountKeyCommand : AcmeAccountCmdlet
 {
     private const string GenerateSet = "Generate";
     private const string KeyPathSet = "KeyPath";
-
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public AcmeAccount Account { get; set; } = null!;
 
     [Parameter(ParameterSetName = GenerateSet)]
     public AcmeKeyAlgorithm NewKeyAlgorithm { get; set; } = AcmeKeyAlgorithm.EC256;
@@ -47,6 +43,7 @@ public sealed class UpdateAcmeAccountKeyCommand : AcmeCmdlet
 
     protected override void ProcessRecord()
     {
+        AcmeAccount account = TargetAccount;
         AcmeKey? newKey = null;
         string? exportPath = NewKeyExportPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(NewKeyExportPath);
         try
@@ -66,7 +63,7 @@ public sealed class UpdateAcmeAccountKeyCommand : AcmeCmdlet
             return;
         }
 
-        if (!ShouldProcess(Account.Location.AbsoluteUri, "Replace the account key (the current key stops working)"))
+        if (!ShouldProcess(Describe(account), "Replace the account key (the current key stops working)"))
         {
             return;
         }
@@ -81,8 +78,8 @@ public sealed class UpdateAcmeAccountKeyCommand : AcmeCmdlet
             }
 
             AcmeKey key = newKey;
-            AcmeAccount updated = RunAsync(context => AccountSteps.ChangeAccountKeyAsync(new AcmeClient(Account.Server, context), Account, key, StopToken));
-            if (exportPath is null && ParameterSetName == GenerateSet && Account.Name is null)
+            AcmeAccount updated = RunAsync(context => AccountSteps.ChangeAccountKeyAsync(new AcmeClient(account.Server, context), account, key, StopToken));
+            if (exportPath is null && ParameterSetName == GenerateSet && account.Name is null)
             {
                 WriteWarning("The new account key exists only in this session: save it with Export-AcmeAccountKey, or the account is lost when the session ends.");
             }
@@ -91,7 +88,7 @@ public sealed class UpdateAcmeAccountKeyCommand : AcmeCmdlet
         }
         catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
         {
-            WriteAcmeError(e, Account);
+            WriteAcmeError(e, account);
         }
     }
 }
