@@ -259,7 +259,8 @@ $cases = @(
     Join-Row $binding @{ Name = 'Start-AcmeHttpChallenge -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Start-AcmeHttpChallenge -Order $null -Port $port } }
     Join-Row $binding @{ Name = 'Complete-AcmeOrder -Order $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Complete-AcmeOrder -Order $null } }
     Join-Row $binding @{ Name = 'Export-AcmeCertificate -Certificate $null'; ErrorId = 'ParameterArgumentValidationError'; Run = { Export-AcmeCertificate -Certificate $null -Path $work } }
-    @{ Area = 'parameter'; Name = 'a string piped to New-AcmeOrder'; ErrorId = 'InputObjectNotBound'; Category = 'InvalidArgument'; NoRequest = $true
+    @{ Area = 'parameter'; Name = 'a string piped to New-AcmeOrder'; ErrorId = 'ParameterArgumentTransformationError'; Category = 'InvalidData'; NoRequest = $true
+        Message = '*New-AcmeOrder takes an AcmeAccount; you piped a String: use New-AcmeAccount first*'
         Run = { 'https://acme.example.test/acct/1' | New-AcmeOrder -DnsName a.test } }
     # Not PowerShell's bare InputObjectNotBound: which object the cmdlet takes, and which cmdlet makes it.
     @{ Area = 'parameter'; Name = 'an account piped to Complete-AcmeOrder'; ErrorId = 'ParameterArgumentTransformationError'; Category = 'InvalidData'; NoRequest = $true

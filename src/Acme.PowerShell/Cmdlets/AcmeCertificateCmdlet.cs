@@ -15,9 +15,11 @@ public abstract class AcmeCertificateCmdlet : AcmeServerCmdlet
     protected const string CertificateSet = "Certificate";
     protected const string PathSet = "Path";
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = CertificateSet)]
-    [ValidateNotNull]
-    public AcmeCertificate Certificate { get; set; } = null!;
+    /// <summary>
+    /// The certificate piped in (CertificateSet). Each cmdlet declares it, so the sentence for a wrong
+    /// object piped names that cmdlet (PipedObjectAttribute, letting through what -CertificatePath binds by).
+    /// </summary>
+    public abstract AcmeCertificate Certificate { get; set; }
 
     /// <summary>A PEM (a full chain is fine: the first certificate counts) or DER certificate file.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
@@ -18,6 +19,7 @@ public sealed class DisableAcmeAuthorizationCommand : AcmeCmdlet
 
     /// <summary>An authorization as an order lists it (its Account signs the request).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [PipedObject(typeof(AcmeAuthorization), "Disable-AcmeAuthorization", "Get-AcmeAuthorization")]
     [ValidateNotNull]
     public AcmeAuthorization Authorization { get; set; } = null!;
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using System.Runtime.InteropServices;
 using System.Security;
 using Acme.PowerShell.Cmdlets;
@@ -23,6 +24,7 @@ public sealed class ExportAcmeCertificateCommand : AcmeCmdlet
     private const string DefaultSet = "Default";
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [PipedObject(typeof(AcmeCertificate), "Export-AcmeCertificate", "Complete-AcmeOrder")]
     [ValidateNotNull]
     public AcmeCertificate Certificate { get; set; } = null!;
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
@@ -17,10 +18,12 @@ public sealed class GetAcmeChallengeCommand : AcmeCmdlet
     private const string AuthorizationSet = "Authorization";
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = OrderSet)]
+    [PipedObject(typeof(AcmeOrder), "Get-AcmeChallenge", "New-AcmeOrder", Others = new[] { typeof(AcmeAuthorization) })]
     [ValidateNotNull]
     public AcmeOrder Order { get; set; } = null!;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = AuthorizationSet)]
+    [PipedObject(typeof(AcmeAuthorization), "Get-AcmeChallenge", "New-AcmeOrder", Quiet = true)]
     [ValidateNotNull]
     public AcmeAuthorization Authorization { get; set; } = null!;
 

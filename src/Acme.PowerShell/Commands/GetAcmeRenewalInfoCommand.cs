@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
@@ -17,6 +18,11 @@ namespace Acme.PowerShell.Commands;
 public sealed class GetAcmeRenewalInfoCommand : AcmeCertificateCmdlet
 {
     private const string IdSet = "CertificateId";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = CertificateSet)]
+    [PipedObject(typeof(AcmeCertificate), "Get-AcmeRenewalInfo", "Complete-AcmeOrder", Properties = new[] { "CertificatePath", "FullName", "CertificateId" })]
+    [ValidateNotNull]
+    public override AcmeCertificate Certificate { get; set; } = null!;
 
     /// <summary>The ARI certificate identifier itself (RFC 9773 section 4.1).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet)]

@@ -35,6 +35,7 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
     /// </summary>
     [Parameter(ValueFromPipeline = true, ParameterSetName = DefaultSet)]
     [Parameter(ParameterSetName = RenewalSet)]
+    [PipedObject(typeof(AcmeAccount), "New-AcmeOrder", "New-AcmeAccount", Others = new[] { typeof(AcmeCertificate) }, Properties = new[] { "Certificate" }, PropertyTypes = new[] { typeof(AcmeCertificate) })]
     [ValidateNotNull]
     public AcmeAccount? Account { get; set; }
 
@@ -64,6 +65,7 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
 
     /// <summary>The certificate to renew: an AcmeCertificate, or the Certificate property of what Test-AcmeRenewal writes.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = RenewalSet)]
+    [PipedObject(typeof(AcmeCertificate), "New-AcmeOrder", "Complete-AcmeOrder", Quiet = true)]
     [ValidateNotNull]
     public AcmeCertificate Certificate { get; set; } = null!;
 

@@ -26,6 +26,7 @@ public sealed class RemoveAcmeAccountCommand : AcmeRemovingCmdlet
 
     /// <summary>A saved account, as Get-AcmeAccount or New-AcmeAccount writes it.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByObjectSet)]
+    [PipedObject(typeof(AcmeAccount), "Remove-AcmeAccount", "New-AcmeAccount")]
     [ValidateNotNull]
     public AcmeAccount Account { get; set; } = null!;
 

@@ -25,6 +25,7 @@ public sealed class RemoveAcmeCertificateCommand : AcmeRemovingCmdlet
 
     /// <summary>A saved certificate, as Get-AcmeCertificate writes it.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByObjectSet)]
+    [PipedObject(typeof(AcmeCertificate), "Remove-AcmeCertificate", "Complete-AcmeOrder")]
     [ValidateNotNull]
     public AcmeCertificate Certificate { get; set; } = null!;
 

@@ -25,6 +25,7 @@ public sealed class RemoveAcmeOrderCommand : AcmeRemovingCmdlet
 
     /// <summary>A saved order, as Get-AcmeOrder or New-AcmeOrder writes it.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByObjectSet)]
+    [PipedObject(typeof(AcmeOrder), "Remove-AcmeOrder", "New-AcmeOrder")]
     [ValidateNotNull]
     public AcmeOrder Order { get; set; } = null!;
 

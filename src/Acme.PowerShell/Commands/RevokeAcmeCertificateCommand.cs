@@ -21,6 +21,11 @@ namespace Acme.PowerShell.Commands;
 [OutputType(typeof(AcmeCertificate))]
 public sealed class RevokeAcmeCertificateCommand : AcmeCertificateCmdlet
 {
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = CertificateSet)]
+    [PipedObject(typeof(AcmeCertificate), "Revoke-AcmeCertificate", "Complete-AcmeOrder", Properties = new[] { "CertificatePath", "FullName" })]
+    [ValidateNotNull]
+    public override AcmeCertificate Certificate { get; set; } = null!;
+
     /// <summary>The RFC 5280 reason; without it the CA records "unspecified".</summary>
     [Parameter]
     public AcmeRevocationReason? Reason { get; set; }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
@@ -17,6 +18,7 @@ public sealed class SubmitAcmeChallengeCommand : AcmeCmdlet
     private readonly HashSet<Uri> _submitted = new();
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [PipedObject(typeof(AcmeChallenge), "Submit-AcmeChallenge", "Get-AcmeChallenge")]
     [ValidateNotNull]
     public AcmeChallenge Challenge { get; set; } = null!;
 

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
@@ -20,6 +21,11 @@ namespace Acme.PowerShell.Commands;
 public sealed class TestAcmeRenewalCommand : AcmeCertificateCmdlet
 {
     /// <summary>Due whatever the rule says (reason Forced).</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = CertificateSet)]
+    [PipedObject(typeof(AcmeCertificate), "Test-AcmeRenewal", "Complete-AcmeOrder", Properties = new[] { "CertificatePath", "FullName" })]
+    [ValidateNotNull]
+    public override AcmeCertificate Certificate { get; set; } = null!;
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 

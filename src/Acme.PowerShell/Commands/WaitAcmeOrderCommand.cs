@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
@@ -21,6 +22,7 @@ public sealed class WaitAcmeOrderCommand : AcmeCmdlet
 
     /// <summary>By value, or by the Order property of what Submit-AcmeChallenge and Get-AcmeAuthorization write.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [PipedObject(typeof(AcmeOrder), "Wait-AcmeOrder", "New-AcmeOrder", Properties = new[] { "Order" }, PropertyTypes = new[] { typeof(AcmeOrder) })]
     [ValidateNotNull]
     public AcmeOrder Order { get; set; } = null!;
 
