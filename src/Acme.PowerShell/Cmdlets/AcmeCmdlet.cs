@@ -1,9 +1,12 @@
 using System;
+using System.Collections.Generic;
+using System.Security;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Acme.PowerShell.Errors;
 using Acme.PowerShell.Stores;
+using Acme.Protocol.Errors;
 using Acme.Protocol.Diagnostics;
 using Acme.Protocol.Issuance;
 using Acme.Protocol.Model;
@@ -119,6 +122,36 @@ public abstract partial class AcmeCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Stops the cmdlet with a terminating error (a setup failure no later item can avoid).</summary>
     protected void ThrowAcmeError(Exception exception, object? target) => ThrowTerminatingError(AcmeErrorRecords.Create(exception, target));
+
+    /// <summary>
+    /// Every saved item whose name one of <paramref name="patterns"/> matches, read by <paramref name="read"/>
+    /// and given to <paramref name="each"/>: the selection of the Get-* and Remove-* cmdlets' -Name. A
+    /// state folder that cannot be opened ends the cmdlet; a name that matches nothing, or whose item is
+    /// not saved, is an error with <paramref name="notFoundId"/>, and the others go on.
+    /// </summary>
+    private protected void ForEachSaved<T>(string? statePath, SecureString? keyPassphrase, string? serverName, string[] patterns,
+        Func<AcmeStateStore, AcmeServer?, IReadOnlyList<(AcmeServer Server, string Name)>> names, Func<StateQuery, AcmeServer, string, T?> read,
+        string what, AcmeErrorId notFoundId, Action<T> each) where T : class
+    {
+        StateQuery query;
+        AcmeServer? server;
+        IReadOnlyList<(AcmeServer Server, string Name)> found;
+        try
+        {
+            query = new StateQuery(StateQuery.Open(statePath, keyPassphrase, SessionState.Path), WriteWarning);
+            server = StateQuery.ServerFilter(serverName);
+            found = names(query.Store, server);
+        }
+        catch (AcmeException e)
+        {
+            ThrowAcmeError(e, statePath ?? serverName);
+            return;
+        }
+
+        query.ReadEach(found, patterns, (itemServer, name) => read(query, itemServer, name), each, WriteAcmeError,
+            name => WriteAcmeError(new AcmeArgumentException(notFoundId,
+                $"No {what} named '{name}' is saved in {query.Store.Root}{(server is null ? string.Empty : " for " + server.Name)}."), name));
+    }
 
     /// <summary>A retry policy with the cmdlet's -TimeoutSec.</summary>
     protected static RetryPolicy PolicyFor(int timeoutSec) => RetryPolicy.Default.WithTimeout(TimeSpan.FromSeconds(timeoutSec));

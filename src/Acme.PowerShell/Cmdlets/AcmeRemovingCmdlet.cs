@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
+using System.Threading.Tasks;
 using Acme.PowerShell.Binding;
 using Acme.PowerShell.Stores;
 using Acme.Protocol.Errors;
@@ -56,6 +57,31 @@ public abstract class AcmeRemovingCmdlet : AcmeCmdlet
         return ShouldProcess(target, action);
     }
 
+    /// <summary>
+    /// Removes one item once confirmed (<see cref="Confirmed"/>): <paramref name="remove"/> runs the core
+    /// step, the item is written with -PassThru, and a failure is this item's error while the others go on.
+    /// </summary>
+    protected void RemoveConfirmed(object item, string target, string action, Func<CmdletContext, Task> remove)
+    {
+        if (!Confirmed(target, action))
+        {
+            return;
+        }
+
+        try
+        {
+            RunAsync(remove);
+            if (PassThru)
+            {
+                WriteObject(item);
+            }
+        }
+        catch (AcmeException e)
+        {
+            WriteAcmeError(e, item);
+        }
+    }
+
     private bool WhatIfRequested() =>
         MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? bound)
             ? LanguagePrimitives.IsTrue(bound)
@@ -69,23 +95,6 @@ public abstract class AcmeRemovingCmdlet : AcmeCmdlet
     private protected void RemoveByName<T>(string[] patterns, Func<AcmeStateStore, AcmeServer?, IReadOnlyList<(AcmeServer Server, string Name)>> names,
         Func<StateQuery, AcmeServer, string, T?> read, string what, AcmeErrorId notFoundId, Action<T> remove) where T : class
     {
-        StateQuery query;
-        AcmeServer? server;
-        IReadOnlyList<(AcmeServer Server, string Name)> found;
-        try
-        {
-            query = new StateQuery(StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path), WriteWarning);
-            server = StateQuery.ServerFilter(Server);
-            found = names(query.Store, server);
-        }
-        catch (AcmeException e)
-        {
-            ThrowAcmeError(e, StatePath ?? Server);
-            return;
-        }
-
-        query.ReadEach(found, patterns, (itemServer, name) => read(query, itemServer, name), remove, WriteAcmeError,
-            name => WriteAcmeError(new AcmeArgumentException(notFoundId,
-                $"No {what} named '{name}' is saved in {query.Store.Root}{(server is null ? string.Empty : " for " + server.Name)}."), name));
+        ForEachSaved(StatePath, KeyPassphrase, Server, patterns, names, read, what, notFoundId, remove);
     }
 }

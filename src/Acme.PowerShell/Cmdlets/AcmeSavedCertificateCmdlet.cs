@@ -43,23 +43,7 @@ public abstract class AcmeSavedCertificateCmdlet : AcmeCmdlet
     /// <summary>Writes what <paramref name="read"/> finds under each selected name; <paramref name="what"/> names it in errors.</summary>
     private protected void WriteSaved<T>(Func<StateQuery, AcmeServer, string, T?> read, string what, AcmeErrorId notFoundId) where T : class
     {
-        StateQuery query;
-        AcmeServer? server;
-        IReadOnlyList<(AcmeServer Server, string Name)> names;
-        try
-        {
-            query = new StateQuery(StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path), WriteWarning);
-            server = StateQuery.ServerFilter(Server);
-            names = query.Store.GetCertificateNames(server);
-        }
-        catch (AcmeException e)
-        {
-            ThrowAcmeError(e, StatePath ?? Server);
-            return;
-        }
-
-        query.ReadEach(names, Name, (itemServer, name) => read(query, itemServer, name), item => WriteObject(item),
-            WriteAcmeError, name => WriteAcmeError(new AcmeArgumentException(notFoundId,
-                $"No {what} named '{name}' is saved in {query.Store.Root}{(server is null ? string.Empty : " for " + server.Name)}."), name));
+        ForEachSaved(StatePath, KeyPassphrase, Server, Name, (store, server) => store.GetCertificateNames(server), read, what, notFoundId,
+            item => WriteObject(item));
     }
 }

@@ -42,25 +42,6 @@ public sealed class RemoveAcmeAccountCommand : AcmeRemovingCmdlet
         Remove(Account);
     }
 
-    private void Remove(AcmeAccount account)
-    {
-        if (!Confirmed($"{account.Name ?? account.Location.AbsoluteUri} ({account.Server.Name}) in {account.StatePath ?? "no state folder"}",
-                "Remove the saved account and its private key"))
-        {
-            return;
-        }
-
-        try
-        {
-            RunAsync(context => RemovalSteps.RemoveAccountAsync(account, Force, context, StopToken));
-            if (PassThru)
-            {
-                WriteObject(account);
-            }
-        }
-        catch (AcmeException e)
-        {
-            WriteAcmeError(e, account);
-        }
-    }
+    private void Remove(AcmeAccount account) => RemoveConfirmed(account, $"{account.Name ?? account.Location.AbsoluteUri} ({account.Server.Name}) in {account.StatePath ?? "no state folder"}",
+        "Remove the saved account and its private key", context => RemovalSteps.RemoveAccountAsync(account, Force, context, StopToken));
 }

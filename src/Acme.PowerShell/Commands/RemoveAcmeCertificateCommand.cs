@@ -42,25 +42,6 @@ public sealed class RemoveAcmeCertificateCommand : AcmeRemovingCmdlet
         Remove(Certificate);
     }
 
-    private void Remove(AcmeCertificate certificate)
-    {
-        if (!Confirmed($"{certificate.Name ?? string.Join(", ", certificate.Names)} in {certificate.StatePath ?? "no state folder"}",
-                "Remove the saved certificate with every version and private key"))
-        {
-            return;
-        }
-
-        try
-        {
-            RunAsync(context => RemovalSteps.RemoveCertificateAsync(certificate, context, StopToken));
-            if (PassThru)
-            {
-                WriteObject(certificate);
-            }
-        }
-        catch (AcmeException e)
-        {
-            WriteAcmeError(e, certificate);
-        }
-    }
+    private void Remove(AcmeCertificate certificate) => RemoveConfirmed(certificate, $"{certificate.Name ?? string.Join(", ", certificate.Names)} in {certificate.StatePath ?? "no state folder"}",
+        "Remove the saved certificate with every version and private key", context => RemovalSteps.RemoveCertificateAsync(certificate, context, StopToken));
 }

@@ -42,25 +42,6 @@ public sealed class RemoveAcmeOrderCommand : AcmeRemovingCmdlet
         Remove(Order);
     }
 
-    private void Remove(AcmeOrder order)
-    {
-        if (!Confirmed($"{order.Name ?? string.Join(", ", order.Names)} in {order.StatePath ?? "no state folder"}",
-                "Remove the saved order and the unused certificate keys saved for it"))
-        {
-            return;
-        }
-
-        try
-        {
-            RunAsync(context => RemovalSteps.RemoveOrderAsync(order, context, StopToken));
-            if (PassThru)
-            {
-                WriteObject(order);
-            }
-        }
-        catch (AcmeException e)
-        {
-            WriteAcmeError(e, order);
-        }
-    }
+    private void Remove(AcmeOrder order) => RemoveConfirmed(order, $"{order.Name ?? string.Join(", ", order.Names)} in {order.StatePath ?? "no state folder"}",
+        "Remove the saved order and the unused certificate keys saved for it", context => RemovalSteps.RemoveOrderAsync(order, context, StopToken));
 }
