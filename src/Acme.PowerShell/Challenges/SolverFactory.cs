@@ -10,6 +10,7 @@ using System.Threading.Tasks;
 using Acme.PowerShell.Dns;
 using Acme.Protocol.ChallengeStores;
 using Acme.Protocol.Challenges.Dns01;
+using Acme.Protocol.Challenges.Dns01.Providers;
 using Acme.Protocol.Challenges.Http01;
 using Acme.Protocol.Challenges.TlsAlpn01;
 using Acme.Protocol.Client;
@@ -73,6 +74,18 @@ internal sealed class SolverFactory
     /// <summary>dns-01 records published by the user's -AddRecord and -RemoveRecord script blocks.</summary>
     public static Func<CmdletContext, IDnsRecordPublisher> ScriptBlockRecords(ScriptBlock add, ScriptBlock remove) =>
         context => new ScriptBlockDnsPublisher(context, add, remove);
+
+    /// <summary>
+    /// dns-01 records published by a built-in provider (-Provider, -ProviderParameter), its settings checked
+    /// now. Throws AcmeArgumentException (DnsProviderUnknown, DnsProviderParameter*).
+    /// </summary>
+    public static Func<CmdletContext, IDnsRecordPublisher> ProviderRecords(string provider, IDictionary? parameters)
+    {
+        DnsProviderInfo info = DnsProviderCatalog.Get(provider);
+        DnsProviderSettings settings = ProviderParameters.From(parameters);
+        info.Check(settings);
+        return context => info.Create(settings, new DnsProviderOptions { Log = context });
+    }
 
     /// <summary>
     /// dns-01 records published by the functions of a script file (a resolved path), loaded now, on the

@@ -16,6 +16,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 {
     private const string ScriptBlockSet = "ScriptBlock";
     private const string ManualSet = "Manual";
+    private const string ProviderSet = "Provider";
 
     private SolverFactory _solvers = null!;
 
@@ -34,6 +35,14 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 
     [Parameter(Mandatory = true, ParameterSetName = ManualSet)]
     public SwitchParameter Manual { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = ProviderSet)]
+    [ValidateNotNullOrEmpty]
+    public string Provider { get; set; } = null!;
+
+    [Parameter(ParameterSetName = ProviderSet)]
+    [ValidateNotNull]
+    public IDictionary ProviderParameter { get; set; } = null!;
 
     [Parameter]
     [ValidateNotNull]
@@ -59,15 +68,18 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
         // Everything that can be refused is refused here, before the first request.
         try
         {
-            Func<CmdletContext, IDnsRecordPublisher> records = Manual
-                ? SolverFactory.ManualRecords(Host, Show)
-                : SolverFactory.ScriptBlockRecords(AddRecord, RemoveRecord);
+            Func<CmdletContext, IDnsRecordPublisher> records = ParameterSetName switch
+            {
+                ManualSet => SolverFactory.ManualRecords(Host, Show),
+                ProviderSet => SolverFactory.ProviderRecords(Provider, ProviderParameter),
+                _ => SolverFactory.ScriptBlockRecords(AddRecord, RemoveRecord),
+            };
             _solvers = SolverFactory.Dns(records, SolverFactory.ParseDnsServers(DnsServer), !SkipPropagationCheck,
                 TimeSpan.FromSeconds(PropagationTimeoutSec), SolverFactory.ParseDnsAliases(DnsAlias));
         }
         catch (Exception e) when (e is AcmeLocalException || e is AcmeArgumentException)
         {
-            // ManualNotInteractive, a bad -DnsServer or -DnsAlias.
+            // ManualNotInteractive, an unknown provider or bad -ProviderParameter, a bad -DnsServer or -DnsAlias.
             ThrowAcmeError(e, null);
         }
     }
@@ -75,7 +87,12 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
     protected override void ProcessRecord()
     {
         string names = string.Join(", ", Order.Names);
-        if (!ShouldProcess(names, Manual ? "Answer dns-01 challenges with TXT records created by hand" : "Answer dns-01 challenges with TXT records from -AddRecord"))
+        if (!ShouldProcess(names, ParameterSetName switch
+            {
+                ManualSet => "Answer dns-01 challenges with TXT records created by hand",
+                ProviderSet => $"Answer dns-01 challenges with TXT records published through the DNS provider {Provider}",
+                _ => "Answer dns-01 challenges with TXT records from -AddRecord",
+            }))
         {
             return;
         }

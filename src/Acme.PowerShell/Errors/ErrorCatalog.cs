@@ -132,6 +132,13 @@ public static class ErrorCatalog
             AcmeErrorId.SelfCheckFailed => (ErrorCategory.ConnectionError, null),
             AcmeErrorId.ListenerFailed => (ErrorCategory.ResourceUnavailable, null),
             AcmeErrorId.DnsPropagationTimeout => (ErrorCategory.OperationTimeout, null),
+            AcmeErrorId.DnsProviderUnknown => (ErrorCategory.InvalidArgument, "Get-AcmeDnsProvider lists the providers and their parameters."),
+            AcmeErrorId.DnsProviderParameterUnknown or AcmeErrorId.DnsProviderParameterMissing or AcmeErrorId.DnsProviderParameterInvalid =>
+                (ErrorCategory.InvalidArgument, "Get-AcmeDnsProvider <name> lists the provider's parameters; pass them in -ProviderParameter (Get-Help about_Acme_DnsProviders)."),
+            AcmeErrorId.DnsProviderAuthenticationFailed => (ErrorCategory.AuthenticationError, "Check the provider's credentials in -ProviderParameter (a TSIG key, an API token, a key id and secret)."),
+            AcmeErrorId.DnsProviderRefused => (ErrorCategory.PermissionDenied, "Give the credentials the right to change TXT records in that zone, or name the zone with -ProviderParameter."),
+            AcmeErrorId.DnsProviderUnreachable => (ErrorCategory.ConnectionError, "Check the provider's server or API address in -ProviderParameter and that this host can reach it."),
+            AcmeErrorId.DnsProviderFailed => (ErrorCategory.InvalidResult, null),
             AcmeErrorId.DnsZoneNotFound => (ErrorCategory.ObjectNotFound, "Name the servers to ask with -DnsServer."),
             AcmeErrorId.DnsRecordAddFailed or AcmeErrorId.DnsRecordRemoveFailed => (ErrorCategory.WriteError, null),
             AcmeErrorId.ManualNotInteractive => (ErrorCategory.InvalidOperation, null),
