@@ -138,6 +138,7 @@ public static class ErrorCatalog
             AcmeErrorId.DnsProviderAuthenticationFailed => (ErrorCategory.AuthenticationError, "Check the provider's credentials in -ProviderParameter (a TSIG key, an API token, a key id and secret)."),
             AcmeErrorId.DnsProviderRefused => (ErrorCategory.PermissionDenied, "Give the credentials the right to change TXT records in that zone, or name the zone with -ProviderParameter."),
             AcmeErrorId.DnsProviderUnreachable => (ErrorCategory.ConnectionError, "Check the provider's server or API address in -ProviderParameter and that this host can reach it."),
+            AcmeErrorId.DnsProviderZoneNotFound => (ErrorCategory.ObjectNotFound, "Name the zone in -ProviderParameter (Zone or ZoneId), or check that the credentials can see the zone the name is in."),
             AcmeErrorId.DnsProviderFailed => (ErrorCategory.InvalidResult, null),
             AcmeErrorId.DnsZoneNotFound => (ErrorCategory.ObjectNotFound, "Name the servers to ask with -DnsServer."),
             AcmeErrorId.DnsRecordAddFailed or AcmeErrorId.DnsRecordRemoveFailed => (ErrorCategory.WriteError, null),

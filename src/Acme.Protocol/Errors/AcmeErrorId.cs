@@ -52,6 +52,7 @@ public enum AcmeErrorId
     DnsProviderRefused,
     DnsProviderUnknown,
     DnsProviderUnreachable,
+    DnsProviderZoneNotFound,
     DnsRecordAddFailed,
     DnsRecordRemoveFailed,
     DnsScriptInvalid,
