@@ -16,6 +16,8 @@ public static class DnsProviderCatalog
     {
         // Each provider's Info goes here, e.g. Rfc2136Provider.Info.
         PowerDnsProvider.Info,
+        CloudflareProvider.Info,
+        AzureDnsProvider.Info,
     };
 
     /// <summary>The provider named <paramref name="name"/> (case-insensitive), or null.</summary>
