@@ -49,6 +49,11 @@ public sealed class AzureDnsFake : CloudDnsFake
 
     public string ImdsUrl => Url + "/metadata/identity/oauth2/token";
 
+    /// <summary>App Service / Azure Automation's managed identity endpoint (IDENTITY_ENDPOINT), which wants X-IDENTITY-HEADER equal to <see cref="IdentityHeader"/>.</summary>
+    public string IdentityEndpoint => Url + "/msi/token";
+
+    public string IdentityHeader { get; } = Guid.NewGuid().ToString("N");
+
     /// <summary>The tokens issued so far (the provider must send one of them, and no test stream may show one).</summary>
     public string[] IssuedTokens
     {
@@ -90,6 +95,23 @@ public sealed class AzureDnsFake : CloudDnsFake
         if (path.StartsWith("/login/", StringComparison.Ordinal))
         {
             return TokenEndpoint(method, url, path, body);
+        }
+
+        if (path == "/msi/token")
+        {
+            if (headers.Get("X-IDENTITY-HEADER") != IdentityHeader || query["api-version"] != "2019-08-01" || query["resource"] != "https://management.azure.com/")
+            {
+                return (400, new JsonObject { ["statusCode"] = 400, ["message"] = "The X-IDENTITY-HEADER, api-version 2019-08-01 or resource is missing or wrong." });
+            }
+
+            return (200, new JsonObject
+            {
+                ["access_token"] = IssueToken(),
+                ["expires_on"] = DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds().ToString(),
+                ["resource"] = "https://management.azure.com/",
+                ["token_type"] = "Bearer",
+                ["client_id"] = ClientId,
+            });
         }
 
         if (path == "/metadata/identity/oauth2/token")

@@ -104,6 +104,15 @@ Describe 'Start-AcmeDnsChallenge -Provider Cloudflare (Fake API, records served 
         ($order | Get-AcmeChallenge -Type dns-01).Status | Should -Be 'Pending'
     }
 
+    It 'Fake: says DnsProviderUnreachable when nothing listens at ApiUrl, naming no token' {
+        $order = $account | New-AcmeOrder -DnsName (New-TestZone 'cfunreach')
+        $port = Get-FreeTcpPort
+        $err = Get-RunError { $order | Start-AcmeDnsChallenge -Provider Cloudflare -ProviderParameter @{ ApiToken = $cf.Token; ApiUrl = "http://127.0.0.1:$port/client/v4" } -DnsServer $dnsServer @args }
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeDnsProviderUnreachable*'
+        $err[0].Exception.Message | Should -BeLike "*127.0.0.1:$port*"
+        ($err[0] | Out-String) | Should -Not -BeLike "*$($cf.Token)*"
+    }
+
     It 'Fake: says DnsProviderZoneNotFound when the token sees no zone the name is in' {
         $order = $account | New-AcmeOrder -DnsName (New-TestZone 'cfnozone')
         $err = Get-RunError { $order | Start-AcmeDnsChallenge -Provider Cloudflare -ProviderParameter @{ ApiToken = $cf.Token; ApiUrl = $cf.ApiUrl } -DnsServer $dnsServer @args }
@@ -177,6 +186,54 @@ Describe 'Start-AcmeDnsChallenge -Provider Azure (Fake ARM, identity platform an
         $run = Invoke-ProviderIssue $zone Azure ($azBase + @{ UseManagedIdentity = $true })
         ($run.Certificate.Names | Sort-Object) | Should -Be (@("*.$zone", $zone) | Sort-Object)
         @($az.Calls | Where-Object { $_ -like 'GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=https*management.azure.com* 200' }).Count | Should -Be 1
+    }
+
+    It 'Fake: issues with the managed identity of App Service or Azure Automation (IDENTITY_ENDPOINT and IDENTITY_HEADER)' {
+        $zone = New-TestZone 'azapp'
+        $az.AddZone('rg-app', $zone)
+        $env:IDENTITY_ENDPOINT = $az.IdentityEndpoint
+        $env:IDENTITY_HEADER = $az.IdentityHeader
+        try {
+            $p = @{ SubscriptionId = $az.SubscriptionId; ArmUrl = $az.ArmUrl; UseManagedIdentity = $true }
+            $run = Invoke-ProviderIssue $zone Azure $p
+        } finally {
+            Remove-Item env:IDENTITY_ENDPOINT, env:IDENTITY_HEADER
+        }
+        ($run.Certificate.Names | Sort-Object) | Should -Be (@("*.$zone", $zone) | Sort-Object)
+        @($az.Calls | Where-Object { $_ -like 'GET /msi/token?api-version=2019-08-01&resource=* 200' }).Count | Should -Be 1
+        Assert-NoSecret @($az.IdentityHeader) $run.Seen
+    }
+
+    It 'Fake: issues with a service principal certificate and its key in one PEM file' {
+        $zone = New-TestZone 'azpem'
+        $az.AddZone('rg-pem', $zone)
+        $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+        $req = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=acme-dns-sp-pem', $rsa, 'SHA256', [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+        $certificate = $req.CreateSelfSigned([DateTimeOffset]::UtcNow.AddMinutes(-5), [DateTimeOffset]::UtcNow.AddDays(1))
+        $az.RegisterCertificate($certificate.RawData)
+        $pem = Join-Path $TestDrive 'sp.pem'
+        Set-Content -LiteralPath $pem -Value ($certificate.ExportCertificatePem() + "`n" + $rsa.ExportPkcs8PrivateKeyPem())
+        $cert = $account | New-AcmeOrder -DnsName $zone |
+            Start-AcmeDnsChallenge -Provider Azure -ProviderParameter ($azBase + @{ TenantId = $az.TenantId; ClientId = $az.ClientId; ClientCertificatePath = $pem }) -DnsServer $dnsServer |
+            Complete-AcmeOrder
+        $cert.Names | Should -Be @($zone)
+    }
+
+    It 'Fake: says DnsProviderUnreachable when the token endpoint cannot be reached, and DnsProviderAuthenticationFailed for a certificate the application does not have' {
+        $order = $account | New-AcmeOrder -DnsName (New-TestZone 'azunreach')
+        $port = Get-FreeTcpPort
+        $p = $azBase.Clone(); $p.UseManagedIdentity = $true; $p.ImdsUrl = "http://127.0.0.1:$port/metadata/identity/oauth2/token"
+        $err = Get-RunError { $order | Start-AcmeDnsChallenge -Provider Azure -ProviderParameter $p -DnsServer $dnsServer @args }
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeDnsProviderUnreachable*'
+        $err[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+
+        $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+        $req = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=not-registered', $rsa, 'SHA256', [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+        $other = Join-Path $TestDrive 'other.pfx'
+        [System.IO.File]::WriteAllBytes($other, $req.CreateSelfSigned([DateTimeOffset]::UtcNow.AddMinutes(-5), [DateTimeOffset]::UtcNow.AddDays(1)).Export('Pfx'))
+        $err = Get-RunError { $order | Start-AcmeDnsChallenge -Provider Azure -ProviderParameter ($azBase + @{ TenantId = $az.TenantId; ClientId = $az.ClientId; ClientCertificatePath = $other }) -DnsServer $dnsServer @args }
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeDnsProviderAuthenticationFailed*'
+        $err[0].Exception.Message | Should -BeLike '*AADSTS700027*'
     }
 
     It 'Fake: refuses a wrong client secret and an unknown access token with DnsProviderAuthenticationFailed, naming neither' {
