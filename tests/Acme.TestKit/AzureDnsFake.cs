@@ -26,6 +26,7 @@ public sealed class AzureDnsFake : CloudDnsFake
     private readonly List<(string ResourceGroup, string Name, bool ReadOnly)> _zones = new();
     private readonly Dictionary<string, (int Ttl, List<string> Values, string Etag)> _sets = new(StringComparer.OrdinalIgnoreCase);
     private X509Certificate2? _certificate;
+    private (string Name, string Value)? _interleave;
 
     public AzureDnsFake()
     {
@@ -82,6 +83,15 @@ public sealed class AzureDnsFake : CloudDnsFake
             string token = "eyJ0eXAiOiJKV1QifQ." + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_') + ".fake";
             _tokens.Add(token);
             return token;
+        }
+    }
+
+    /// <summary>Another writer adds <paramref name="value"/> at <paramref name="fqdn"/> just before the next write there, after the client read the set: its etag no longer matches.</summary>
+    public void ChangeBeforeNextWrite(string fqdn, string value)
+    {
+        lock (Sync)
+        {
+            _interleave = (fqdn.TrimEnd('.').ToLowerInvariant(), value);
         }
     }
 
@@ -219,6 +229,15 @@ public sealed class AzureDnsFake : CloudDnsFake
             if (zone.ReadOnly && (method == "PUT" || method == "PATCH" || method == "DELETE"))
             {
                 return ArmError(403, "AuthorizationFailed", $"The client '{ClientId}' with object id '{ClientId}' does not have authorization to perform action 'Microsoft.Network/dnszones/TXT/{(method == "DELETE" ? "delete" : "write")}' over scope '{setId}' or the scope is invalid.");
+            }
+
+            if (_interleave is { } other && other.Name == fqdn && method != "GET")
+            {
+                _interleave = null;
+                var changed = (exists ? set.Ttl : 60, (exists ? set.Values : new List<string>()).Append(other.Value).ToList(), Guid.NewGuid().ToString());
+                _sets[key] = changed;
+                (exists, set) = (true, changed);
+                SetTxt(fqdn, changed.Item2);
             }
 
             string? ifMatch = headers.Get("If-Match");

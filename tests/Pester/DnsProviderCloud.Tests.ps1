@@ -104,6 +104,21 @@ Describe 'Start-AcmeDnsChallenge -Provider Cloudflare (Fake API, records served 
         ($order | Get-AcmeChallenge -Type dns-01).Status | Should -Be 'Pending'
     }
 
+    It 'Fake: removes what it added for the names before a refused one' {
+        $good = New-TestZone 'cfgood'
+        $readOnly = New-TestZone 'cfro2'
+        $null = $cf.AddZone($good)
+        $null = $cf.AddZone($readOnly, $true)
+        $order = $account | New-AcmeOrder -DnsName $good, $readOnly
+        $err = Get-RunError { $order | Start-AcmeDnsChallenge -Provider Cloudflare -ProviderParameter @{ ApiToken = $cf.Token; ApiUrl = $cf.ApiUrl } -DnsServer $dnsServer @args }
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeDnsProviderRefused*'
+        $history = @($cf.History | Where-Object { $_ -like "_acme-challenge.${good}:*" })
+        $history.Count | Should -Be 2
+        $history[0] | Should -Not -Be "_acme-challenge.${good}:"
+        $history[-1] | Should -Be "_acme-challenge.${good}:"
+        $cf.GetTxt("_acme-challenge.$good").Count | Should -Be 0
+    }
+
     It 'Fake: says DnsProviderUnreachable when nothing listens at ApiUrl, naming no token' {
         $order = $account | New-AcmeOrder -DnsName (New-TestZone 'cfunreach')
         $port = Get-FreeTcpPort
@@ -262,6 +277,18 @@ Describe 'Start-AcmeDnsChallenge -Provider Azure (Fake ARM, identity platform an
         $err = Get-RunError { $order | Start-AcmeDnsChallenge -Provider Azure -ProviderParameter ($azBase + @{ AccessToken = $token; ResourceGroup = 'no-such-rg' }) -DnsServer $dnsServer @args }
         $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeDnsProviderZoneNotFound*'
         $err[0].Exception.Message | Should -BeLike '*ResourceGroupNotFound*'
+    }
+
+    It 'Fake: reads the record set again when another writer changed it meanwhile (412 on the etag), keeping that value' {
+        $zone = New-TestZone 'azetag'
+        $az.AddZone('rg-etag', $zone)
+        $name = "_acme-challenge.$zone"
+        $az.ChangeBeforeNextWrite($name, 'written-by-another-client')
+        $cert = $account | New-AcmeOrder -DnsName $zone |
+            Start-AcmeDnsChallenge -Provider Azure -ProviderParameter ($azBase + @{ AccessToken = $az.IssueToken() }) -DnsServer $dnsServer | Complete-AcmeOrder
+        $cert.Names | Should -Be @($zone)
+        @($az.Calls | Where-Object { $_ -like "PUT */dnszones/$zone/TXT/_acme-challenge?* 412" }).Count | Should -Be 1
+        $az.GetTxt($name) | Should -Be @('written-by-another-client')
     }
 
     It 'Fake: says DnsProviderRefused for a zone the principal may only read (403 AuthorizationFailed)' {
