@@ -133,6 +133,10 @@ Describe 'Start-AcmeDnsChallenge -Provider Cloudflare (Fake API, records served 
         $err = Get-RunError { $order | Start-AcmeDnsChallenge -Provider Cloudflare -ProviderParameter @{ ApiToken = $cf.Token; ApiUrl = $cf.ApiUrl } -DnsServer $dnsServer @args }
         $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeDnsProviderZoneNotFound*'
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+
+        $err = Get-RunError { $order | Start-AcmeDnsChallenge -Provider Cloudflare -ProviderParameter @{ ApiToken = $cf.Token; ApiUrl = $cf.ApiUrl; ZoneId = '0123456789abcdef' } -DnsServer $dnsServer @args }
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'AcmeDnsProviderZoneNotFound*'
+        $err[0].Exception.Message | Should -BeLike '*0123456789abcdef*7003*'
     }
 
     It 'Fake: says DnsProviderRefused for a zone the token may only read, and changes nothing' {

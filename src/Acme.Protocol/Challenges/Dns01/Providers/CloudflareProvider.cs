@@ -170,6 +170,12 @@ public sealed class CloudflareProvider : DnsProvider
             return new AcmeLocalException(AcmeErrorId.DnsProviderAuthenticationFailed, $"Cloudflare did not accept the API token when {what}: {detail}");
         }
 
+        if (answer.Status == System.Net.HttpStatusCode.NotFound && Codes(answer).Contains(7003))
+        {
+            // 7003 "Could not route to /zones/..., perhaps your object identifier is invalid?": a ZoneId Cloudflare does not know.
+            return new AcmeLocalException(AcmeErrorId.DnsProviderZoneNotFound, $"Cloudflare has no zone {(_zoneId is null ? string.Empty : "with the id " + _zoneId + " ")}for {what}: {detail}");
+        }
+
         return _api.Fail(answer, what, detail);
     }
 }
