@@ -100,6 +100,7 @@ public enum AcmeErrorId
     Malformed,
     ManualNotInteractive,
     NoAccount,
+    NotImplementedByServer,
     NoExportTarget,
     NoIdentifier,
     NotADirectory,
