@@ -195,9 +195,10 @@ function Start-TestPebble {
     Starts pebble-challtestsrv (DNS answering 127.0.0.1 for every name) and Pebble on free loopback
     ports, and returns what a test needs to use them.
     .DESCRIPTION
-    Debian's Pebble 2.4.0 by default; the binary ACME_TEST_PEBBLE names when set (the suite's second
-    pass sets it to 2.10.1); Pebble 2.10.1 with -Current or -Version 2.10.1 (throws when it is absent:
-    test files check Find-CurrentPebble first). A Pebble 2.7+ gets Profiles (default, shortlived) and
+    Debian's Pebble 2.4.0 by default; Pebble 2.10.1 with -Current or -Version 2.10.1 (the binary
+    ACME_TEST_PEBBLE names, else ../shared/servers/pebble-2.10.1; throws when it is absent: test files
+    check Find-CurrentPebble first), and by default too when ACME_TEST_PEBBLE_PASS is 2.10.1 (the
+    second pass of build.ps1 Test). A Pebble 2.7+ gets Profiles (default, shortlived) and
     retryAfter; the result says Version and Profiles (empty for 2.4.0).
     #>
     [CmdletBinding()]
@@ -248,8 +249,10 @@ function Start-TestPebble {
     if ($Current -or $Version -eq '2.10.1') {
         $pebbleExe = Find-CurrentPebble
         if (-not $pebbleExe) { throw 'Pebble 2.10.1 was not found: set ACME_TEST_PEBBLE to its binary, or put it at <repo>/../shared/servers/pebble-2.10.1/pebble.' }
-    } elseif (-not $Version -and $env:ACME_TEST_PEBBLE) {
-        $pebbleExe = $env:ACME_TEST_PEBBLE
+    } elseif (-not $Version -and $env:ACME_TEST_PEBBLE_PASS -eq '2.10.1') {
+        # build.ps1 Test's second pass: every plain Start-TestPebble gets Pebble 2.10.1.
+        $pebbleExe = Find-CurrentPebble
+        if (-not $pebbleExe) { throw 'ACME_TEST_PEBBLE_PASS is 2.10.1 but Pebble 2.10.1 was not found (ACME_TEST_PEBBLE, ../shared/servers/pebble-2.10.1).' }
     }
     if ($pebbleExe -eq 'pebble') {
         Install-TestPackage @{ pebble = 'pebble'; 'pebble-challtestsrv' = 'pebble' }
