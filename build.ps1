@@ -145,9 +145,19 @@ function Invoke-Test {
 
     Invoke-PesterSuite -Include $Tag -Exclude (@($ExcludeTag) + 'Stress') -FailpointModule $failpointModule
     $pesterPassed, $pesterFailed = $script:PesterCounts
-    $passed = $xunitPassed + $pesterPassed
-    $failed = $xunitFailed + $pesterFailed
-    Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed"
+    # The second pass: the protocol files again, against Pebble 2.10.1 (profiles, ARI, Retry-After).
+    $current = Find-Pebble2
+    if ($current) {
+        Invoke-PesterSuite -Include $Tag -Exclude (@($ExcludeTag) + 'Stress') -FailpointModule $failpointModule -File $Pebble2Files -Pebble $current
+        $p2Passed, $p2Failed = $script:PesterCounts
+        $p2Text = "Pebble 2.10.1 ($($Pebble2Files.Count) files): $p2Passed passed, $p2Failed failed"
+    } else {
+        $p2Passed, $p2Failed = 0, 0
+        $p2Text = 'Pebble 2.10.1: ABSENT, second pass not run (set ACME_TEST_PEBBLE to its binary, or put it at ../shared/servers/pebble-2.10.1/pebble)'
+    }
+    $passed = $xunitPassed + $pesterPassed + $p2Passed
+    $failed = $xunitFailed + $pesterFailed + $p2Failed
+    Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester (Pebble 2.4.0): $pesterPassed passed, $pesterFailed failed; $p2Text"
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
 }
@@ -161,12 +171,32 @@ function Build-TestKit {
     $env:ACME_TEST_KIT = Join-Path $kit 'Acme.TestKit.dll'
 }
 
+# The integration files the second pass runs against Pebble 2.10.1: the ones that speak the protocol
+# (orders, accounts, challenges, revocation, chains, EAB, the pipeline). Pebble2.Tests.ps1 starts 2.10.1
+# itself in the first pass.
+$Pebble2Files = @('Orders.Tests.ps1', 'Accounts.Tests.ps1', 'Challenges.Tests.ps1', 'Revocation.Tests.ps1', 'Chains.Tests.ps1',
+    'ExternalAccount.Tests.ps1', 'Pipeline.Tests.ps1')
+
+function Find-Pebble2 {
+    <# Pebble 2.10.1 as the test harness finds it: ACME_TEST_PEBBLE, else ../shared/servers/pebble-2.10.1 next to the repository. #>
+    $candidates = @($env:ACME_TEST_PEBBLE, (Join-Path (Split-Path -Parent $root) 'shared/servers/pebble-2.10.1/pebble'),
+        '/work/shared/servers/pebble-2.10.1/pebble') | Where-Object { $_ }
+    foreach ($c in $candidates) {
+        if ((Test-Path -LiteralPath $c -PathType Leaf) -and ((& $c -version 2>&1 | Out-String) -match 'version:\s*v?2\.(1\d|[5-9])')) { return $c }
+    }
+    $null
+}
+
 function Invoke-PesterSuite {
-    <# Runs Pester in a child pwsh against the staged module; leaves the passed and failed counts in $script:PesterCounts. #>
-    param([string[]] $Include = @(), [string[]] $Exclude = @(), [string] $FailpointModule)
+    <#
+        Runs Pester in a child pwsh against the staged module; leaves the passed and failed counts in $script:PesterCounts.
+        With -Pebble, only -File and against that Pebble 2.10.1 binary (ACME_TEST_PEBBLE_PASS for the harness).
+    #>
+    param([string[]] $Include = @(), [string[]] $Exclude = @(), [string] $FailpointModule, [string[]] $File = @(), [string] $Pebble)
     Build-TestKit
-    Write-Host "`n== Pester ==" -ForegroundColor Cyan
-    $summary = Join-Path $testResults 'pester-summary.json'
+    $label = if ($Pebble) { 'Pester against Pebble 2.10.1' } else { 'Pester' }
+    Write-Host "`n== $label ==" -ForegroundColor Cyan
+    $summary = Join-Path $testResults $(if ($Pebble) { 'pester-summary-pebble2.json' } else { 'pester-summary.json' })
     Remove-Item $summary -ErrorAction Ignore
     $pester = Join-Path (Get-NuGetPackagesFolder) 'pester/6.2.0/tools/Pester.psd1'
     $pwsh = Get-PwshCommand
@@ -177,7 +207,14 @@ function Invoke-PesterSuite {
     if ($FailpointModule) { $pwshArgs += @('-FailpointModulePath', $FailpointModule) }
     if ($Include) { $pwshArgs += @('-Tag', ($Include -join ',')) }
     if ($Exclude) { $pwshArgs += @('-ExcludeTag', ($Exclude -join ',')) }
-    & $pwsh[0] @($pwsh | Select-Object -Skip 1) @pwshArgs
+    if ($Pebble) { $pwshArgs += @('-File', ($File -join ','), '-ResultName', 'pester-pebble2.xml') }
+    $saved = $env:ACME_TEST_PEBBLE, $env:ACME_TEST_PEBBLE_PASS
+    try {
+        if ($Pebble) { $env:ACME_TEST_PEBBLE = $Pebble; $env:ACME_TEST_PEBBLE_PASS = '2.10.1' }
+        & $pwsh[0] @($pwsh | Select-Object -Skip 1) @pwshArgs
+    } finally {
+        $env:ACME_TEST_PEBBLE, $env:ACME_TEST_PEBBLE_PASS = $saved
+    }
     $script:PesterCounts = 0, 1
     if (Test-Path $summary) {
         $s = Get-Content -Raw $summary | ConvertFrom-Json

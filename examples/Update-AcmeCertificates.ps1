@@ -15,8 +15,8 @@
     Failed, Reason, NotAfter, RenewAt, Thumbprint, Error) and exits with 1 when any certificate failed,
     so the scheduler reports it; the others are still renewed. A failed renewal backs off (1 h, 2 h, 4 h ...
     up to a day): until its next try the certificate is NotDue with Reason Backoff and its last error, and
-    the CA is not asked. Run it at least daily: ARI windows can be
-    short, and a six-day certificate is due after three days. See about_Acme_Runbooks.
+    the CA is not asked. Run it twice a day (Let's Encrypt's advice): ARI
+    windows can be short, and a 160-hour certificate is due after 80 hours. See about_Acme_Runbooks.
 .EXAMPLE
     pwsh -NonInteractive -File ./Update-AcmeCertificates.ps1 -StatePath /var/lib/acme -HttpPort 80 -ExportPath /etc/ssl/acme
 #>

@@ -223,6 +223,38 @@ public class ProtocolTests
         Assert.Equal(key.GetSubjectPublicKeyInfo(), spki);
     }
 
+    [Theory]
+    [InlineData(null, "CN=a.example")]
+    [InlineData("classic", "CN=a.example")]
+    [InlineData("tlsserver", "")]
+    [InlineData("shortlived", "")]
+    public void CsrHasNoEkuAndNoCnForCnLessProfiles(string? profile, string subject)
+    {
+        using var key = Crypto.AcmeKey.Generate(Crypto.AcmeKeyAlgorithm.EC256);
+        var identifiers = IdentifierParser.Parse(new[] { "a.example" }, new[] { "192.0.2.7" });
+        byte[] csr = CsrBuilder.Build(key, identifiers, CsrBuilder.IncludesCommonName(profile));
+        var loaded = System.Security.Cryptography.X509Certificates.CertificateRequest.LoadSigningRequest(csr, System.Security.Cryptography.HashAlgorithmName.SHA256,
+            System.Security.Cryptography.X509Certificates.CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
+        Assert.Equal(subject, loaded.SubjectName.Name);
+        // Only the SAN: no extendedKeyUsage (2.5.29.37), no keyUsage (2.5.29.15), nothing else.
+        Assert.Equal(new[] { "2.5.29.17" }, loaded.CertificateExtensions.Select(e => e.Oid!.Value));
+        Assert.Equal(identifiers.OrderBy(i => i.Value), CsrBuilder.ReadIdentifiers(csr, out _).OrderBy(i => i.Value));
+    }
+
+    [Fact]
+    public void IpIdentifierNeverGoesInTheCsrCn()
+    {
+        using var key = Crypto.AcmeKey.Generate(Crypto.AcmeKeyAlgorithm.EC256);
+        var onlyIps = IdentifierParser.Parse(Array.Empty<string>(), new[] { "192.0.2.7", "2001:db8::7" });
+        var loaded = System.Security.Cryptography.X509Certificates.CertificateRequest.LoadSigningRequest(CsrBuilder.Build(key, onlyIps),
+            System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Assert.Equal("", loaded.SubjectName.Name);
+        var ipFirst = new[] { new AcmeIdentifier("ip", "192.0.2.7"), new AcmeIdentifier("dns", "b.example") };
+        loaded = System.Security.Cryptography.X509Certificates.CertificateRequest.LoadSigningRequest(CsrBuilder.Build(key, ipFirst),
+            System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Assert.Equal("CN=b.example", loaded.SubjectName.Name);
+    }
+
     [Fact]
     public void ServerShortcutsResolveAndPlainHttpIsRefused()
     {

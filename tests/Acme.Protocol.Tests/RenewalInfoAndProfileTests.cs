@@ -332,4 +332,31 @@ public class RenewalInfoAndProfileTests
         Assert.Contains("offers no certificate profiles", e.Message);
         Assert.Equal(0, fake.Count("POST", "/order"));
     }
+
+    [Fact]
+    public async Task FakeUserActionRequiredWithOnlyALinkHelpNamesTheUrlToVisit()
+    {
+        (FakeAcmeServer fake, AcmeClient client, AcmeAccount account) = Setup();
+        fake.Route("POST", "/order", _ =>
+        {
+            HttpResponseMessage problem = FakeAcmeServer.Problem(403, "userActionRequired", "Terms of service have changed");
+            problem.Headers.Add("Link", "<https://ca.test/new-terms>;rel=\"help\"");
+            return problem;
+        });
+        var e = await Assert.ThrowsAsync<AcmeProblemException>(() => client.NewOrderAsync(account, s_names));
+        Assert.Equal("https://ca.test/new-terms", e.Problem.Instance);
+        Assert.Contains("(visit https://ca.test/new-terms)", e.Message);
+    }
+
+    [Fact]
+    public async Task FakeInvalidProfileFromTheCaListsTheOfferedProfiles()
+    {
+        var profiles = new JsonObject { ["default"] = "The usual", ["shortlived"] = "Six days" };
+        (FakeAcmeServer fake, AcmeClient client, AcmeAccount account) = Setup(profiles: profiles);
+        fake.Route("POST", "/order", _ => FakeAcmeServer.Problem(400, "invalidProfile", "profile retired"));
+        var e = await Assert.ThrowsAsync<AcmeInvalidProfileException>(() => client.NewOrderAsync(account, s_names, profile: "shortlived"));
+        Assert.Equal(new[] { "default", "shortlived" }, e.Offered.OrderBy(p => p));
+        Assert.Contains("profile retired", e.Message);
+        Assert.Contains("The CA offers the profiles: default (The usual), shortlived (Six days).", e.Message);
+    }
 }

@@ -29,6 +29,27 @@ public class RenewalRuleTests
         Assert.Equal(RenewalReason.LifetimeFraction, after.Reason);
     }
 
+    [Fact]
+    public void A160HourCertificateIsDueAtHalfLifeAndTwiceADayChecksCatchItWithDaysToSpare()
+    {
+        // Let's Encrypt's shortlived profile (2026): 160 hours. Under 10 days, so due at half-life, 80 hours.
+        DateTimeOffset notAfter = Issued.AddHours(160);
+        Assert.Equal(Issued.AddHours(80), RenewalRule.LifetimeRenewAt(Issued, notAfter));
+        DateTimeOffset firstDueCheck = Issued;
+        while (!RenewalRule.Decide(Issued, notAfter, firstDueCheck).Due)
+        {
+            firstDueCheck = firstDueCheck.AddHours(12); // Test-AcmeRenewal twice a day, as the runbook example schedules it
+        }
+
+        Assert.Equal(RenewalReason.LifetimeFraction, RenewalRule.Decide(Issued, notAfter, firstDueCheck).Reason);
+        Assert.True(notAfter - firstDueCheck >= TimeSpan.FromHours(68), $"renewed only {notAfter - firstDueCheck} before expiry");
+
+        // ARI first: a window the CA sets earlier or later than half-life is what counts.
+        var window = new RenewalWindow(Issued.AddHours(100), Issued.AddHours(110), Issued.AddHours(105));
+        Assert.False(RenewalRule.Decide(Issued, notAfter, Issued.AddHours(90), window).Due);
+        Assert.Equal(RenewalReason.Ari, RenewalRule.Decide(Issued, notAfter, Issued.AddHours(106), window).Reason);
+    }
+
     [Theory]
     [InlineData(90)]
     [InlineData(45)]

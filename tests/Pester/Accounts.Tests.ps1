@@ -29,8 +29,8 @@ Describe 'Get-AcmeDirectory' {
         $d.ExternalAccountRequired | Should -BeFalse
         $d.KeyChange | Should -Not -BeNullOrEmpty
         $d.RevokeCert | Should -Not -BeNullOrEmpty
-        $d.RenewalInfo | Should -BeNullOrEmpty -Because 'Pebble 2.4 predates ARI'
-        $d.Profiles.Count | Should -Be 0 -Because 'Pebble 2.4 predates profiles'
+        if ($pebble.Version -eq '2.4.0') { $d.RenewalInfo | Should -BeNullOrEmpty -Because 'Pebble 2.4 predates ARI' } else { $d.RenewalInfo | Should -Not -BeNullOrEmpty }
+        $d.Profiles.Count | Should -Be $(if ($pebble.Version -eq '2.4.0') { 0 } else { $pebble.Profiles.Count }) -Because 'Pebble 2.4 predates profiles; 2.10.1 has the harness''s two'
         ($d | Format-Table | Out-String) | Should -Match 'ExternalAccountRequired'
     }
 
@@ -164,7 +164,9 @@ Describe 'Update-AcmeAccountKey' {
     It 'orders with the new key and is refused with the old one' {
         ($new | New-AcmeOrder -DnsName rolled.test).Status | Should -Be 'Pending'
         $e = Get-Failure { $old | New-AcmeOrder -DnsName stale.test }
-        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeMalformed,*' -Because 'Pebble cannot verify the old key''s signature for this account'
+        # Pebble 2.4 answers malformed, 2.10.1 badSignatureAlgorithm: either way the old key is refused.
+        $expected = if ($pebble.Version -eq '2.4.0') { 'AcmeMalformed,*' } else { 'AcmeBadSignatureAlgorithm,*' }
+        $e.FullyQualifiedErrorId | Should -BeLike $expected -Because 'Pebble cannot verify the old key''s signature for this account'
         (Get-Failure { Get-AcmeAccount @ca -KeyPath $oldPath }).FullyQualifiedErrorId | Should -BeLike 'AcmeAccountDoesNotExist,*'
     }
 

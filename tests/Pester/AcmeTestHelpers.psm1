@@ -161,14 +161,59 @@ function Start-TestProcess {
     [pscustomobject]@{ Process = $process; Log = $sync; LogPath = $LogPath }
 }
 
+function Find-CurrentPebble {
+    <#
+        The Pebble 2.10.1 binary (with its pebble-challtestsrv beside it): ACME_TEST_PEBBLE when it names a
+        Pebble that knows -version, else the shared copy at <repo>/../shared/servers/pebble-2.10.1 or
+        /work/shared/servers/pebble-2.10.1. $null when there is none (the callers say so).
+    #>
+    [OutputType([string])]
+    param()
+    $candidates = @()
+    if ($env:ACME_TEST_PEBBLE) { $candidates += $env:ACME_TEST_PEBBLE }
+    $repo = Split-Path -Parent (Split-Path -Parent $PSScriptRoot)
+    $candidates += Join-Path (Split-Path -Parent $repo) 'shared/servers/pebble-2.10.1/pebble'
+    $candidates += '/work/shared/servers/pebble-2.10.1/pebble'
+    foreach ($c in $candidates) {
+        if ((Test-Path -LiteralPath $c -PathType Leaf) -and (Get-TestPebbleVersion -Path $c) -ne '2.4.0') { return (Resolve-Path -LiteralPath $c).ProviderPath }
+    }
+    $null
+}
+
+function Get-TestPebbleVersion {
+    <# '2.10.1' from "Pebble version: v2.10.1-go1.19-debian"; Debian's 2.4.0 has no -version flag. #>
+    [OutputType([string])]
+    param([Parameter(Mandatory)][string] $Path)
+    $out = & $Path -version 2>&1 | Out-String
+    if ($out -match 'version:\s*v?(\d+\.\d+\.\d+)') { return $Matches[1] }
+    '2.4.0'
+}
+
 function Start-TestPebble {
     <#
     .SYNOPSIS
     Starts pebble-challtestsrv (DNS answering 127.0.0.1 for every name) and Pebble on free loopback
     ports, and returns what a test needs to use them.
+    .DESCRIPTION
+    Debian's Pebble 2.4.0 by default; Pebble 2.10.1 with -Current or -Version 2.10.1 (the binary
+    ACME_TEST_PEBBLE names, else ../shared/servers/pebble-2.10.1; throws when it is absent: test files
+    check Find-CurrentPebble first), and by default too when ACME_TEST_PEBBLE_PASS is 2.10.1 (the
+    second pass of build.ps1 Test). A Pebble 2.7+ gets Profiles (default, shortlived) and
+    retryAfter; the result says Version and Profiles (empty for 2.4.0).
     #>
     [CmdletBinding()]
     param(
+        # Pebble 2.10.1 (Find-CurrentPebble), whatever ACME_TEST_PEBBLE says.
+        [switch] $Current,
+        # '2.4.0' (Debian's) or '2.10.1'.
+        [ValidateSet('2.4.0', '2.10.1')][string] $Version,
+        # Profiles for Pebble 2.7+: name -> @{ description; validityPeriod (seconds) }.
+        [System.Collections.IDictionary] $Profiles,
+        # Pebble 2.5+ Retry-After seconds on pending authorizations and processing orders.
+        [int] $RetryAfterAuthz = 1,
+        [int] $RetryAfterOrder = 1,
+        # Pebble 2.10.1's -strict (RFC 8555 to the letter).
+        [switch] $Strict,
         [int] $NonceRejectPercent = 5,
         [int] $AlternateRoots = 0,
         [int] $ChainLength = 1,
@@ -197,10 +242,29 @@ function Start-TestPebble {
             Processes        = @()
             WorkDir          = $null
             PebbleLog        = $null
+            Version          = $env:ACME_TEST_PEBBLE_VERSION ?? '2.4.0'
+            Profiles         = @()
         }
     }
 
-    Install-TestPackage @{ pebble = 'pebble'; 'pebble-challtestsrv' = 'pebble' }
+    $pebbleExe = 'pebble'; $challExe = 'pebble-challtestsrv'
+    if ($Current -or $Version -eq '2.10.1') {
+        $pebbleExe = Find-CurrentPebble
+        if (-not $pebbleExe) { throw 'Pebble 2.10.1 was not found: set ACME_TEST_PEBBLE to its binary, or put it at <repo>/../shared/servers/pebble-2.10.1/pebble.' }
+    } elseif (-not $Version -and $env:ACME_TEST_PEBBLE_PASS -eq '2.10.1') {
+        # build.ps1 Test's second pass: every plain Start-TestPebble gets Pebble 2.10.1.
+        $pebbleExe = Find-CurrentPebble
+        if (-not $pebbleExe) { throw 'ACME_TEST_PEBBLE_PASS is 2.10.1 but Pebble 2.10.1 was not found (ACME_TEST_PEBBLE, ../shared/servers/pebble-2.10.1).' }
+    }
+    if ($pebbleExe -eq 'pebble') {
+        Install-TestPackage @{ pebble = 'pebble'; 'pebble-challtestsrv' = 'pebble' }
+        $pebbleVersion = '2.4.0'
+    } else {
+        $pebbleVersion = Get-TestPebbleVersion -Path $pebbleExe
+        $beside = Join-Path (Split-Path -Parent $pebbleExe) 'pebble-challtestsrv'
+        if (Test-Path -LiteralPath $beside -PathType Leaf) { $challExe = $beside }
+    }
+    $modern = [version]$pebbleVersion -ge [version]'2.5.0'
 
     $work = Join-Path ([System.IO.Path]::GetTempPath()) ("acme-pebble-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
     $null = New-Item -ItemType Directory -Path $work
@@ -228,13 +292,28 @@ function Start-TestPebble {
     }
     if ($ExternalAccountMacKeys) { $config.pebble.externalAccountMACKeys = $ExternalAccountMacKeys }
     if ($CertificateValidityPeriod -gt 0) { $config.pebble.certificateValidityPeriod = $CertificateValidityPeriod }
+    $profileNames = @()
+    if ($modern) {
+        $config.pebble.retryAfter = [ordered]@{ authz = $RetryAfterAuthz; order = $RetryAfterOrder }
+        if (-not $Profiles) {
+            $Profiles = [ordered]@{
+                default    = @{ description = 'The profile you know and love'; validityPeriod = 7776000 }
+                shortlived = @{ description = 'A short-lived cert profile'; validityPeriod = 518400 }
+            }
+            if ($CertificateValidityPeriod -gt 0) {
+                foreach ($p in $Profiles.Values) { $p.validityPeriod = [Math]::Min($p.validityPeriod, $CertificateValidityPeriod) }
+            }
+        }
+        $config.pebble.profiles = $Profiles
+        $profileNames = @($Profiles.Keys)
+    }
     $configPath = Join-Path $work 'pebble-config.json'
     $config | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $configPath
 
-    $chall = Start-TestProcess -FilePath 'pebble-challtestsrv' -LogPath (Join-Path $work 'challtestsrv.log') -ArgumentList @(
-        '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
-        '-dns01', "127.0.0.1:$dnsPort", '-http01', '', '-https01', '', '-tlsalpn01', '',
-        '-management', "127.0.0.1:$challMgmtPort")
+    $dnsFlags = if ($modern) { @('-dnsserver', "127.0.0.1:$dnsPort", '-doh', '') } else { @('-dns01', "127.0.0.1:$dnsPort") }
+    $chall = Start-TestProcess -FilePath $challExe -LogPath (Join-Path $work 'challtestsrv.log') -ArgumentList (@(
+        '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '') + $dnsFlags + @('-http01', '', '-https01', '', '-tlsalpn01', '',
+        '-management', "127.0.0.1:$challMgmtPort"))
     $pebbleEnv = @{
         PEBBLE_VA_NOSLEEP      = if ($NoValidationSleep) { '1' } else { '0' }
         PEBBLE_WFE_NONCEREJECT = "$NonceRejectPercent"
@@ -243,7 +322,8 @@ function Start-TestPebble {
     }
     if ($AlternateRoots -gt 0) { $pebbleEnv.PEBBLE_ALTERNATE_ROOTS = "$AlternateRoots" }
     $pebbleArguments = @('-config', $configPath, '-dnsserver', $(if ($DnsServer) { $DnsServer } else { "127.0.0.1:$dnsPort" }))
-    $pebble = Start-TestProcess -FilePath 'pebble' -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList $pebbleArguments
+    if ($Strict) { $pebbleArguments += '-strict' }
+    $pebble = Start-TestProcess -FilePath $pebbleExe -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList $pebbleArguments
 
     $result = [pscustomobject]@{
         PSTypeName    = 'AcmeTest.Pebble'
@@ -258,7 +338,9 @@ function Start-TestPebble {
         Processes     = @($chall, $pebble)
         WorkDir       = $work
         PebbleLog     = $pebble.LogPath
-        PebbleStart   = @{ Environment = $pebbleEnv; ArgumentList = $pebbleArguments }
+        PebbleStart   = @{ Environment = $pebbleEnv; ArgumentList = $pebbleArguments; FilePath = $pebbleExe }
+        Version       = $pebbleVersion
+        Profiles      = $profileNames
     }
     try {
         Wait-TestEndpoint -What 'pebble-challtestsrv' -Process $chall.Process -Probe {
@@ -301,7 +383,7 @@ function Restart-TestPebble {
     if (-not $old.Process.HasExited) { $old.Process.Kill($true); $null = $old.Process.WaitForExit(5000) }
     try { $old.Log.Flush() } catch { }
     $log = Join-Path $Pebble.WorkDir ("pebble-" + [guid]::NewGuid().ToString('N').Substring(0, 8) + '.log')
-    $new = Start-TestProcess -FilePath 'pebble' -LogPath $log -Environment $Pebble.PebbleStart.Environment -ArgumentList $Pebble.PebbleStart.ArgumentList
+    $new = Start-TestProcess -FilePath ($Pebble.PebbleStart.FilePath ?? 'pebble') -LogPath $log -Environment $Pebble.PebbleStart.Environment -ArgumentList $Pebble.PebbleStart.ArgumentList
     $Pebble.Processes = @($Pebble.Processes | Select-Object -SkipLast 1) + $new
     $Pebble.PebbleLog = $log
     $directory = $Pebble.Directory
@@ -525,7 +607,7 @@ function Assert-StateIntact {
     @(Get-ChildItem -LiteralPath $StatePath -Recurse -Force | Where-Object Name -Like '*.tmp') | Should -BeNullOrEmpty
 }
 
-Export-ModuleMember -Function Start-TestChild, Wait-TestChild, Invoke-TestChild, Get-TestFailpointModule, Get-StateFile, Assert-StateIntact, Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble, Restart-TestPebble,
+Export-ModuleMember -Function Start-TestChild, Wait-TestChild, Invoke-TestChild, Get-TestFailpointModule, Get-StateFile, Assert-StateIntact, Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Find-CurrentPebble, Get-TestPebbleVersion, Stop-TestPebble, Restart-TestPebble,
     Get-PebbleRootCertificate, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint
 # For the DNS server harnesses (PowerDnsServer.psm1).
 Export-ModuleMember -Function Get-FreeUdpAndTcpPort

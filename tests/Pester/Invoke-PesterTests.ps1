@@ -11,7 +11,11 @@ param(
     # The test flavour with failpoints (build.ps1 Publish-FailpointModule), for the crash-safety tests' child processes.
     [string] $FailpointModulePath,
     [string] $Tag,
-    [string] $ExcludeTag
+    [string] $ExcludeTag,
+    # Only these files of this folder (the second pass against Pebble 2.10.1); all of them by default.
+    [string[]] $File,
+    # The NUnit result file's name in ResultPath.
+    [string] $ResultName = 'pester.xml'
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
@@ -21,12 +25,13 @@ if ($FailpointModulePath) { $env:ACME_TEST_FAILPOINT_MODULE = (Resolve-Path $Fai
 $env:ACME_STATE_PATH = Join-Path ([System.IO.Path]::GetTempPath()) ("acme-test-state-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
 
 $configuration = New-PesterConfiguration
-$configuration.Run.Path = $PSScriptRoot
+$File = @($File | ForEach-Object { $_ -split "," } | Where-Object { $_ })
+$configuration.Run.Path = if ($File) { @($File | ForEach-Object { Join-Path $PSScriptRoot $_ }) } else { $PSScriptRoot }
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.TestResult.Enabled = $true
 $configuration.TestResult.OutputFormat = 'NUnitXml'
-$configuration.TestResult.OutputPath = Join-Path $ResultPath 'pester.xml'
+$configuration.TestResult.OutputPath = Join-Path $ResultPath $ResultName
 if ($Tag) { $configuration.Filter.Tag = $Tag -split ',' }
 if ($ExcludeTag) { $configuration.Filter.ExcludeTag = $ExcludeTag -split ',' }
 

@@ -57,10 +57,16 @@ public static class AcmeErrorRecords
                     r.RetryAfter is TimeSpan wait
                         ? $"Retry after {DateTimeOffset.Now.Add(wait).ToString("u", CultureInfo.InvariantCulture)} ({Math.Ceiling(wait.TotalSeconds)} seconds)."
                         : ErrorCatalog.For(AcmeErrorId.RateLimited).RecommendedAction);
+            case AcmeNotImplementedException ni:
+                // Before the 5xx cases: a 501 is no outage and no refusal of the identifiers, whatever its problem type.
+                return WithDetails(AcmeErrorId.NotImplementedByServer, ni.Message);
             case AcmeServerException s:
                 return ("AcmeServerUnavailable", ErrorCategory.ResourceUnavailable, ProblemText(s.Problem, "The CA is unavailable"), ServerErrorAction(s));
             case AcmeOrderFailedException o:
                 return ("AcmeOrderFailed", ProblemCategory(o.Problem), ProblemText(o.Problem, $"The order {o.Order.Location} failed"), null);
+            case AcmeInvalidProfileException ip:
+                return (ProblemErrorId(ip.Problem), ProblemCategory(ip.Problem), ProblemText(ip.Problem, "The CA refused the request") + " " + ip.OfferedDescription,
+                    ProblemAction(ip.Problem));
             case AcmeProblemException p when p.Problem.Type == AcmeProblemTypes.ServerInternal || (p.Problem.Status ?? 0) >= 500:
                 // A problem document on a 5xx: the server's own type, and its Retry-After when it sent one.
                 return (ProblemErrorId(p.Problem), ProblemCategory(p.Problem), ProblemText(p.Problem, "The CA had a server error"),

@@ -172,6 +172,8 @@ public static class ErrorCatalog
                 "Check the server URL, the network and the server's TLS certificate (use -TrustedRootCertificate for a private CA)."),
             AcmeErrorId.ServerUnavailable or AcmeErrorId.ServerInternal => (ErrorCategory.ResourceUnavailable, "The CA had a server error; retry later."),
             AcmeErrorId.ServerError => (ErrorCategory.InvalidOperation, null),
+            AcmeErrorId.NotImplementedByServer => (ErrorCategory.NotImplemented,
+                "Retrying does not help: this CA does not offer it. For a key rollover, create a new account (New-AcmeAccount) and use it instead; otherwise use a CA that offers it."),
             AcmeErrorId.AuthorizationFailed => (ErrorCategory.InvalidOperation, null),
             AcmeErrorId.OrderFailed => (ErrorCategory.InvalidOperation, null),
             AcmeErrorId.UnexpectedError => (ErrorCategory.NotSpecified, null),

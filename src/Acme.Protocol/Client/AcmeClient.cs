@@ -127,8 +127,18 @@ public sealed partial class AcmeClient
             payload["replaces"] = replaces;
         }
 
-        AcmeResponse response = await Connection.PostAsync(directory.NewOrder, payload, account.Key, account.Location, _log, cancellationToken)
-            .ConfigureAwait(false);
+        AcmeResponse response;
+        try
+        {
+            response = await Connection.PostAsync(directory.NewOrder, payload, account.Key, account.Location, _log, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (AcmeProblemException e) when (e.Problem.Type == AcmeProblemTypes.InvalidProfile && e is not AcmeInvalidProfileException)
+        {
+            // The CA's detail rarely lists its profiles; its directory does (the local check above uses it too).
+            throw new AcmeInvalidProfileException(e.Problem, directory.Profiles);
+        }
+
         Uri location = response.Location ?? throw new AcmeProtocolException("newOrder answered without a Location header.");
         var order = new AcmeOrder(account, location) { Profile = profile, Replaces = replaces };
         order.Update(response.Json);

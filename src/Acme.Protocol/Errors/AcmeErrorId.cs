@@ -101,6 +101,7 @@ public enum AcmeErrorId
     Malformed,
     ManualNotInteractive,
     NoAccount,
+    NotImplementedByServer,
     NoExportTarget,
     NoIdentifier,
     NotADirectory,

@@ -22,9 +22,15 @@ public static class CsrBuilder
     /// requested subject name or in an extensionRequest attribute requesting a subjectAltName
     /// extension, or both" (RFC 8555 section 7.4). Every identifier goes into the SAN; IP identifiers
     /// as iPAddress entries (RFC 8738 section 3), never as DNS names. The first DNS name short enough
-    /// for a commonName (64 characters) is also the subject CN, which older servers still read.
+    /// for a commonName (64 characters) is also the subject CN, which older servers still read, unless
+    /// <paramref name="commonName"/> is false (see <see cref="IncludesCommonName"/>); an IP address never
+    /// is. The CSR asks for no other extension: no extendedKeyUsage (Let's Encrypt 2026: the CA decides
+    /// the EKU, and its tlsserver profile refuses clientAuth), no keyUsage.
     /// </summary>
-    public static byte[] Build(AcmeKey key, IReadOnlyList<AcmeIdentifier> identifiers)
+    public static byte[] Build(AcmeKey key, IReadOnlyList<AcmeIdentifier> identifiers) => Build(key, identifiers, commonName: true);
+
+    /// <inheritdoc cref="Build(AcmeKey, IReadOnlyList{AcmeIdentifier})"/>
+    public static byte[] Build(AcmeKey key, IReadOnlyList<AcmeIdentifier> identifiers, bool commonName)
     {
         if (key is null)
         {
@@ -53,10 +59,10 @@ public static class CsrBuilder
             }
         }
 
-        string? commonName = identifiers.FirstOrDefault(i => i.Type == AcmeIdentifier.DnsType && i.Value.Length <= 64)?.Value;
-        X509Name subject = commonName is null
+        string? cn = commonName ? identifiers.FirstOrDefault(i => i.Type == AcmeIdentifier.DnsType && i.Value.Length <= 64)?.Value : null;
+        X509Name subject = cn is null
             ? new X509Name(new List<DerObjectIdentifier>(), new List<string>())
-            : new X509Name(new List<DerObjectIdentifier> { X509Name.CN }, new List<string> { commonName });
+            : new X509Name(new List<DerObjectIdentifier> { X509Name.CN }, new List<string> { cn });
 
         var extensions = new X509ExtensionsGenerator();
         extensions.AddExtension(X509Extensions.SubjectAlternativeName, false, new GeneralNames(names.ToArray()));
@@ -69,6 +75,17 @@ public static class CsrBuilder
         var request = new Pkcs10CertificationRequest(factory, subject, key.ToBouncyCastlePublic(), new DerSet(attribute));
         return request.GetDerEncoded();
     }
+
+    /// <summary>
+    /// Whether the CSR names a subject CN for an order with this profile. Let's Encrypt's CN-less
+    /// profiles (tlsserver, shortlived: the CA puts no CN in the certificate, and the CA/B Forum
+    /// baseline requirements deprecate it) get none, so the request asks for what the certificate will
+    /// be; any other profile, or none, keeps the first DNS name as CN for CAs that still read it.
+    /// </summary>
+    public static bool IncludesCommonName(string? profile) =>
+        profile is null || !s_commonNameLessProfiles.Contains(profile, StringComparer.OrdinalIgnoreCase);
+
+    private static readonly string[] s_commonNameLessProfiles = { "tlsserver", "shortlived" };
 
     /// <summary>The identifiers a CSR asks for (SAN DNS names and IP addresses, and a subject CN), for checks before finalize.</summary>
     public static IReadOnlyList<AcmeIdentifier> ReadIdentifiers(byte[] csrDer, out byte[] subjectPublicKeyInfo)

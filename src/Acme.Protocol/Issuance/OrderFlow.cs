@@ -152,6 +152,11 @@ public static class OrderFlow
             progress?.Report(new AcmeProgress("Waiting for the CA to validate",
                 $"{done} of {current.Count} authorization(s) valid", current.Count == 0 ? -1 : done * 100 / current.Count,
                 (int)Math.Max(0, (deadline - now).TotalSeconds)));
+            if (retryAfter is TimeSpan asked)
+            {
+                client.Log.Verbose($"Authorization pending; waiting {delay.Value.TotalSeconds:0.#} s before asking again, as the CA asked (Retry-After {asked.TotalSeconds:0} s).");
+            }
+
             await Task.Delay(delay.Value, cancellationToken).ConfigureAwait(false);
             foreach (AcmeAuthorization authorization in waiting)
             {
@@ -241,6 +246,11 @@ public static class OrderFlow
 
             progress?.Report(new AcmeProgress("Waiting for the order", $"The order is {AcmeStatusParser.ToWire(order.Status)}", -1,
                 (int)Math.Max(0, (deadline - now).TotalSeconds)));
+            if (order.RetryAfter is TimeSpan asked)
+            {
+                client.Log.Verbose($"Order {AcmeStatusParser.ToWire(order.Status)}; waiting {delay.Value.TotalSeconds:0.#} s before asking again, as the CA asked (Retry-After {asked.TotalSeconds:0} s).");
+            }
+
             await Task.Delay(delay.Value, cancellationToken).ConfigureAwait(false);
             await client.GetOrderAsync(order, cancellationToken).ConfigureAwait(false);
         }
@@ -294,7 +304,8 @@ public static class OrderFlow
                     CsrBuilder.EnsureMatchesOrder(csr, order.Identifiers);
                 }
 
-                byte[] request = csr ?? CsrBuilder.Build(key ?? throw new ArgumentNullException(nameof(key)), order.Identifiers);
+                byte[] request = csr ?? CsrBuilder.Build(key ?? throw new ArgumentNullException(nameof(key)), order.Identifiers,
+                    CsrBuilder.IncludesCommonName(order.Profile));
                 progress?.Report(new AcmeProgress("Finalizing the order", "Sending the certificate request"));
                 try
                 {

@@ -85,6 +85,11 @@ public sealed class AcmeProblem
         }
 
         sb.Append(CaText.Clean(string.IsNullOrEmpty(Detail) ? (Title ?? ShortType) : Detail, CaText.MaxDetail));
+        if (Type == AcmeProblemTypes.UserActionRequired && Instance is not null)
+        {
+            // RFC 8555 section 7.3.3: the user must visit this URL; the message is where they look.
+            sb.Append(" (visit ").Append(CaText.Clean(Instance, CaText.MaxField * 4)).Append(')');
+        }
         for (int i = 0; i < Subproblems.Count; i++)
         {
             AcmeProblem sub = Subproblems[i];

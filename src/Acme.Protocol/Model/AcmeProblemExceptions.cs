@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using Acme.Protocol.Errors;
 
 namespace Acme.Protocol.Model;
@@ -17,6 +19,15 @@ public class AcmeProblemException : AcmeException
 
     public AcmeProblemException(AcmeProblem problem, TimeSpan? retryAfter, Exception? innerException = null)
         : base(BuildMessage(problem, retryAfter), innerException)
+    {
+        Problem = problem ?? throw new ArgumentNullException(nameof(problem));
+        RetryAfter = retryAfter;
+        RetryAt = retryAfter is TimeSpan wait ? DateTimeOffset.UtcNow + wait : null;
+    }
+
+    /// <summary>A problem whose message the subclass words (the problem's own text is part of it).</summary>
+    protected AcmeProblemException(AcmeProblem problem, string message, TimeSpan? retryAfter)
+        : base(message)
     {
         Problem = problem ?? throw new ArgumentNullException(nameof(problem));
         RetryAfter = retryAfter;
@@ -111,4 +122,43 @@ public sealed class AcmeServerException : AcmeProblemException
     public AcmeServerException(AcmeProblem problem, TimeSpan? retryAfter) : base(problem, retryAfter)
     {
     }
+}
+
+/// <summary>
+/// HTTP 501 Not Implemented (RFC 9110 section 15.6.2): the CA does not support the request at all,
+/// whatever problem type it gives (step-ca answers keyChange with 501 and rejectedIdentifier), so it
+/// is no refusal of the identifiers or the account and retrying does not help.
+/// </summary>
+public sealed class AcmeNotImplementedException : AcmeProblemException
+{
+    public AcmeNotImplementedException(AcmeProblem problem, string operation)
+        : base(problem, $"The CA does not implement {operation}: {problem}", null)
+    {
+        Operation = operation;
+    }
+
+    /// <summary>What was asked, in words ("account key rollover (keyChange)"), or the method and URL.</summary>
+    public string Operation { get; }
+}
+
+/// <summary>invalidProfile (draft-ietf-acme-profiles), with the profiles the CA's directory offers.</summary>
+public sealed class AcmeInvalidProfileException : AcmeProblemException
+{
+    public AcmeInvalidProfileException(AcmeProblem problem, IReadOnlyDictionary<string, string> offered)
+        : base(problem, problem + " " + OfferedText(offered), null)
+    {
+        Offered = offered.Keys.ToArray();
+        OfferedDescription = OfferedText(offered);
+    }
+
+    /// <summary>The names of the profiles the CA's directory lists (empty when it lists none).</summary>
+    public IReadOnlyList<string> Offered { get; }
+
+    /// <summary>"The CA offers the profiles: default (...), shortlived (...)." or that it lists none.</summary>
+    public string OfferedDescription { get; }
+
+    private static string OfferedText(IReadOnlyDictionary<string, string> offered) => offered.Count == 0
+        ? "The CA's directory lists no profiles."
+        : "The CA offers the profiles: " + string.Join(", ", offered.Select(p =>
+            p.Value.Length == 0 ? CaText.Clean(p.Key, CaText.MaxField) : $"{CaText.Clean(p.Key, CaText.MaxField)} ({CaText.Clean(p.Value, CaText.MaxField)})")) + ".";
 }

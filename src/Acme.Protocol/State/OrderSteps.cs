@@ -39,12 +39,15 @@ public static class OrderSteps
         {
             order = await client.NewOrderAsync(account, identifiers, notBefore, notAfter, profile, replaces, cancellationToken).ConfigureAwait(false);
         }
-        catch (AcmeAlreadyReplacedException) when (replaces is not null)
+        catch (AcmeAlreadyReplacedException e) when (replaces is not null)
         {
             // RFC 9773 section 5: the server rejects a "replaces" naming a certificate that already has a
-            // replacement order. That order (an earlier run's, left unfinished) would block every later
-            // renewal, so this one is placed without saying what it replaces.
-            client.Log.Verbose($"{client.Connection.Server} already has an order replacing {replaces}; ordering without 'replaces'.");
+            // replacement order. That order (an earlier run's, left unfinished, or another machine's) would
+            // block every later renewal, so this one is placed without saying what it replaces; the user
+            // hears it, since two replacements of one certificate often mean two renewers of one name.
+            StepSupport.Warn(client.Log, $"The CA {client.Connection.Server} already has an order replacing the certificate {replaces} " +
+                $"(alreadyReplaced: {e.Problem.Describe()}); this order is placed without 'replaces', so the CA does not link it to that certificate. " +
+                "If another machine or task also renews this name, let only one do it.");
             order = await client.NewOrderAsync(account, identifiers, notBefore, notAfter, profile, null, cancellationToken).ConfigureAwait(false);
         }
 

@@ -153,7 +153,7 @@ public sealed partial class AcmeConnection
         return buffer.ToArray();
     }
 
-    private static void ThrowIfProblem(AcmeResponse response)
+    private void ThrowIfProblem(AcmeResponse response)
     {
         int status = (int)response.StatusCode;
         if (status < 400)
@@ -186,6 +186,20 @@ public sealed partial class AcmeConnection
         problem.Status ??= status;
         problem.RequestMethod = response.Method;
         problem.RequestUri = response.RequestUri;
+        if (problem.Type == AcmeProblemTypes.UserActionRequired && problem.Instance is null)
+        {
+            // RFC 8555 section 7.3.3: the URL to visit is "instance"; a CA that gives it only as a Link rel="help" still names it.
+            foreach (Uri help in response.GetLinks("help"))
+            {
+                problem.Instance = help.AbsoluteUri;
+                break;
+            }
+        }
+
+        if (status == 501)
+        {
+            throw new AcmeNotImplementedException(problem, OperationName(response.Method, response.RequestUri));
+        }
         if (problem.Type == "about:blank" && status >= 500)
         {
             throw new AcmeServerException(problem, response.RetryAfter);
@@ -194,11 +208,31 @@ public sealed partial class AcmeConnection
         throw AcmeProblemException.Create(problem, response.RetryAfter);
     }
 
+    /// <summary>The directory resource a URL is, in words, for "the CA does not implement ..."; else the method and URL.</summary>
+    private string OperationName(string method, Uri url)
+    {
+        Task<AcmeDirectory>? pending = _directory;
+        if (pending is { Status: TaskStatus.RanToCompletion })
+        {
+            AcmeDirectory d = pending.Result;
+            if (url == d.KeyChange) return "account key rollover (keyChange)";
+            if (url == d.RevokeCert) return "revocation (revokeCert)";
+            if (url == d.NewAuthz) return "pre-authorization (newAuthz)";
+            if (url == d.NewOrder) return "ordering (newOrder)";
+            if (url == d.NewAccount) return "account creation (newAccount)";
+            if (d.RenewalInfo is not null && url.AbsoluteUri.StartsWith(d.RenewalInfo.AbsoluteUri, StringComparison.Ordinal)) return "renewal information (renewalInfo)";
+        }
+
+        return $"{method} {CaText.Clean(url.AbsoluteUri, CaText.MaxField * 4)}";
+    }
+
     private static bool IsTransient(Exception e, out TimeSpan? wait)
     {
         wait = null;
         switch (e)
         {
+            case AcmeNotImplementedException:
+                return false;
             case AcmeProblemException p when p is AcmeServerException || p.Problem.Type == AcmeProblemTypes.ServerInternal || p.Problem.Status >= 500:
                 // Retry-After counts with or without a problem document: a server that asks for a long
                 // pause gets it, and the caller hears when to come back (the exception carries the time).
