@@ -82,3 +82,40 @@ internal static class StateNames
         }
     }
 }
+
+/// <summary>-Provider, -DnsProvider and Get-AcmeDnsProvider -Name: the DNS provider names, each with its description as the tooltip.</summary>
+public sealed class DnsProviderCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completion.Filter(Dns.DnsProviders.All.Select(p => new KeyValuePair<string, string>(p.Name, p.Description)), wordToComplete);
+}
+
+/// <summary>
+/// -ProviderParameter and -DnsProviderParameter: the parameter names of the provider chosen with -Provider or
+/// -DnsProvider, each with its type and description as the tooltip. PowerShell asks for them where the
+/// hashtable's key goes (<c>@{ &lt;Tab&gt;</c>) and offers <c>Name = </c>; names already in the hashtable are left out.
+/// </summary>
+public sealed class DnsProviderParameterCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        string? provider = (fakeBoundParameters?["Provider"] ?? fakeBoundParameters?["DnsProvider"]) as string;
+        Acme.Protocol.Challenges.Dns01.DnsProviderInfo? info = provider is null ? null : Dns.DnsProviders.Find(provider);
+        if (info is null)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+
+        // Keys already written in the hashtable literal under the cursor are not offered again.
+        HashSet<string> given = new(commandAst.FindAll(a => a is HashtableAst, searchNestedScriptBlocks: false).Cast<HashtableAst>()
+            .SelectMany(h => h.KeyValuePairs).Select(p => p.Item1).OfType<StringConstantExpressionAst>().Select(k => k.Value), StringComparer.OrdinalIgnoreCase);
+        string typed = (wordToComplete ?? string.Empty).Trim('\'', '"', '@', '{', ' ', ';');
+        return info.Parameters.Where(p => !given.Contains(p.Name) || string.Equals(p.Name, typed, StringComparison.OrdinalIgnoreCase))
+            .Where(p => p.Name.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
+            .Select(p => new CompletionResult(p.Name + " = ", p.Name, CompletionResultType.ParameterValue,
+                $"{p.Type}{(p.IsRequired ? ", required" : string.Empty)}{(p.IsSecret ? ", secret" : string.Empty)}: {p.Description}"))
+            .ToList();
+    }
+}

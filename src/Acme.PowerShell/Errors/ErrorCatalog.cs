@@ -139,6 +139,8 @@ public static class ErrorCatalog
             AcmeErrorId.DnsProviderRefused => (ErrorCategory.PermissionDenied, "Give the credentials the right to change TXT records in that zone, or name the zone with -ProviderParameter."),
             AcmeErrorId.DnsProviderUnreachable => (ErrorCategory.ConnectionError, "Check the provider's server or API address in -ProviderParameter and that this host can reach it."),
             AcmeErrorId.DnsProviderFailed => (ErrorCategory.InvalidResult, null),
+            AcmeErrorId.DnsProviderNotSaved => (ErrorCategory.ObjectNotFound, "Give -Provider and -ProviderParameter (Start-AcmeDnsChallenge) or -DnsProvider (New-AcmeCertificate) once; the provider is then saved with the certificate for its renewals."),
+            AcmeErrorId.DnsProviderSecretUnavailable => (ErrorCategory.ObjectNotFound, "Set the environment variable, install Microsoft.PowerShell.SecretManagement and register the secret, or give the value in -ProviderParameter (Get-Help about_Acme_DnsProviders)."),
             AcmeErrorId.DnsZoneNotFound => (ErrorCategory.ObjectNotFound, "Name the servers to ask with -DnsServer."),
             AcmeErrorId.DnsRecordAddFailed or AcmeErrorId.DnsRecordRemoveFailed => (ErrorCategory.WriteError, null),
             AcmeErrorId.ManualNotInteractive => (ErrorCategory.InvalidOperation, null),
