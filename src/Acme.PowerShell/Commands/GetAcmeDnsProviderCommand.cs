@@ -13,7 +13,7 @@ namespace Acme.PowerShell.Commands;
 /// take: name, description, parameters (name, type, required, secret), what the tests run them against,
 /// and the help topic. -Name takes wildcards; a name without one that matches nothing is DnsProviderUnknown.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "AcmeDnsProvider")]
+[Cmdlet(VerbsCommon.Get, "AcmeDnsProvider", DefaultParameterSetName = "Default")]
 [OutputType(typeof(DnsProviderInfo))]
 public sealed class GetAcmeDnsProviderCommand : AcmeCmdlet
 {
