@@ -92,9 +92,11 @@ public sealed class DnsProviderCompleter : IArgumentCompleter
 }
 
 /// <summary>
-/// -ProviderParameter and -DnsProviderParameter: the parameter names of the provider chosen with -Provider or
-/// -DnsProvider, each with its type and description as the tooltip. PowerShell asks for them where the
-/// hashtable's key goes (<c>@{ &lt;Tab&gt;</c>) and offers <c>Name = </c>; names already in the hashtable are left out.
+/// -ProviderParameter and -DnsProviderParameter: a hashtable of the parameters of the provider chosen with
+/// -Provider or -DnsProvider, to fill in: first one with the required parameters, then one with all of them
+/// (the tooltip lists each name with its type). PowerShell asks an argument completer only where the
+/// argument starts (<c>-ProviderParameter &lt;Tab&gt;</c> or <c>@&lt;Tab&gt;</c>), never inside a hashtable literal,
+/// so the keys come as the whole hashtable.
 /// </summary>
 public sealed class DnsProviderParameterCompleter : IArgumentCompleter
 {
@@ -103,19 +105,38 @@ public sealed class DnsProviderParameterCompleter : IArgumentCompleter
     {
         string? provider = (fakeBoundParameters?["Provider"] ?? fakeBoundParameters?["DnsProvider"]) as string;
         Acme.Protocol.Challenges.Dns01.DnsProviderInfo? info = provider is null ? null : Dns.DnsProviders.Find(provider);
-        if (info is null)
+        string typed = (wordToComplete ?? string.Empty).Trim();
+        if (info is null || info.Parameters.Count == 0 || !(typed.Length == 0 || typed == "@" || typed == "@{"))
         {
             return Array.Empty<CompletionResult>();
         }
 
-        // Keys already written in the hashtable literal under the cursor are not offered again.
-        HashSet<string> given = new(commandAst.FindAll(a => a is HashtableAst, searchNestedScriptBlocks: false).Cast<HashtableAst>()
-            .SelectMany(h => h.KeyValuePairs).Select(p => p.Item1).OfType<StringConstantExpressionAst>().Select(k => k.Value), StringComparer.OrdinalIgnoreCase);
-        string typed = (wordToComplete ?? string.Empty).Trim('\'', '"', '@', '{', ' ', ';');
-        return info.Parameters.Where(p => !given.Contains(p.Name) || string.Equals(p.Name, typed, StringComparison.OrdinalIgnoreCase))
-            .Where(p => p.Name.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
-            .Select(p => new CompletionResult(p.Name + " = ", p.Name, CompletionResultType.ParameterValue,
-                $"{p.Type}{(p.IsRequired ? ", required" : string.Empty)}{(p.IsSecret ? ", secret" : string.Empty)}: {p.Description}"))
-            .ToList();
+        var results = new List<CompletionResult>();
+        var required = info.Parameters.Where(p => p.IsRequired).ToList();
+        if (required.Count > 0)
+        {
+            results.Add(Template(required, $"{info.Name}: the required parameters"));
+        }
+
+        if (required.Count < info.Parameters.Count)
+        {
+            results.Add(Template(info.Parameters, $"{info.Name}: all parameters"));
+        }
+
+        return results;
+    }
+
+    private static CompletionResult Template(IReadOnlyList<Acme.Protocol.Challenges.Dns01.DnsProviderParameter> parameters, string title)
+    {
+        string text = "@{ " + string.Join("; ", parameters.Select(p => p.Name + " = " + p.Type switch
+        {
+            Acme.Protocol.Challenges.Dns01.DnsProviderParameterType.Integer => "0",
+            Acme.Protocol.Challenges.Dns01.DnsProviderParameterType.Boolean => "$false",
+            Acme.Protocol.Challenges.Dns01.DnsProviderParameterType.StringList => "@()",
+            _ => "''",
+        })) + " }";
+        string tooltip = title + Environment.NewLine + string.Join(Environment.NewLine, parameters.Select(p =>
+            $"{p.Name} ({p.Type}{(p.IsRequired ? ", required" : string.Empty)}{(p.IsSecret ? ", secret: a SecureString, 'env:VAR' or 'secret:Name'" : string.Empty)}): {p.Description}"));
+        return new CompletionResult(text, title, CompletionResultType.ParameterValue, tooltip);
     }
 }
