@@ -130,7 +130,7 @@ function script:Assert-AcmeDscSetting($Resource) {
 function script:Get-AcmeDscProviderParameter($Resource) {
     $provider = Get-AcmeDnsProvider | Where-Object Name -EQ $Resource.DnsProvider
     if (-not $provider) {
-        Stop-AcmeDsc DnsProviderUnknown "There is no DNS provider '$($Resource.DnsProvider)'; Get-AcmeDnsProvider lists them." $Resource.DnsProvider
+        Stop-AcmeDsc AcmeDnsProviderUnknown "There is no DNS provider '$($Resource.DnsProvider)'; Get-AcmeDnsProvider lists them." $Resource.DnsProvider
     }
 
     $secrets = @($provider.Parameters | Where-Object IsSecret)
