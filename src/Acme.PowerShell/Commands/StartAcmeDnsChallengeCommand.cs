@@ -113,6 +113,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
             try
             {
                 (solvers, saved) = SavedSolvers(Order);
+                WriteVerbose($"Publishing through the DNS provider {saved.Provider} saved with '{Order.Name}' (parameters: {string.Join(", ", saved.Values.Select(v => v.Name))}).");
             }
             catch (Exception e) when (e is AcmeLocalException || e is AcmeArgumentException)
             {
