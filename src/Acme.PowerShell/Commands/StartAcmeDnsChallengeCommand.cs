@@ -80,13 +80,15 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
     {
         // Everything that can be refused is refused here, before the first request; the saved provider
         // (no -AddRecord, -Manual nor -Provider) is read per order, from its certificate's folder.
-        if (ParameterSetName == SavedSet)
-        {
-            return;
-        }
-
         try
         {
+            if (ParameterSetName == SavedSet)
+            {
+                _ = SolverFactory.ParseDnsServers(DnsServer);
+                _ = SolverFactory.ParseDnsAliases(DnsAlias);
+                return;
+            }
+
             Func<CmdletContext, IDnsRecordPublisher> records = ParameterSetName switch
             {
                 ManualSet => SolverFactory.ManualRecords(Host, Show),
