@@ -178,7 +178,9 @@ function Start-TestPebble {
         [string[]] $DomainBlocklist = @('blocked.test'),
         [switch] $NoValidationSleep = $true,
         # Seconds the certificates are valid (Pebble's default is five years); short ones fall due during a test.
-        [int] $CertificateValidityPeriod = 0
+        [int] $CertificateValidityPeriod = 0,
+        # host:port of the DNS server Pebble validates with; challtestsrv's unless set (a real BIND or PowerDNS).
+        [string] $DnsServer
     )
 
     if ($env:ACME_TEST_DIRECTORY) {
@@ -240,7 +242,7 @@ function Start-TestPebble {
         PEBBLE_CHAIN_LENGTH    = "$ChainLength"
     }
     if ($AlternateRoots -gt 0) { $pebbleEnv.PEBBLE_ALTERNATE_ROOTS = "$AlternateRoots" }
-    $pebbleArguments = @('-config', $configPath, '-dnsserver', "127.0.0.1:$dnsPort")
+    $pebbleArguments = @('-config', $configPath, '-dnsserver', $(if ($DnsServer) { $DnsServer } else { "127.0.0.1:$dnsPort" }))
     $pebble = Start-TestProcess -FilePath 'pebble' -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList $pebbleArguments
 
     $result = [pscustomobject]@{
@@ -525,3 +527,5 @@ function Assert-StateIntact {
 
 Export-ModuleMember -Function Start-TestChild, Wait-TestChild, Invoke-TestChild, Get-TestFailpointModule, Get-StateFile, Assert-StateIntact, Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Stop-TestPebble, Restart-TestPebble,
     Get-PebbleRootCertificate, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint
+# For the DNS server harnesses (PowerDnsServer.psm1).
+Export-ModuleMember -Function Get-FreeUdpAndTcpPort

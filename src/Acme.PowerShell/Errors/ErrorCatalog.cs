@@ -138,6 +138,7 @@ public static class ErrorCatalog
             AcmeErrorId.DnsProviderAuthenticationFailed => (ErrorCategory.AuthenticationError, "Check the provider's credentials in -ProviderParameter (a TSIG key, an API token, a key id and secret)."),
             AcmeErrorId.DnsProviderRefused => (ErrorCategory.PermissionDenied, "Give the credentials the right to change TXT records in that zone, or name the zone with -ProviderParameter."),
             AcmeErrorId.DnsProviderUnreachable => (ErrorCategory.ConnectionError, "Check the provider's server or API address in -ProviderParameter and that this host can reach it."),
+            AcmeErrorId.DnsProviderZoneNotFound => (ErrorCategory.ObjectNotFound, "Name the zone in -ProviderParameter (Zone or ZoneId), or check that the credentials can see the zone the name is in."),
             AcmeErrorId.DnsProviderFailed => (ErrorCategory.InvalidResult, null),
             AcmeErrorId.DnsProviderNotSaved => (ErrorCategory.ObjectNotFound, "Give -Provider and -ProviderParameter (Start-AcmeDnsChallenge) or -DnsProvider (New-AcmeCertificate) once; the provider is then saved with the certificate for its renewals."),
             AcmeErrorId.DnsProviderSecretUnavailable => (ErrorCategory.ObjectNotFound, "Set the environment variable, install Microsoft.PowerShell.SecretManagement and register the secret, or give the value in -ProviderParameter (Get-Help about_Acme_DnsProviders)."),

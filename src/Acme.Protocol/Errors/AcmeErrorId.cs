@@ -54,6 +54,7 @@ public enum AcmeErrorId
     DnsProviderSecretUnavailable,
     DnsProviderUnknown,
     DnsProviderUnreachable,
+    DnsProviderZoneNotFound,
     DnsRecordAddFailed,
     DnsRecordRemoveFailed,
     DnsScriptInvalid,

@@ -15,6 +15,9 @@ public static class DnsProviderCatalog
     public static IReadOnlyList<DnsProviderInfo> All { get; } = new List<DnsProviderInfo>
     {
         // Each provider's Info goes here, e.g. Rfc2136Provider.Info.
+        PowerDnsProvider.Info,
+        CloudflareProvider.Info,
+        AzureDnsProvider.Info,
     };
 
     /// <summary>The provider named <paramref name="name"/> (case-insensitive), or null.</summary>
