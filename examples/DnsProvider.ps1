@@ -10,5 +10,5 @@ Get-AcmeDnsProvider
 # end example
 
 # example: Parameters
-(Get-AcmeDnsProvider RFC2136).Parameters
+(Get-AcmeDnsProvider PowerDNS).Parameters
 # end example

@@ -409,11 +409,11 @@ BeforeAll {
             Check = {
                 param($Output)
                 $providers = Get-OfType $Output ([Acme.Protocol.Challenges.Dns01.DnsProviderInfo])
-                $providers.Name | Should -Contain 'RFC2136'
+                $providers.Name | Should -Contain 'PowerDNS'
                 $providers | ForEach-Object { $_.HelpTopic | Should -Be 'about_Acme_DnsProviders' }
                 $parameters = Get-OfType $Output ([Acme.Protocol.Challenges.Dns01.DnsProviderParameter])
                 $parameters.Count | Should -BeGreaterThan 1
-                @($parameters | Where-Object IsSecret).Count | Should -BeGreaterThan 0 -Because 'RFC 2136 has a TSIG secret'
+                @($parameters | Where-Object IsSecret).Count | Should -BeGreaterThan 0 -Because 'PowerDNS has an API key'
                 @($parameters | Where-Object IsRequired).Count | Should -BeGreaterThan 0
             }
         }
