@@ -40,6 +40,7 @@
         'Remove-AcmeCertificate'
         'Remove-AcmeOrder'
         'Test-AcmeRenewal'
+        'Get-AcmeDnsProvider'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -39,6 +39,15 @@ class AcmeCertificate {
 
     [DscProperty()] [string[]] $DnsServer
 
+    # dns-01 through a DNS provider (Get-AcmeDnsProvider) instead of DnsScriptPath; saved with the certificate for renewals.
+    [DscProperty()] [string] $DnsProvider
+
+    # The provider's non-secret parameters; a secret only as a reference ('env:VAR', 'secret:Name').
+    [DscProperty()] [hashtable] $DnsProviderParameter
+
+    # The provider's secret: its password fills the secret parameter its user name names, or the provider's only secret parameter.
+    [DscProperty()] [pscredential] $DnsProviderCredential
+
     [DscProperty()] [string] $StatePath
 
     # A folder for cert.pem, chain.pem, fullchain.pem and key.pem.

@@ -75,7 +75,14 @@ function script:Set-AcmeDscState($Resource) {
     switch ($Resource.ChallengeType) {
         'Http' { $issue.HttpPort = $Resource.HttpPort }
         'WebRoot' { $issue.WebRoot = $Resource.WebRoot }
-        'Dns' { $issue.DnsScriptPath = $Resource.DnsScriptPath; if ($Resource.DnsServer) { $issue.DnsServer = $Resource.DnsServer } }
+        'Dns' {
+            if ($Resource.DnsProvider) {
+                $issue.DnsProvider = $Resource.DnsProvider
+                $issue.DnsProviderParameter = Get-AcmeDscProviderParameter $Resource
+            }
+            else { $issue.DnsScriptPath = $Resource.DnsScriptPath }
+            if ($Resource.DnsServer) { $issue.DnsServer = $Resource.DnsServer }
+        }
         'TlsAlpn' { $issue.TlsAlpnPort = $Resource.TlsAlpnPort }
     }
 
@@ -105,12 +112,53 @@ function script:Assert-AcmeDscSetting($Resource) {
     }
 
     if ($Resource.ChallengeType -eq 'WebRoot' -and -not $Resource.WebRoot) { Stop-AcmeDsc AcmeSettingRequired 'ChallengeType WebRoot needs WebRoot.' $Resource.Name }
-    if ($Resource.ChallengeType -eq 'Dns') {
-        if (-not $Resource.DnsScriptPath) { Stop-AcmeDsc AcmeSettingRequired 'ChallengeType Dns needs DnsScriptPath.' $Resource.Name }
+    if ($Resource.ChallengeType -eq 'Dns' -and $Resource.DnsProvider) {
+        $null = Get-AcmeDscProviderParameter $Resource
+    }
+    elseif ($Resource.ChallengeType -eq 'Dns') {
+        if (-not $Resource.DnsScriptPath) { Stop-AcmeDsc AcmeSettingRequired 'ChallengeType Dns needs DnsScriptPath or DnsProvider.' $Resource.Name }
         if (-not (Test-Path -LiteralPath $Resource.DnsScriptPath -PathType Leaf)) {
             Stop-AcmeDsc AcmeDnsScriptNotFound "The DNS script '$($Resource.DnsScriptPath)' does not exist." $Resource.DnsScriptPath
         }
     }
+}
+
+# DnsProviderParameter and DnsProviderCredential as New-AcmeCertificate -DnsProviderParameter takes them. The
+# hashtable holds no secret in clear (a MOF would keep it): a secret parameter there must be 'env:VAR' or
+# 'secret:Name'. The credential's password fills the secret parameter its user name names, or, when the user
+# name names none, the provider's only secret parameter.
+function script:Get-AcmeDscProviderParameter($Resource) {
+    $provider = Get-AcmeDnsProvider | Where-Object Name -EQ $Resource.DnsProvider
+    if (-not $provider) {
+        Stop-AcmeDsc AcmeDnsProviderUnknown "There is no DNS provider '$($Resource.DnsProvider)'; Get-AcmeDnsProvider lists them." $Resource.DnsProvider
+    }
+
+    $secrets = @($provider.Parameters | Where-Object IsSecret)
+    $parameters = @{}
+    if ($Resource.DnsProviderParameter) {
+        foreach ($key in $Resource.DnsProviderParameter.Keys) {
+            $value = $Resource.DnsProviderParameter[$key]
+            if ($secrets.Name -contains $key -and -not ($value -is [string] -and $value -match '^(env|secret):.')) {
+                Stop-AcmeDsc AcmeSettingRequired "DnsProviderParameter holds the secret parameter '$key' in clear; give it in DnsProviderCredential, or as 'env:VAR' or 'secret:Name'." $key
+            }
+
+            $parameters[$key] = $value
+        }
+    }
+
+    if ($Resource.DnsProviderCredential) {
+        $user = $Resource.DnsProviderCredential.UserName
+        $target = @($secrets | Where-Object Name -EQ $user)
+        if (-not $target) { $target = $secrets }
+        if ($target.Count -ne 1) {
+            Stop-AcmeDsc AcmeSettingRequired ("DnsProviderCredential fills the secret parameter its user name names; the provider $($provider.Name) has " +
+                "$(if ($secrets) { 'the secret parameters ' + ($secrets.Name -join ', ') } else { 'no secret parameter' }), and '$user' is none of them.") $Resource.DnsProvider
+        }
+
+        $parameters[$target[0].Name] = $Resource.DnsProviderCredential.Password
+    }
+
+    $parameters
 }
 
 function script:Stop-AcmeDsc([string] $ErrorId, [string] $Message, $Target) {

@@ -63,7 +63,7 @@ Describe 'The resource as DSC sees it' {
         }
         $properties['Name'] | Should -Be 'Key'
         foreach ($read in 'Thumbprint', 'NotAfter', 'RenewalDue') { $properties[$read] | Should -Be 'Read' -Because $read }
-        foreach ($write in 'DnsName', 'Server', 'Contact', 'Ensure', 'ChallengeType', 'HttpPort', 'WebRoot', 'DnsScriptPath', 'DnsServer', 'StatePath',
+        foreach ($write in 'DnsName', 'Server', 'Contact', 'Ensure', 'ChallengeType', 'HttpPort', 'WebRoot', 'DnsScriptPath', 'DnsServer', 'DnsProvider', 'DnsProviderParameter', 'DnsProviderCredential', 'StatePath',
             'Path', 'PfxPath', 'PfxCredential', 'KeyAlgorithm', 'Profile', 'RevokeOnAbsent', 'TrustedRootCertificate') {
             $properties[$write] | Should -Be 'Write' -Because $write
         }
@@ -278,6 +278,8 @@ Describe 'Wrong settings fail in Test and Set with a clear error and change noth
         foreach ($method in 'Test', 'Set', 'Get') {
             @{ Method = $method; Case = 'a DnsScriptPath that does not exist'; ErrorId = 'AcmeDnsScriptNotFound'; Category = 'ObjectNotFound'
                 Settings = @{ ChallengeType = 'Dns'; DnsScriptPath = '/no/such/dns-records.ps1' } }
+            @{ Method = $method; Case = 'a DnsProvider that does not exist'; ErrorId = 'AcmeDnsProviderUnknown'; Category = 'InvalidArgument'
+                Settings = @{ ChallengeType = 'Dns'; DnsProvider = 'NoSuchDns' } }
             @{ Method = $method; Case = 'HttpPort 0'; ErrorId = 'AcmeInvalidPort'; Category = 'InvalidArgument'; Settings = @{ HttpPort = 0 } }
             @{ Method = $method; Case = 'an unknown server shortcut'; ErrorId = 'AcmeInvalidServer'; Category = 'InvalidArgument'; Settings = @{ Server = 'NoSuchCA' } }
             @{ Method = $method; Case = 'a PFX without a password'; ErrorId = 'AcmePfxPasswordRequired'; Category = 'InvalidArgument'

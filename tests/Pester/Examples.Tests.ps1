@@ -405,6 +405,18 @@ BeforeAll {
                 Test-CertificateChain -Certificate $preferred.Certificate -Intermediate $preferred.Chain -Root $roots[1] | Should -BeTrue
             }
         }
+        DnsProvider = @{
+            Check = {
+                param($Output)
+                $providers = Get-OfType $Output ([Acme.Protocol.Challenges.Dns01.DnsProviderInfo])
+                $providers.Name | Should -Contain 'PowerDNS'
+                $providers | ForEach-Object { $_.HelpTopic | Should -Be 'about_Acme_DnsProviders' }
+                $parameters = Get-OfType $Output ([Acme.Protocol.Challenges.Dns01.DnsProviderParameter])
+                $parameters.Count | Should -BeGreaterThan 1
+                @($parameters | Where-Object IsSecret).Count | Should -BeGreaterThan 0 -Because 'PowerDNS has an API key'
+                @($parameters | Where-Object IsRequired).Count | Should -BeGreaterThan 0
+            }
+        }
         Directory  = @{
             Setup = { param($Folder, $Parameters, $Ca) $Parameters.PrivateCa = $Ca.Directory }
             Check = {

@@ -82,3 +82,61 @@ internal static class StateNames
         }
     }
 }
+
+/// <summary>-Provider, -DnsProvider and Get-AcmeDnsProvider -Name: the DNS provider names, each with its description as the tooltip.</summary>
+public sealed class DnsProviderCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        Completion.Filter(Dns.DnsProviders.All.Select(p => new KeyValuePair<string, string>(p.Name, p.Description)), wordToComplete);
+}
+
+/// <summary>
+/// -ProviderParameter and -DnsProviderParameter: a hashtable of the parameters of the provider chosen with
+/// -Provider or -DnsProvider, to fill in: first one with the required parameters, then one with all of them
+/// (the tooltip lists each name with its type). PowerShell asks an argument completer only where the
+/// argument starts (<c>-ProviderParameter &lt;Tab&gt;</c> or <c>@&lt;Tab&gt;</c>), never inside a hashtable literal,
+/// so the keys come as the whole hashtable.
+/// </summary>
+public sealed class DnsProviderParameterCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        string? provider = (fakeBoundParameters?["Provider"] ?? fakeBoundParameters?["DnsProvider"]) as string;
+        Acme.Protocol.Challenges.Dns01.DnsProviderInfo? info = provider is null ? null : Dns.DnsProviders.Find(provider);
+        string typed = (wordToComplete ?? string.Empty).Trim();
+        if (info is null || info.Parameters.Count == 0 || !(typed.Length == 0 || typed == "@" || typed == "@{"))
+        {
+            return Array.Empty<CompletionResult>();
+        }
+
+        var results = new List<CompletionResult>();
+        var required = info.Parameters.Where(p => p.IsRequired).ToList();
+        if (required.Count > 0)
+        {
+            results.Add(Template(required, $"{info.Name}: the required parameters"));
+        }
+
+        if (required.Count < info.Parameters.Count)
+        {
+            results.Add(Template(info.Parameters, $"{info.Name}: all parameters"));
+        }
+
+        return results;
+    }
+
+    private static CompletionResult Template(IReadOnlyList<Acme.Protocol.Challenges.Dns01.DnsProviderParameter> parameters, string title)
+    {
+        string text = "@{ " + string.Join("; ", parameters.Select(p => p.Name + " = " + p.Type switch
+        {
+            Acme.Protocol.Challenges.Dns01.DnsProviderParameterType.Integer => "0",
+            Acme.Protocol.Challenges.Dns01.DnsProviderParameterType.Boolean => "$false",
+            Acme.Protocol.Challenges.Dns01.DnsProviderParameterType.StringList => "@()",
+            _ => "''",
+        })) + " }";
+        string tooltip = title + Environment.NewLine + string.Join(Environment.NewLine, parameters.Select(p =>
+            $"{p.Name} ({p.Type}{(p.IsRequired ? ", required" : string.Empty)}{(p.IsSecret ? ", secret: a SecureString, 'env:VAR' or 'secret:Name'" : string.Empty)}): {p.Description}"));
+        return new CompletionResult(text, title, CompletionResultType.ParameterValue, tooltip);
+    }
+}

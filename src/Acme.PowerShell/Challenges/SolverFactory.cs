@@ -76,15 +76,35 @@ internal sealed class SolverFactory
         context => new ScriptBlockDnsPublisher(context, add, remove);
 
     /// <summary>
-    /// dns-01 records published by a built-in provider (-Provider, -ProviderParameter), its settings checked
-    /// now. Throws AcmeArgumentException (DnsProviderUnknown, DnsProviderParameter*).
+    /// dns-01 records published by a DNS provider (-Provider, -ProviderParameter; the core's catalogue or
+    /// the cmdlet layer's, <see cref="DnsProviders"/>), its settings read (env:/secret: references through
+    /// <paramref name="readSecret"/>) and checked now. Throws AcmeArgumentException (DnsProviderUnknown,
+    /// DnsProviderParameter*), AcmeLocalException (DnsProviderSecretUnavailable).
     /// </summary>
-    public static Func<CmdletContext, IDnsRecordPublisher> ProviderRecords(string provider, IDictionary? parameters)
+    public static Func<CmdletContext, IDnsRecordPublisher> ProviderRecords(string provider, IDictionary? parameters,
+        ProviderParameters.ReadSecret? readSecret = null) =>
+        ProviderRecords(DnsProviders.Get(provider), ProviderParameters.From(parameters, readSecret));
+
+    /// <summary>dns-01 records published by <paramref name="info"/> with <paramref name="settings"/>, checked now.</summary>
+    public static Func<CmdletContext, IDnsRecordPublisher> ProviderRecords(DnsProviderInfo info, DnsProviderSettings settings)
     {
-        DnsProviderInfo info = DnsProviderCatalog.Get(provider);
-        DnsProviderSettings settings = ProviderParameters.From(parameters);
         info.Check(settings);
         return context => info.Create(settings, new DnsProviderOptions { Log = context });
+    }
+
+    /// <summary>
+    /// Saves the provider and its parameters with the certificate <paramref name="name"/> in <paramref name="store"/>
+    /// for its renewals; warns, naming them, about the secret parameters it could not save (no key passphrase, no reference).
+    /// </summary>
+    public static void SaveProvider(AcmeStateStore store, AcmeServer server, string name, SavedDnsProvider saved, Action<string> warn, Action<string> verbose)
+    {
+        IReadOnlyList<string> unsaved = store.WriteDnsProvider(server, name, saved);
+        verbose($"Saved the DNS provider {saved.Provider} with the certificate '{name}' in {store.Root} for its renewals.");
+        if (unsaved.Count > 0)
+        {
+            warn($"The secret parameter(s) {string.Join(", ", unsaved)} of the DNS provider {saved.Provider} were not saved with '{name}': the state folder has no key passphrase (-KeyPassphrase or ${AcmeStateStore.PassphraseVariable}). " +
+                "A renewal must give them again in -ProviderParameter; give them as 'env:VAR' or 'secret:<Name>', or set a passphrase, to have them saved.");
+        }
     }
 
     /// <summary>

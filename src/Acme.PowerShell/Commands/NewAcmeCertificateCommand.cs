@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -37,11 +38,13 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
     private const string WebRootSet = "WebRoot";
     private const string DnsSet = "Dns";
     private const string DnsScriptSet = "DnsScript";
+    private const string DnsProviderSet = "DnsProvider";
     private const string TlsAlpnSet = "TlsAlpn";
 
     private IReadOnlyList<DnsServerAddress>? _dnsServers;
     private Func<CmdletContext, IDnsRecordPublisher>? _dnsRecords;
     private ExportTargets _targets = null!;
+    private DnsProviderInfo? _provider;
 
     /// <summary>The names (and IP addresses) the certificate is for.</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -113,9 +116,22 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
     [ValidateNotNullOrEmpty]
     public string DnsScriptPath { get; set; } = null!;
 
+    /// <summary>dns-01 through a DNS provider (Get-AcmeDnsProvider lists them), saved with the certificate for its renewals.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = DnsProviderSet)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DnsProviderCompleter))]
+    public string DnsProvider { get; set; } = null!;
+
+    /// <summary>The provider's parameters, as Start-AcmeDnsChallenge -ProviderParameter takes them ('env:VAR' and 'secret:Name' read at run time).</summary>
+    [Parameter(ParameterSetName = DnsProviderSet)]
+    [ValidateNotNull]
+    [ArgumentCompleter(typeof(DnsProviderParameterCompleter))]
+    public IDictionary? DnsProviderParameter { get; set; }
+
     /// <summary>dns-01: the name servers to wait for (host or host:port); by default the zones' authoritative servers.</summary>
     [Parameter(ParameterSetName = DnsSet)]
     [Parameter(ParameterSetName = DnsScriptSet)]
+    [Parameter(ParameterSetName = DnsProviderSet)]
     [ValidateNotNullOrEmpty]
     public string[]? DnsServer { get; set; }
 
@@ -199,6 +215,18 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         {
             _dnsRecords = SolverFactory.ScriptBlockRecords(AddRecord, RemoveRecord);
         }
+        else if (ParameterSetName == DnsProviderSet)
+        {
+            try
+            {
+                _provider = Dns.DnsProviders.Get(DnsProvider);
+                _dnsRecords = SolverFactory.ProviderRecords(DnsProvider, DnsProviderParameter, Dns.ProviderParameters.SecretReader(this));
+            }
+            catch (Exception e) when (e is AcmeLocalException || e is AcmeArgumentException)
+            {
+                ThrowAcmeError(e, DnsProvider);
+            }
+        }
     }
 
     protected override void ProcessRecord()
@@ -256,6 +284,11 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
             return;
         }
 
+        if (_provider is not null)
+        {
+            SaveProvider(store, server, name);
+        }
+
         if (issued)
         {
             Export(certificate);
@@ -294,10 +327,24 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
     private SolverFactory Solvers() => ParameterSetName switch
     {
         WebRootSet => SolverFactory.HttpWebRoot(ResolvePath(WebRoot)),
-        DnsSet or DnsScriptSet => SolverFactory.Dns(_dnsRecords!, _dnsServers, checkPropagation: true, TimeSpan.FromSeconds(TimeoutSec), aliases: null),
+        DnsSet or DnsScriptSet or DnsProviderSet => SolverFactory.Dns(_dnsRecords!, _dnsServers, checkPropagation: true, TimeSpan.FromSeconds(TimeoutSec), aliases: null),
         TlsAlpnSet => SolverFactory.TlsAlpnListener(TlsAlpnPort, null, PortWaitFor(PortWaitSec, TimeoutSec)),
         _ => SolverFactory.HttpListener(HttpPort, null, selfCheck: true, PortWaitFor(PortWaitSec, TimeoutSec)),
     };
+
+    /// <summary>The provider and its parameters saved with the certificate, so that its renewals publish through them again.</summary>
+    private void SaveProvider(AcmeStateStore store, AcmeServer server, string name)
+    {
+        try
+        {
+            SolverFactory.SaveProvider(store, server, name,
+                Dns.ProviderParameters.ToSaved(_provider!, DnsProviderParameter), WriteWarning, WriteVerbose);
+        }
+        catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
+        {
+            WriteAcmeError(e, name);
+        }
+    }
 
     private void Export(AcmeCertificate certificate)
     {

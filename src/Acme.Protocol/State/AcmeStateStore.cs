@@ -31,6 +31,7 @@ namespace Acme.Protocol.State;
 /// &lt;root&gt;/&lt;server&gt;/certificates/&lt;name&gt;/order.json     the latest order for the certificate
 /// &lt;root&gt;/&lt;server&gt;/certificates/&lt;name&gt;/order-key.pem  the certificate key, written before finalize
 /// &lt;root&gt;/&lt;server&gt;/certificates/&lt;name&gt;/current        the thumbprint of the version in use
+/// &lt;root&gt;/&lt;server&gt;/certificates/&lt;name&gt;/dns-provider.json  the DNS provider it was issued through (owner-only; secrets sealed or left out)
 /// &lt;root&gt;/&lt;server&gt;/certificates/&lt;name&gt;/&lt;thumbprint&gt;/  fullchain.pem, alternate-N.pem, key.pem, certificate.json
 /// </code>
 /// One folder per server keeps staging and production apart. A certificate version appears whole

@@ -123,6 +123,9 @@ public sealed class DnsProviderSettings
 
     public IEnumerable<string> Names => _values.Keys;
 
+    /// <summary>The value given for <paramref name="name"/> as it is (a secret's plain text too), or null.</summary>
+    public object? Value(string name) => _values.TryGetValue(name, out object? value) ? value : null;
+
     public bool Has(string name) => _values.TryGetValue(name, out object? value) && value is not null && !(value is string s && s.Length == 0);
 
     public string? GetString(string name) => _values.TryGetValue(name, out object? value) ? value as string ?? value?.ToString() : null;
