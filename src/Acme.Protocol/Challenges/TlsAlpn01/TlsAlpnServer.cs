@@ -105,11 +105,11 @@ public sealed class TlsAlpnServer : IDisposable
         byte[] bytes = IPAddress.Parse(identifier.Value).GetAddressBytes();
         if (bytes.Length == 4)
         {
-            return string.Join(".", bytes.Reverse().Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ".in-addr.arpa";
+            return string.Join(".", Enumerable.Reverse(bytes).Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ".in-addr.arpa";
         }
 
         var nibbles = new List<string>();
-        foreach (byte b in bytes.Reverse())
+        foreach (byte b in Enumerable.Reverse(bytes))
         {
             nibbles.Add((b & 0x0F).ToString("x", System.Globalization.CultureInfo.InvariantCulture));
             nibbles.Add((b >> 4).ToString("x", System.Globalization.CultureInfo.InvariantCulture));
