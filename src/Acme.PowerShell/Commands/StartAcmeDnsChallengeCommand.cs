@@ -45,6 +45,13 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
     public IDictionary ProviderParameter { get; set; } = null!;
 
     [Parameter]
+    [ValidateSet(AcmeChallenge.Dns01, AcmeChallenge.DnsAccount01, AcmeChallenge.DnsPersist01)]
+    public string ChallengeType { get; set; } = AcmeChallenge.Dns01;
+
+    [Parameter]
+    public DateTimeOffset PersistUntil { get; set; }
+
+    [Parameter]
     [ValidateNotNull]
     public IDictionary DnsAlias { get; set; } = null!;
 
@@ -75,7 +82,8 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
                 _ => SolverFactory.ScriptBlockRecords(AddRecord, RemoveRecord),
             };
             _solvers = SolverFactory.Dns(records, SolverFactory.ParseDnsServers(DnsServer), !SkipPropagationCheck,
-                TimeSpan.FromSeconds(PropagationTimeoutSec), SolverFactory.ParseDnsAliases(DnsAlias));
+                TimeSpan.FromSeconds(PropagationTimeoutSec), SolverFactory.ParseDnsAliases(DnsAlias), ChallengeType,
+                MyInvocation.BoundParameters.ContainsKey(nameof(PersistUntil)) ? PersistUntil : null);
         }
         catch (Exception e) when (e is AcmeLocalException || e is AcmeArgumentException)
         {
@@ -89,9 +97,9 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
         string names = string.Join(", ", Order.Names);
         if (!ShouldProcess(names, ParameterSetName switch
             {
-                ManualSet => "Answer dns-01 challenges with TXT records created by hand",
-                ProviderSet => $"Answer dns-01 challenges with TXT records published through the DNS provider {Provider}",
-                _ => "Answer dns-01 challenges with TXT records from -AddRecord",
+                ManualSet => $"Answer {ChallengeType} challenges with TXT records created by hand",
+                ProviderSet => $"Answer {ChallengeType} challenges with TXT records published through the DNS provider {Provider}",
+                _ => $"Answer {ChallengeType} challenges with TXT records from -AddRecord",
             }))
         {
             return;
