@@ -119,3 +119,30 @@ Describe 'dns-persist-01 on Pebble 2.10.1' -Skip:$noCurrent {
         ($verbose.Message -join "`n") | Should -Match ($Case -eq 'other account' ? 'names the account https://127.0.0.1/my-account/someone-else' : 'persistUntil')
     }
 }
+
+Describe 'Get-AcmeDnsPersistRecord on Pebble 2.10.1' -Skip:$noCurrent {
+    It 'returns the record to create ahead of time; with it in place an order makes no DNS change' {
+        $name = New-TestName 'ahead'
+        $until = [DateTimeOffset]::UtcNow.AddDays(30)
+        $records = @($account | Get-AcmeDnsPersistRecord -DnsName $name, "*.$name" -PersistUntil $until)
+        $records.Count | Should -Be 2
+        $records[0].Name | Should -Be "_validation-persist.$name"
+        $records[0].Value | Should -Be "$issuer; accounturi=$($account.Location.AbsoluteUri); persistUntil=$($until.ToUnixTimeSeconds())"
+        $records[1].Value | Should -Be "$issuer; accounturi=$($account.Location.AbsoluteUri); policy=wildcard; persistUntil=$($until.ToUnixTimeSeconds())"
+
+        # One record with policy=wildcard covers the name and its wildcard.
+        Set-TestTxt $records[1].Name $records[1].Value
+        $log = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+        $blocks = New-ChallTestSrvBlock -Log $log
+        $cert = $account | New-AcmeOrder -DnsName $name, "*.$name" |
+            Start-AcmeDnsChallenge -ChallengeType dns-persist-01 -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer |
+            Complete-AcmeOrder
+        ($cert.Names | Sort-Object) | Should -Be (@($name, "*.$name") | Sort-Object)
+        $log.Count | Should -Be 0
+    }
+
+    It 'takes -IssuerDomainName in place of the directory CAA identity, normalized' {
+        { $account | Get-AcmeDnsPersistRecord -DnsName 'x.test' -IssuerDomainName 'ca.example' } | Should -Not -Throw
+        ($account | Get-AcmeDnsPersistRecord -DnsName 'x.test' -IssuerDomainName 'CA.Example.').Value | Should -BeLike 'ca.example; accounturi=*'
+    }
+}
