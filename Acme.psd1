@@ -28,6 +28,7 @@
         'Export-AcmeAccountKey'
         'Get-AcmeAccount'
         'Get-AcmeDirectory'
+        'Get-AcmeDnsPersistRecord'
         'Get-AcmeOrder'
         'Get-AcmeRenewalInfo'
         'Revoke-AcmeCertificate'

@@ -136,6 +136,14 @@ BeforeAll {
                 @($pfx | Where-Object HasPrivateKey).Count | Should -Be 1
             }
         }
+        DnsPersist     = @{ Check = {
+                param($Output)
+                $records = @($Output | Where-Object { $_ -is [Acme.Protocol.Challenges.Dns01.DnsTxtRecord] })
+                @($records.Name) | Should -Be @('_validation-persist.example.com', '_validation-persist.example.com')
+                $records[0].Value | Should -Match '^letsencrypt\.org; accounturi=https://\S+/my-account/\S+; persistUntil=\d+$'
+                $records[1].Value | Should -Match '; policy=wildcard; persistUntil=\d+$'
+            }
+        }
         DnsChallenge   = @{ Check = {
                 param($Output)
                 $certificate = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })

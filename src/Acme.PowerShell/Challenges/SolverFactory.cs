@@ -63,12 +63,20 @@ internal sealed class SolverFactory
     /// zones' authoritative servers) for up to <paramref name="propagationTimeout"/>.
     /// </summary>
     public static SolverFactory Dns(Func<CmdletContext, IDnsRecordPublisher> records, IReadOnlyList<DnsServerAddress>? servers, bool checkPropagation,
-        TimeSpan propagationTimeout, IDictionary<string, string>? aliases) =>
+        TimeSpan propagationTimeout, IDictionary<string, string>? aliases, string challengeType = AcmeChallenge.Dns01,
+        DateTimeOffset? persistUntil = null) =>
         new(context =>
         {
             IDnsRecordPublisher publisher = records(context);
+            if (challengeType == AcmeChallenge.DnsPersist01)
+            {
+                // The name servers are asked first either way: a valid persistent record means no DNS change.
+                return new DnsPersist01Solver(publisher, new DnsPropagationChecker(servers, context), checkPropagation, propagationTimeout,
+                    persistUntil, context, context);
+            }
+
             DnsPropagationChecker? checker = checkPropagation ? new DnsPropagationChecker(servers, context) : null;
-            return new Dns01Solver(publisher, checker, propagationTimeout, aliases, context, context);
+            return new Dns01Solver(publisher, checker, propagationTimeout, aliases, context, context, challengeType);
         });
 
     /// <summary>dns-01 records published by the user's -AddRecord and -RemoveRecord script blocks.</summary>

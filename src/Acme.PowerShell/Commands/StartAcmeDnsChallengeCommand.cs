@@ -58,6 +58,13 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
     public IDictionary ProviderParameter { get; set; } = null!;
 
     [Parameter]
+    [ValidateSet(AcmeChallenge.Dns01, AcmeChallenge.DnsAccount01, AcmeChallenge.DnsPersist01)]
+    public string ChallengeType { get; set; } = AcmeChallenge.Dns01;
+
+    [Parameter]
+    public DateTimeOffset PersistUntil { get; set; }
+
+    [Parameter]
     [ValidateNotNull]
     public IDictionary DnsAlias { get; set; } = null!;
 
@@ -126,10 +133,10 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 
         if (!ShouldProcess(names, ParameterSetName switch
             {
-                ManualSet => "Answer dns-01 challenges with TXT records created by hand",
-                ProviderSet => $"Answer dns-01 challenges with TXT records published through the DNS provider {Provider}",
-                SavedSet => $"Answer dns-01 challenges with TXT records published through the DNS provider {saved!.Provider} saved with '{Order.Name}'",
-                _ => "Answer dns-01 challenges with TXT records from -AddRecord",
+                ManualSet => $"Answer {ChallengeType} challenges with TXT records created by hand",
+                ProviderSet => $"Answer {ChallengeType} challenges with TXT records published through the DNS provider {Provider}",
+                SavedSet => $"Answer {ChallengeType} challenges with TXT records published through the DNS provider {saved!.Provider} saved with '{Order.Name}'",
+                _ => $"Answer {ChallengeType} challenges with TXT records from -AddRecord",
             }))
         {
             return;
@@ -152,7 +159,8 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 
     private SolverFactory Solvers(Func<CmdletContext, IDnsRecordPublisher> records) =>
         SolverFactory.Dns(records, SolverFactory.ParseDnsServers(DnsServer), !SkipPropagationCheck,
-            TimeSpan.FromSeconds(PropagationTimeoutSec), SolverFactory.ParseDnsAliases(DnsAlias));
+            TimeSpan.FromSeconds(PropagationTimeoutSec), SolverFactory.ParseDnsAliases(DnsAlias), ChallengeType,
+            MyInvocation.BoundParameters.ContainsKey(nameof(PersistUntil)) ? PersistUntil : null);
 
     /// <summary>The provider saved with the order's certificate, its references read now. Throws DnsProviderNotSaved when there is none.</summary>
     private (SolverFactory, SavedDnsProvider) SavedSolvers(AcmeOrder order)

@@ -118,6 +118,8 @@ public static class ErrorCatalog
                 or AcmeErrorId.StoreNotFound => (ErrorCategory.ObjectNotFound, null),
             AcmeErrorId.OrderNotValid or AcmeErrorId.ChallengeAlreadySubmitted or AcmeErrorId.NotSaved
                 => (ErrorCategory.InvalidOperation, null),
+            AcmeErrorId.DnsPersistIssuerUnknown => (ErrorCategory.ObjectNotFound,
+                "Give the issuer domain name the CA documents for dns-persist-01 with -IssuerDomainName."),
             AcmeErrorId.ChallengeTypeUnavailable => (ErrorCategory.InvalidOperation,
                 "Answer with a challenge type the CA offers (Start-AcmeHttpChallenge, Start-AcmeDnsChallenge, Start-AcmeTlsAlpnChallenge); wildcard names need Start-AcmeDnsChallenge."),
             AcmeErrorId.KeyChangeUnsupported or AcmeErrorId.RevocationUnsupported or AcmeErrorId.RenewalInfoUnsupported

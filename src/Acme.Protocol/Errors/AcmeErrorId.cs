@@ -43,6 +43,7 @@ public enum AcmeErrorId
     CsrFileNotFound,
     CsrMismatch,
     Dns,
+    DnsPersistIssuerUnknown,
     DnsPropagationTimeout,
     DnsProviderAuthenticationFailed,
     DnsProviderFailed,

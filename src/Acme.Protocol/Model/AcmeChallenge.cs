@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
 using Acme.Protocol.Crypto;
@@ -13,6 +14,12 @@ public sealed class AcmeChallenge
     public const string Http01 = "http-01";
     public const string Dns01 = "dns-01";
     public const string TlsAlpn01 = "tls-alpn-01";
+
+    /// <summary>draft-ietf-acme-dns-account-label: a TXT record at "_&lt;account label&gt;._acme-challenge.&lt;name&gt;".</summary>
+    public const string DnsAccount01 = "dns-account-01";
+
+    /// <summary>draft-ietf-acme-dns-persist: a lasting TXT record at "_validation-persist.&lt;name&gt;" naming the CA and the account.</summary>
+    public const string DnsPersist01 = "dns-persist-01";
 
     internal AcmeChallenge(AcmeIdentifier identifier, string type, Uri url, string? token, string accountThumbprint)
     {
@@ -52,21 +59,47 @@ public sealed class AcmeChallenge
 
     public AcmeProblem? Error { get; internal set; }
 
+    /// <summary>dns-persist-01: the account URL the CA expects in the record ("accounturi"), when the CA names it.</summary>
+    public Uri? AccountUri { get; internal set; }
+
+    /// <summary>dns-persist-01: the issuer domain names the CA accepts as the record's first field ("issuer-domain-names").</summary>
+    public string[] IssuerDomainNames { get; internal set; } = Array.Empty<string>();
+
     /// <summary>http-01: the path the CA fetches (RFC 8555 section 8.3).</summary>
     public string? HttpPath => Type == Http01 && Token is not null ? "/.well-known/acme-challenge/" + Token : null;
 
     /// <summary>What answers the challenge, in one line: the http-01 path, the dns-01 record ("name TXT value"), else the token.</summary>
     public string? Answer => HttpPath ?? (DnsRecordName is not null ? $"{DnsRecordName} TXT {DnsRecordValue}" : Token);
 
-    /// <summary>dns-01: the TXT record name (RFC 8555 section 8.4), without a wildcard label.</summary>
-    public string? DnsRecordName => Type == Dns01
-        ? "_acme-challenge." + (Identifier.IsWildcard ? Identifier.Value.Substring(2) : Identifier.Value)
-        : null;
+    /// <summary>
+    /// The TXT record name, without a wildcard label: dns-01 "_acme-challenge.&lt;name&gt;" (RFC 8555 section 8.4),
+    /// dns-account-01 "_&lt;label&gt;._acme-challenge.&lt;name&gt;" (the label from the account URL), dns-persist-01
+    /// "_validation-persist.&lt;name&gt;".
+    /// </summary>
+    public string? DnsRecordName => Type switch
+    {
+        Dns01 => "_acme-challenge." + BaseName,
+        DnsAccount01 => (AccountUrl is null ? null : "_" + DnsPersistRecord.AccountLabel(AccountUrl) + "._acme-challenge." + BaseName),
+        DnsPersist01 => DnsPersistRecord.NamePrefix + BaseName,
+        _ => null,
+    };
 
-    /// <summary>dns-01: the TXT record value, base64url(SHA-256(key authorization)) (RFC 8555 section 8.4).</summary>
-    public string? DnsRecordValue => Type == Dns01 && KeyAuthorization is not null
-        ? Base64Url.Encode(KeyAuthorizationDigest(KeyAuthorization))
-        : null;
+    /// <summary>
+    /// The TXT record value: base64url(SHA-256(key authorization)) for dns-01 and dns-account-01; for dns-persist-01
+    /// "&lt;issuer domain name&gt;; accounturi=&lt;account URL&gt;" (with "; policy=wildcard" for a wildcard).
+    /// </summary>
+    public string? DnsRecordValue => Type switch
+    {
+        Dns01 or DnsAccount01 when KeyAuthorization is not null => Base64Url.Encode(KeyAuthorizationDigest(KeyAuthorization)),
+        DnsPersist01 when IssuerDomainNames.Length > 0 && AccountUrl is not null =>
+            DnsPersistRecord.Format(IssuerDomainNames[0], AccountUrl, Identifier.IsWildcard, null),
+        _ => null,
+    };
+
+    /// <summary>The account URL the answer is bound to: what the CA said (dns-persist-01), else the account's.</summary>
+    private Uri? AccountUrl => AccountUri ?? Account?.Location;
+
+    private string BaseName => Identifier.IsWildcard ? Identifier.Value.Substring(2) : Identifier.Value;
 
     internal static byte[] KeyAuthorizationDigest(string keyAuthorization)
     {
@@ -89,6 +122,8 @@ public sealed class AcmeChallenge
         {
             Status = AcmeStatusParser.Parse<AcmeChallengeStatus>(json.GetString("status"), $"the {type} challenge"),
             Validated = json.GetTimestamp("validated"),
+            AccountUri = json.GetUri("accounturi"),
+            IssuerDomainNames = json.GetArray("issuer-domain-names")?.OfType<string>().ToArray() ?? Array.Empty<string>(),
         };
         JsonObject? error = json.GetObject("error");
         if (error is not null)

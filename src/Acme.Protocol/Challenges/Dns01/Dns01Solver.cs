@@ -29,8 +29,15 @@ public sealed class Dns01Solver : IChallengeSolver
     /// <param name="checker">Null skips the propagation check.</param>
     /// <param name="aliases">Identifier (or its base name for a wildcard) to the full name the TXT record is published at.</param>
     public Dns01Solver(IDnsRecordPublisher publisher, DnsPropagationChecker? checker, TimeSpan propagationTimeout,
-        IDictionary<string, string>? aliases = null, IAcmeLog? log = null, IProgress<AcmeProgress>? progress = null)
+        IDictionary<string, string>? aliases = null, IAcmeLog? log = null, IProgress<AcmeProgress>? progress = null,
+        string challengeType = AcmeChallenge.Dns01)
     {
+        if (challengeType != AcmeChallenge.Dns01 && challengeType != AcmeChallenge.DnsAccount01)
+        {
+            throw new ArgumentOutOfRangeException(nameof(challengeType), challengeType, "dns-01 or dns-account-01");
+        }
+
+        ChallengeType = challengeType;
         _publisher = publisher ?? throw new ArgumentNullException(nameof(publisher));
         _checker = checker;
         _propagationTimeout = propagationTimeout;
@@ -39,7 +46,8 @@ public sealed class Dns01Solver : IChallengeSolver
         _progress = progress;
     }
 
-    public string ChallengeType => AcmeChallenge.Dns01;
+    /// <summary>dns-01, or dns-account-01 (the same answer at a name that carries the account's label).</summary>
+    public string ChallengeType { get; }
 
     /// <summary>The TXT records the challenges need, after the alias map.</summary>
     public IReadOnlyList<DnsTxtRecord> RecordsFor(IEnumerable<AcmeChallenge> challenges) =>
@@ -48,9 +56,9 @@ public sealed class Dns01Solver : IChallengeSolver
     public async Task PresentAsync(IReadOnlyList<AcmeChallenge> challenges, CancellationToken cancellationToken)
     {
         IReadOnlyList<DnsTxtRecord> records = RecordsFor(challenges);
-        foreach (DnsTxtRecord record in records.Where(r => !r.Name.StartsWith("_acme-challenge.", StringComparison.Ordinal)))
+        foreach (AcmeChallenge challenge in challenges.Where(c => AliasFor(c) is not null))
         {
-            _log.Verbose($"The TXT record for {record.Identifier.Value} goes to the alias {record.Name}; _acme-challenge.{Base(record.Identifier)} must be a CNAME to it.");
+            _log.Verbose($"The TXT record for {challenge.Identifier.Value} goes to the alias {AliasFor(challenge)}; {challenge.DnsRecordName} must be a CNAME to it.");
         }
 
         // Remembered before the first call, so cleanup withdraws even what a failing publisher half-made.

@@ -129,6 +129,24 @@ public sealed class DnsPropagationChecker
         }
     }
 
+    /// <summary>
+    /// The TXT values at <paramref name="name"/> on each server that answers for it (the given ones or the
+    /// zone's authoritative servers); a server that did not answer has null values and says why.
+    /// </summary>
+    public async Task<IReadOnlyList<(DnsNameServer Server, IReadOnlyList<string>? Values, string Answer)>> ReadTxtAsync(string name,
+        CancellationToken cancellationToken = default)
+    {
+        string normalized = DnsMessage.Normalize(name);
+        var results = new List<(DnsNameServer, IReadOnlyList<string>?, string)>();
+        foreach (DnsNameServer server in await GetServersAsync(normalized, cancellationToken).ConfigureAwait(false))
+        {
+            (List<string>? values, string answer) = await AskAsync(server, normalized, cancellationToken).ConfigureAwait(false);
+            results.Add((server, values, answer));
+        }
+
+        return results;
+    }
+
     /// <summary>The servers that answer for <paramref name="name"/>: the given ones, or its zone's authoritative servers.</summary>
     public async Task<IReadOnlyList<DnsNameServer>> GetServersAsync(string name, CancellationToken cancellationToken = default)
     {

@@ -1,0 +1,148 @@
+#Requires -Version 7.2
+# dns-account-01 and dns-persist-01 against Pebble 2.10.1 and its pebble-challtestsrv (Pebble 2.4.0 offers
+# neither). Skipped, with a warning that says so, when no Pebble 2.10.1 is found.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
+    $script:noCurrent = -not (Find-CurrentPebble)
+    if ($noCurrent) {
+        Write-Warning 'DnsPersist.Tests: no Pebble 2.10.1 (ACME_TEST_PEBBLE or ../shared/servers/pebble-2.10.1): dns-account-01 and dns-persist-01 are NOT tested.'
+    }
+}
+
+BeforeAll {
+    Import-Module $env:ACME_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
+    function New-TestName([string] $Prefix) { "$Prefix-$([guid]::NewGuid().ToString('N').Substring(0, 8)).test" }
+
+    function New-ChallTestSrvBlock {
+        <# -AddRecord and -RemoveRecord blocks that call challtestsrv's management API and log each call. #>
+        param([System.Collections.IList] $Log)
+        $url = $pebble.ChallSrvUrl
+        $add = {
+            param($RecordName, $Value, $Identifier)
+            Invoke-RestMethod -Method Post -Uri "$url/set-txt" -Body (@{ host = "$RecordName."; value = $Value } | ConvertTo-Json) | Out-Null
+            $null = $Log.Add("add $RecordName $Value")
+        }.GetNewClosure()
+        $remove = {
+            param($RecordName, $Value, $Identifier)
+            Invoke-RestMethod -Method Post -Uri "$url/clear-txt" -Body (@{ host = "$RecordName." } | ConvertTo-Json) | Out-Null
+            $null = $Log.Add("remove $RecordName $Value")
+        }.GetNewClosure()
+        [pscustomobject]@{ Add = $add; Remove = $remove }
+    }
+
+    function Set-TestTxt([string] $Name, [string] $Value) {
+        Invoke-RestMethod -Method Post -Uri "$($pebble.ChallSrvUrl)/set-txt" -Body (@{ host = "$Name."; value = $Value } | ConvertTo-Json) | Out-Null
+    }
+
+    function Get-AccountLabel([string] $Url) {
+        # draft-ietf-acme-dns-account-label as Pebble 2.10.1 computes it, independently of the module:
+        # base32 of the first 10 bytes of SHA-256(account URL), lower case.
+        $hash = [System.Security.Cryptography.SHA256]::HashData([System.Text.Encoding]::UTF8.GetBytes($Url))
+        $alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
+        $bits = ($hash[0..9] | ForEach-Object { [Convert]::ToString($_, 2).PadLeft(8, '0') }) -join ''
+        -join (0..15 | ForEach-Object { $alphabet[[Convert]::ToInt32($bits.Substring($_ * 5, 5), 2)] })
+    }
+
+    if (-not (Find-CurrentPebble)) { return }
+    $script:pebble = Start-TestPebble -Current -AuthzReusePercent 0
+    $script:account = New-TestAccount $pebble -Contact 'persist@acme.test'
+    $script:dnsServer = "127.0.0.1:$($pebble.DnsPort)"
+    $script:issuer = (Invoke-RestMethod -Uri $pebble.Directory -SkipCertificateCheck).meta.caaIdentities[0]
+}
+
+AfterAll {
+    if (Get-Variable -Name pebble -Scope Script -ErrorAction SilentlyContinue) { Stop-TestPebble $pebble }
+}
+
+Describe 'dns-account-01 on Pebble 2.10.1' -Skip:$noCurrent {
+    It "issues through script blocks at _(account label)._acme-challenge.(name) and withdraws the record" {
+        $name = New-TestName 'acct'
+        $log = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+        $blocks = New-ChallTestSrvBlock -Log $log
+        $cert = $account | New-AcmeOrder -DnsName $name |
+            Start-AcmeDnsChallenge -ChallengeType dns-account-01 -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer |
+            Complete-AcmeOrder
+        $cert.Names | Should -Contain $name
+        $label = Get-AccountLabel $account.Location.AbsoluteUri
+        $label.Length | Should -Be 16
+        @($log | Where-Object { $_ -like "add _$label._acme-challenge.$name *" }).Count | Should -Be 1
+        @($log | Where-Object { $_ -like "remove _$label._acme-challenge.$name *" }).Count | Should -Be 1
+    }
+}
+
+Describe 'dns-persist-01 on Pebble 2.10.1' -Skip:$noCurrent {
+    It 'publishes the record once, keeps it, and a second order makes no DNS change' {
+        $name = New-TestName 'persist'
+        $log = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+        $blocks = New-ChallTestSrvBlock -Log $log
+        $cert = $account | New-AcmeOrder -DnsName $name |
+            Start-AcmeDnsChallenge -ChallengeType dns-persist-01 -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer |
+            Complete-AcmeOrder
+        $cert.Names | Should -Contain $name
+        $expected = "add _validation-persist.$name $issuer; accounturi=$($account.Location.AbsoluteUri)"
+        @($log) | Should -Be @($expected)
+
+        $log.Clear()
+        $again = $account | New-AcmeOrder -DnsName $name |
+            Start-AcmeDnsChallenge -ChallengeType dns-persist-01 -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer |
+            Complete-AcmeOrder
+        $again.SerialNumber | Should -Not -Be $cert.SerialNumber
+        $log.Count | Should -Be 0
+    }
+
+    It 'issues a wildcard with policy=wildcard' {
+        $name = New-TestName 'pwild'
+        $log = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+        $blocks = New-ChallTestSrvBlock -Log $log
+        $cert = $account | New-AcmeOrder -DnsName "*.$name" |
+            Start-AcmeDnsChallenge -ChallengeType dns-persist-01 -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer |
+            Complete-AcmeOrder
+        $cert.Names | Should -Contain "*.$name"
+        @($log) | Should -Be @("add _validation-persist.$name $issuer; accounturi=$($account.Location.AbsoluteUri); policy=wildcard")
+    }
+
+    It 'publishes its own record beside one whose <Case> makes it invalid' -ForEach @(
+        @{ Case = 'other account'; Stale = { "$issuer; accounturi=https://127.0.0.1/my-account/someone-else" } }
+        @{ Case = 'persistUntil passed'; Stale = { "$issuer; accounturi=$($account.Location.AbsoluteUri); persistUntil=$([DateTimeOffset]::UtcNow.AddDays(-1).ToUnixTimeSeconds())" } }
+    ) {
+        $name = New-TestName 'pstale'
+        Set-TestTxt "_validation-persist.$name" (& $Stale)
+        $log = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+        $blocks = New-ChallTestSrvBlock -Log $log
+        $verbose = $account | New-AcmeOrder -DnsName $name |
+            Start-AcmeDnsChallenge -ChallengeType dns-persist-01 -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer -Verbose 4>&1 |
+            Tee-Object -Variable all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $order = $all | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] }
+        $order.Status | Should -Be 'Ready'
+        @($log).Count | Should -Be 1
+        ($verbose.Message -join "`n") | Should -Match ($Case -eq 'other account' ? 'names the account https://127.0.0.1/my-account/someone-else' : 'persistUntil')
+    }
+}
+
+Describe 'Get-AcmeDnsPersistRecord on Pebble 2.10.1' -Skip:$noCurrent {
+    It 'returns the record to create ahead of time; with it in place an order makes no DNS change' {
+        $name = New-TestName 'ahead'
+        $until = [DateTimeOffset]::UtcNow.AddDays(30)
+        $records = @($account | Get-AcmeDnsPersistRecord -DnsName $name, "*.$name" -PersistUntil $until)
+        $records.Count | Should -Be 2
+        $records[0].Name | Should -Be "_validation-persist.$name"
+        $records[0].Value | Should -Be "$issuer; accounturi=$($account.Location.AbsoluteUri); persistUntil=$($until.ToUnixTimeSeconds())"
+        $records[1].Value | Should -Be "$issuer; accounturi=$($account.Location.AbsoluteUri); policy=wildcard; persistUntil=$($until.ToUnixTimeSeconds())"
+
+        # One record with policy=wildcard covers the name and its wildcard.
+        Set-TestTxt $records[1].Name $records[1].Value
+        $log = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+        $blocks = New-ChallTestSrvBlock -Log $log
+        $cert = $account | New-AcmeOrder -DnsName $name, "*.$name" |
+            Start-AcmeDnsChallenge -ChallengeType dns-persist-01 -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer |
+            Complete-AcmeOrder
+        ($cert.Names | Sort-Object) | Should -Be (@($name, "*.$name") | Sort-Object)
+        $log.Count | Should -Be 0
+    }
+
+    It 'takes -IssuerDomainName in place of the directory CAA identity, normalized' {
+        { $account | Get-AcmeDnsPersistRecord -DnsName 'x.test' -IssuerDomainName 'ca.example' } | Should -Not -Throw
+        ($account | Get-AcmeDnsPersistRecord -DnsName 'x.test' -IssuerDomainName 'CA.Example.').Value | Should -BeLike 'ca.example; accounturi=*'
+    }
+}
