@@ -40,6 +40,7 @@
         'Remove-AcmeCertificate'
         'Remove-AcmeOrder'
         'Test-AcmeRenewal'
+        'Initialize-AcmeStateStore'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -60,6 +60,7 @@ function Invoke-Clean {
 function Invoke-Build {
     Publish-Module -BuildConfiguration $Configuration -PublishPath (Join-Path $outputRoot 'publish') -Destination $moduleDir
     Publish-RedisStore
+    Publish-PostgresState
     Invoke-Docs
     Write-Host "Built Acme $version into $moduleDir"
 }
@@ -103,6 +104,19 @@ function Publish-RedisStore {
     $redisDir = Join-Path $moduleDir 'redis'
     $null = New-Item -ItemType Directory -Path $redisDir -Force
     Get-ChildItem $publish -Filter *.dll | Where-Object { -not (Test-Path (Join-Path $moduleDir $_.Name)) } | Copy-Item -Destination $redisDir
+}
+
+function Publish-PostgresState {
+    # The PostgreSQL state backend and Npgsql's chain go to a folder of their own, loaded only when a
+    # postgres:// state path is used (src/Acme.Protocol/State/PostgresStateLoader.cs), never on Import-Module.
+    $publish = Join-Path $outputRoot 'publish-postgres'
+    Remove-Item -LiteralPath $publish -Recurse -Force -ErrorAction Ignore
+    Invoke-Native 'dotnet publish (PostgreSQL state)' {
+        dotnet publish (Join-Path $root 'src/Acme.Postgres/Acme.Postgres.csproj') -c $Configuration -o $publish -p:Version=$version --nologo -v:quiet
+    }
+    $postgresDir = Join-Path $moduleDir 'postgres'
+    $null = New-Item -ItemType Directory -Path $postgresDir -Force
+    Get-ChildItem $publish -Filter *.dll | Where-Object { -not (Test-Path (Join-Path $moduleDir $_.Name)) } | Copy-Item -Destination $postgresDir
 }
 
 function Invoke-Docs {
