@@ -20,7 +20,7 @@ public sealed class PostgresStateFiles : IStateFiles
 {
     private const string Virtual = "/acme-state";
 
-    private static readonly ConcurrentDictionary<string, PostgresStateFiles> s_open = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, NpgsqlDataSource> s_sources = new(StringComparer.Ordinal);
 
     private readonly PostgresAddress _address;
     private readonly NpgsqlDataSource _source;
@@ -32,52 +32,40 @@ public sealed class PostgresStateFiles : IStateFiles
         AllowsPlaintextKeys = allowsPlaintextKeys;
     }
 
-    /// <summary>Opens the state at the address (one per address and process); the schema must be there and not newer than this module.</summary>
+    /// <summary>
+    /// Opens the state at the address (one pool per address and process); each open checks that the
+    /// schema is there and not newer than this module, so a process that lives on sees a later migration.
+    /// </summary>
     public static IStateFiles Open(string address)
     {
         var parsed = new PostgresAddress(address);
-        if (s_open.TryGetValue(parsed.ConnectionString, out PostgresStateFiles? open))
+        NpgsqlDataSource source = s_sources.GetOrAdd(parsed.ConnectionString, c => NpgsqlDataSource.Create(c));
+        bool plaintext = Run(parsed, () =>
         {
-            return open;
-        }
-
-        NpgsqlDataSource source = NpgsqlDataSource.Create(parsed.ConnectionString);
-        try
-        {
-            bool plaintext = Run(parsed, () =>
+            using NpgsqlConnection connection = source.OpenConnection();
+            int version = PostgresSchema.Read(connection);
+            if (version == 0)
             {
-                using NpgsqlConnection connection = source.OpenConnection();
-                int version = PostgresSchema.Read(connection);
-                if (version == 0)
-                {
-                    throw new AcmeLocalException(AcmeErrorId.StateSchemaMissing, $"The database {parsed.Display} has no Acme schema (acme.schema_version).");
-                }
+                throw new AcmeLocalException(AcmeErrorId.StateSchemaMissing, $"The database {parsed.Display} has no Acme schema (acme.schema_version).");
+            }
 
-                PostgresSchema.CheckNotNewer(version, parsed.Display);
-                using var setting = new NpgsqlCommand("SELECT value FROM acme.setting WHERE name = 'allow_plaintext_keys'", connection);
-                return setting.ExecuteScalar() as string == "true";
-            });
-            return s_open.GetOrAdd(parsed.ConnectionString, _ => new PostgresStateFiles(parsed, plaintext, source));
-        }
-        catch
-        {
-            source.Dispose();
-            throw;
-        }
+            PostgresSchema.CheckNotNewer(version, parsed.Display);
+            using var setting = new NpgsqlCommand("SELECT value FROM acme.setting WHERE name = 'allow_plaintext_keys'", connection);
+            return setting.ExecuteScalar() as string == "true";
+        });
+        return new PostgresStateFiles(parsed, plaintext, source);
     }
 
     /// <summary>Creates or migrates the schema (Initialize-AcmeStateStore); the versions before and after.</summary>
     public static int[] Initialize(string address, bool allowPlaintextKeys)
     {
         var parsed = new PostgresAddress(address);
-        using NpgsqlDataSource source = NpgsqlDataSource.Create(parsed.ConnectionString);
-        int[] versions = Run(parsed, () =>
+        NpgsqlDataSource source = s_sources.GetOrAdd(parsed.ConnectionString, c => NpgsqlDataSource.Create(c));
+        return Run(parsed, () =>
         {
             using NpgsqlConnection connection = source.OpenConnection();
             return PostgresSchema.Migrate(connection, parsed.Display, allowPlaintextKeys);
         });
-        s_open.TryRemove(parsed.ConnectionString, out _);
-        return versions;
     }
 
     public string Root => _address.Display;
@@ -167,7 +155,7 @@ public sealed class PostgresStateFiles : IStateFiles
 
     public void Dispose()
     {
-        // Shared by every store of this address in the process; the pool closes with the process.
+        // The pool is shared by every store of this address in the process and closes with it.
     }
 
     public override string ToString() => Root;
