@@ -66,6 +66,12 @@ internal sealed class PostgresAddress
                 throw Invalid($"the option '{key}' is not known (use {string.Join(", ", s_options.Keys)})");
             }
 
+            if (keyword == "SSL Mode")
+            {
+                // libpq's spelling (verify-full) as Npgsql's (VerifyFull).
+                value = value.Replace("-", string.Empty);
+            }
+
             try
             {
                 builder[keyword] = value;

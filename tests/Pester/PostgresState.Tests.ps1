@@ -194,6 +194,15 @@ Describe 'Bad addresses and schemas' {
         Invoke-TestPsql $pg 'SELECT max(version) FROM acme.schema_version' -Database newer | Should -Be 99
     }
 
+    It 'takes libpq options: sslmode, connect_timeout, application_name' {
+        $err = $null
+        $null = Get-AcmeCertificate -StatePath "$($pg.Url)?sslmode=disable&connect_timeout=5&application_name=acme-test" -KeyPassphrase $secure -ErrorVariable err -ErrorAction SilentlyContinue
+        $err | Should -BeNullOrEmpty
+        $tls = Get-Failure { Get-AcmeCertificate -StatePath "$($pg.Url)?sslmode=verify-full&connect_timeout=5" }
+        $tls.FullyQualifiedErrorId | Should -Match '^AcmeStateDatabase(Unavailable|Failed),' -Because 'this cluster has no TLS, so verify-full cannot connect'
+        "$tls $($tls.Exception)".Contains($pg.Password) | Should -BeFalse
+    }
+
     It 'refuses a folder path with AcmeInvalidStatePath' {
         (Get-Failure { Initialize-AcmeStateStore -StatePath (Join-Path $TestDrive 'folder') }).FullyQualifiedErrorId | Should -BeLike 'AcmeInvalidStatePath,*'
     }

@@ -11,10 +11,12 @@ namespace Acme.PowerShell.Commands;
 /// (postgres://user:password@host:port/database); run it again at any time: it changes nothing when
 /// the schema is current, and refuses a schema a newer module made.
 /// </summary>
-[Cmdlet(VerbsData.Initialize, "AcmeStateStore", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Initialize, "AcmeStateStore", SupportsShouldProcess = true, DefaultParameterSetName = DefaultSet)]
 [OutputType(typeof(AcmeStateSchema))]
 public sealed class InitializeAcmeStateStoreCommand : AcmeCmdlet
 {
+    private const string DefaultSet = "Default";
+
     /// <summary>The database; without it, $env:ACME_STATE_PATH.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
