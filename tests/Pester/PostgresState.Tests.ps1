@@ -93,9 +93,9 @@ Describe 'Certificates in PostgreSQL' -Skip:$external {
         (Invoke-TestPsql $pg "SELECT count(*) FROM acme.item WHERE content LIKE '%$($pg.Password)%'" -Database $pg.Database) | Should -Be 0
     }
 
-    It 'is read by a second process from the same database' {
-        $child = Invoke-TestChild ('Import-Module Acme; $c = Get-AcmeCertificate -Name pg.test -StatePath $env:PG_URL -KeyPassphrase (ConvertTo-SecureString $env:PG_PASS -AsPlainText -Force); ' +
-            '"$($c.Thumbprint)|$($c.Key -ne $null)|$($c.StatePath)"') @{ PG_URL = $pg.Url; PG_PASS = $passphrase }
+    It 'is read by a second process from the same database, named by ACME_STATE_PATH' {
+        $child = Invoke-TestChild ('Import-Module Acme; $c = Get-AcmeCertificate -Name pg.test; ' +
+            '"$($c.Thumbprint)|$($c.Key -ne $null)|$($c.StatePath)"') @{ ACME_STATE_PATH = $pg.Url; ACME_KEY_PASSPHRASE = $passphrase }
         $child.Out.Trim() | Should -Be "$($issued.Thumbprint)|True|$($issued.StatePath)" -Because $child.Err
     }
 
