@@ -144,6 +144,55 @@ Describe 'Certificates in PostgreSQL' -Skip:$external {
     }
 }
 
+Describe 'A process killed mid-order, state in PostgreSQL' -Skip:$external {
+    BeforeAll {
+        # The failpoint flavour (build.ps1 Test or Failpoints stages it, with its postgres/ folder).
+        $script:failpointModule = Get-TestFailpointModule
+        $script:issueScript = {
+            $ErrorActionPreference = 'Stop'
+            Import-Module Acme
+            $c = New-AcmeCertificate -DnsName $env:T_NAME -Server $env:T_DIR -TrustedRootCertificate $env:T_ROOT -AcceptTermsOfService -HttpPort $env:T_PORT
+            "issued $($c.Thumbprint)"
+        }.ToString()
+        function Get-PebbleCount([string] $Pattern) {
+            $pebble.Processes[-1].Log.Flush()
+            @(Select-String -LiteralPath $pebble.PebbleLog -Pattern $Pattern).Count
+        }
+    }
+
+    It 'killed at <Point>: the key the CA saw was committed first, and the next run completes the order' -ForEach @(
+        @{ Point = 'order-key-saved'; NewFinalizes = 1 }
+        @{ Point = 'finalized'; NewFinalizes = 0 }
+    ) {
+        $name = ($Point -replace '[^a-z]', '') + '.pgcrash.test'
+        $environment = @{ ACME_STATE_PATH = $pg.Url; ACME_KEY_PASSPHRASE = $passphrase; T_NAME = $name; T_DIR = $pebble.Directory; T_ROOT = $pebble.ApiRootPath; T_PORT = $pebble.HttpPort }
+        $signal = Join-Path $TestDrive "$([guid]::NewGuid().ToString('N')).signal"
+        $child = Start-TestChild $issueScript ($environment + @{ ACME_TEST_FAILPOINT = $Point; ACME_TEST_FAILPOINT_SIGNAL = $signal }) -ModulePath $failpointModule
+        try {
+            Wait-TestEndpoint -What "the child reaching $Point" -TimeoutSec 90 -Probe { (Test-Path $signal) -or $child.Process.HasExited }
+        } finally {
+            if (-not $child.Process.HasExited) { Stop-Process -Id $child.Process.Id -Force }
+        }
+        $ended = Wait-TestChild $child
+        Test-Path $signal | Should -BeTrue -Because "the child stopped at $Point ($($ended.Out) $($ended.Err))"
+
+        # What the killed process left in the database: the certificate key, encrypted, for the saved order.
+        $pem = (Invoke-TestPsql $pg "SELECT content FROM acme.item WHERE is_key AND path LIKE '%/certificates/$name/%' ORDER BY updated_at DESC LIMIT 1" -Database $pg.Database) -join "`n"
+        $pem | Should -Match '^-----BEGIN ENCRYPTED PRIVATE KEY-----'
+        $savedKey = [Acme.Protocol.Crypto.AcmeKey]::ImportPem($pem, $passphrase.ToCharArray()).Thumbprint
+        Invoke-TestPsql $pg "SELECT count(*) FROM acme.certificate_lease WHERE name = '$name' AND lease_owner IS NOT NULL" -Database $pg.Database |
+            Should -Be 1 -Because 'the killed holder''s lease row stays; its advisory lock went with its connection'
+
+        $finalizes = Get-PebbleCount 'POST /finalize-order/'
+        $resumed = Invoke-TestChild $issueScript $environment
+        $resumed.Out | Should -Match 'issued [0-9A-F]{40}' -Because $resumed.Err
+        Get-PebbleCount 'POST /finalize-order/' | Should -Be ($finalizes + $NewFinalizes)
+        $certificate = Get-AcmeCertificate -Name $name -StatePath $pg.Url -KeyPassphrase $secure
+        $certificate.Key.Thumbprint | Should -Be $savedKey -Because 'the key saved before finalize is the certificate''s'
+        (Invoke-TestPsql $pg "SELECT count(*) FROM acme.current_certificate WHERE name = '$name'" -Database $pg.Database) | Should -Be 1
+    }
+}
+
 Describe 'Bad addresses and schemas' {
     It 'says AcmeStateDatabaseAuthenticationFailed for a wrong password, without the password' {
         $wrong = 'wrong-' + [guid]::NewGuid().ToString('N')
