@@ -65,6 +65,18 @@ function Invoke-TestPsql {
     Invoke-AsPostgres (Join-Path $Server.Bin 'psql') @('-h', $Server.Folder, '-p', $Server.Port, '-U', 'postgres', '-d', $Database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', $Sql)
 }
 
+function Stop-TestPostgresServer {
+    <# Stops the server (fast shutdown), keeping its data, for a test of the database going away. #>
+    param([Parameter(Mandatory)] $Server)
+    $null = Invoke-AsPostgres (Join-Path $Server.Bin 'pg_ctl') @('-D', $Server.Data, '-m', 'fast', '-w', 'stop')
+}
+
+function Start-TestPostgresServer {
+    <# Starts a server Stop-TestPostgresServer stopped, on the same port. #>
+    param([Parameter(Mandatory)] $Server)
+    $null = Invoke-AsPostgres (Join-Path $Server.Bin 'pg_ctl') @('-D', $Server.Data, '-l', $Server.Log, '-w', '-t', '60', '-o', "-p $($Server.Port) -k $($Server.Folder) -c listen_addresses=127.0.0.1", 'start')
+}
+
 function Stop-TestPostgres {
     param([Parameter(Mandatory, ValueFromPipeline)] $Server)
     try { $null = Invoke-AsPostgres (Join-Path $Server.Bin 'pg_ctl') @('-D', $Server.Data, '-m', 'immediate', '-w', 'stop') } catch { Write-Warning "$_" }
@@ -73,4 +85,4 @@ function Stop-TestPostgres {
     Remove-Item -LiteralPath $Server.Folder -Recurse -Force -ErrorAction Ignore
 }
 
-Export-ModuleMember -Function Find-PostgresBin, Start-TestPostgres, Stop-TestPostgres, Invoke-TestPsql
+Export-ModuleMember -Function Find-PostgresBin, Start-TestPostgres, Stop-TestPostgres, Invoke-TestPsql, Stop-TestPostgresServer, Start-TestPostgresServer

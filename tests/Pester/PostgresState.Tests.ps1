@@ -193,6 +193,28 @@ Describe 'A process killed mid-order, state in PostgreSQL' -Skip:$external {
     }
 }
 
+Describe 'The database going away mid-order' -Skip:$external {
+    It 'fails the step with AcmeStateDatabaseUnavailable while PostgreSQL is down, and the saved order completes once it is back' {
+        $ca = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath }
+        $account = New-AcmeAccount @ca -AcceptTermsOfService -StatePath $pg.Url -KeyPassphrase $secure -Name away
+        $order = $account | New-AcmeOrder -DnsName away.pg.test
+        Stop-TestPostgresServer $pg
+        try {
+            $err = Get-Failure { $order | Start-AcmeHttpChallenge -Port $pebble.HttpPort | Complete-AcmeOrder }
+            $err.FullyQualifiedErrorId | Should -BeLike 'AcmeStateDatabaseUnavailable,*'
+            "$($err.CategoryInfo.Category)" | Should -Be 'ConnectionError'
+            "$err $($err.Exception) $($err.TargetObject)".Contains($pg.Password) | Should -BeFalse
+        } finally {
+            Start-TestPostgresServer $pg
+        }
+        $saved = Get-AcmeOrder -Name away.pg.test -StatePath $pg.Url -KeyPassphrase $secure
+        $saved.Location | Should -Be $order.Location -Because 'the order saved before the database went away is resumed'
+        $certificate = $saved | Start-AcmeHttpChallenge -Port $pebble.HttpPort | Complete-AcmeOrder
+        $certificate.Name | Should -Be 'away.pg.test'
+        (Get-AcmeCertificate -Name away.pg.test -StatePath $pg.Url -KeyPassphrase $secure).Thumbprint | Should -Be $certificate.Thumbprint
+    }
+}
+
 Describe 'Bad addresses and schemas' {
     It 'says AcmeStateDatabaseAuthenticationFailed for a wrong password, without the password' {
         $wrong = 'wrong-' + [guid]::NewGuid().ToString('N')
