@@ -42,6 +42,7 @@
         'Remove-AcmeOrder'
         'Test-AcmeRenewal'
         'Get-AcmeDnsProvider'
+        'Initialize-AcmeStateStore'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -60,6 +60,7 @@ function Invoke-Clean {
 function Invoke-Build {
     Publish-Module -BuildConfiguration $Configuration -PublishPath (Join-Path $outputRoot 'publish') -Destination $moduleDir
     Publish-RedisStore
+    Publish-PostgresState
     Invoke-Docs
     Write-Host "Built Acme $version into $moduleDir"
 }
@@ -84,10 +85,12 @@ function Publish-FailpointModule {
     <#
         The test flavour: the module compiled with -c Failpoints (ACME_TEST_FAILPOINT stops it at a named
         step, src/Acme.Protocol/Diagnostics/Failpoint.cs), staged apart in output/failpoints/ and never
-        shipped; only the child processes of the crash-safety tests import it. No Redis store, no help.
+        shipped; only the child processes of the crash-safety tests import it. No Redis store, no help;
+        the PostgreSQL backend, for the crash tests of tests/Pester/PostgresState.Tests.ps1.
     #>
     $destination = Join-Path $outputRoot "failpoints/Acme/$version"
     Publish-Module -BuildConfiguration 'Failpoints' -PublishPath (Join-Path $outputRoot 'publish-failpoints') -Destination $destination | Out-Host
+    Publish-PostgresState -ModuleFolder $destination
     Write-Host "Built the failpoint flavour of Acme $version into $destination"
     Join-Path $destination 'Acme.psd1'
 }
@@ -103,6 +106,20 @@ function Publish-RedisStore {
     $redisDir = Join-Path $moduleDir 'redis'
     $null = New-Item -ItemType Directory -Path $redisDir -Force
     Get-ChildItem $publish -Filter *.dll | Where-Object { -not (Test-Path (Join-Path $moduleDir $_.Name)) } | Copy-Item -Destination $redisDir
+}
+
+function Publish-PostgresState {
+    # The PostgreSQL state backend and Npgsql's chain go to a folder of their own, loaded only when a
+    # postgres:// state path is used (src/Acme.Protocol/State/PostgresStateLoader.cs), never on Import-Module.
+    param([string] $ModuleFolder = $moduleDir)
+    $publish = Join-Path $outputRoot 'publish-postgres'
+    Remove-Item -LiteralPath $publish -Recurse -Force -ErrorAction Ignore
+    Invoke-Native 'dotnet publish (PostgreSQL state)' {
+        dotnet publish (Join-Path $root 'src/Acme.Postgres/Acme.Postgres.csproj') -c $Configuration -o $publish -p:Version=$version --nologo -v:quiet
+    }
+    $postgresDir = Join-Path $ModuleFolder 'postgres'
+    $null = New-Item -ItemType Directory -Path $postgresDir -Force
+    Get-ChildItem $publish -Filter *.dll | Where-Object { -not (Test-Path (Join-Path $ModuleFolder $_.Name)) } | Copy-Item -Destination $postgresDir
 }
 
 function Invoke-Docs {

@@ -101,7 +101,8 @@ $files = New-AcmeAccount -Server $Pebble.Directory -TrustedRootCertificate $Pebb
         $names = [System.IO.Compression.ZipFile]::OpenRead($result.Package).Entries.FullName
         foreach ($file in 'Acme.psd1', 'Acme.psm1', 'AcmeDsc.ps1', 'Acme.PowerShell.dll', 'Acme.Protocol.dll', 'BouncyCastle.Cryptography.dll', 'Acme.format.ps1xml', 'Acme.Certificate.format.ps1xml',
             'en-US/Acme.PowerShell.dll-Help.xml', 'en-US/about_Acme.help.txt', 'LICENSE', 'Acme.nuspec',
-            'redis/Acme.Redis.dll', 'redis/StackExchange.Redis.dll', 'redis/Pipelines.Sockets.Unofficial.dll') {
+            'redis/Acme.Redis.dll', 'redis/StackExchange.Redis.dll', 'redis/Pipelines.Sockets.Unofficial.dll',
+            'postgres/Acme.Postgres.dll', 'postgres/Npgsql.dll') {
             $names | Should -Contain $file
         }
         $names | Should -Not -Contain 'System.Management.Automation.dll'

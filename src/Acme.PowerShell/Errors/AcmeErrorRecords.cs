@@ -22,6 +22,12 @@ public static class AcmeErrorRecords
         }
 
         (string id, ErrorCategory category, string? details, string? action) = Classify(exception);
+        if (target is string address && Acme.Protocol.State.PostgresStateLoader.IsAddress(address))
+        {
+            // A state address's password never reaches an error record.
+            target = Acme.Protocol.State.PostgresStateLoader.Mask(address);
+        }
+
         var record = new ErrorRecord(exception, id, category, target);
         if (details is not null)
         {

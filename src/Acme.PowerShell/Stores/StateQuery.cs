@@ -38,7 +38,11 @@ internal sealed class StateQuery
         try
         {
             path = null;
-            if (statePath is not null)
+            if (statePath is not null && PostgresStateLoader.IsAddress(statePath))
+            {
+                path = statePath;
+            }
+            else if (statePath is not null)
             {
                 path = paths.GetUnresolvedProviderPathFromPSPath(statePath, out ProviderInfo provider, out _);
                 if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
@@ -50,7 +54,7 @@ internal sealed class StateQuery
         catch (Exception e) when (e is SessionStateException or ArgumentException or NotSupportedException)
         {
             // A drive that does not exist (Q:\state on a machine without Q:), a provider that is not the file system.
-            throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, $"The state folder '{statePath}' cannot be used: {e.Message}", e);
+            throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, $"The state folder '{PostgresStateLoader.Mask(statePath)}' cannot be used: {e.Message}", e);
         }
 
         char[]? chars = passphrase is { Length: > 0 } ? Secrets.ToChars(passphrase) : null;

@@ -21,7 +21,7 @@ public sealed partial class AcmeStateStore
     public IReadOnlyList<(AcmeServer Server, string Name)> GetAccountNames(AcmeServer? server = null) =>
         Servers(server)
             .SelectMany(s => ItemNames(Path.Combine(ServerFolder(s), AccountsFolder))
-                .Where(n => File.Exists(Path.Combine(AccountFolder(s, n), AccountFile)))
+                .Where(n => _files.FileExists(Path.Combine(AccountFolder(s, n), AccountFile)))
                 .Select(n => (s, n)))
             .ToList();
 
@@ -128,7 +128,7 @@ public sealed partial class AcmeStateStore
         }
 
         string path = Path.Combine(AccountFolder(account.Server, account.Name), NextAccountKeyFile);
-        return File.Exists(path) ? path : null;
+        return _files.FileExists(path) ? path : null;
     }
 
     /// <summary>
@@ -142,7 +142,7 @@ public sealed partial class AcmeStateStore
         foreach ((AcmeServer _, string name) in GetCertificateNames(server))
         {
             string folder = CertificateFolder(server, name);
-            string? current = File.Exists(Path.Combine(folder, CurrentFile)) ? File.ReadAllText(Path.Combine(folder, CurrentFile)).Trim() : null;
+            string? current = _files.ReadText(Path.Combine(folder, CurrentFile))?.Trim();
             bool uses = string.Equals(TryReadJson(Path.Combine(folder, OrderFile))?.GetString("account"), accountName, StringComparison.Ordinal)
                 || (current is not null && s_thumbprint.IsMatch(current)
                     && string.Equals(TryReadJson(Path.Combine(folder, current, CertificateFile))?.GetString("account"), accountName, StringComparison.Ordinal));
@@ -172,7 +172,7 @@ public sealed partial class AcmeStateStore
         {
             string name = i == 1 ? DefaultAccountName : DefaultAccountName + "-" + i.ToString(CultureInfo.InvariantCulture);
             string folder = AccountFolder(server, name);
-            if (!Directory.Exists(folder))
+            if (!_files.FolderExists(folder))
             {
                 CreateFolder(folder);
                 return name;

@@ -52,15 +52,15 @@ public sealed partial class AcmeStateStore
 
         // Left by a process that died mid-write (taking the lock sweeps them too); this one holds the
         // certificate's lock, so nobody is writing them.
-        StateLock.SweepTemporary(folder, NullAcmeLog.Instance);
-        if (!Directory.Exists(version))
+        _files.SweepTemporary(folder);
+        if (!_files.FolderExists(version))
         {
             string temp = Path.Combine(folder, "." + thumbprint + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
             try
             {
                 CreateFolder(temp);
                 WriteVersion(temp, certificate, order);
-                Directory.Move(temp, version);
+                _files.MoveFolder(temp, version);
             }
             catch
             {
@@ -71,7 +71,7 @@ public sealed partial class AcmeStateStore
         }
         else
         {
-            if (certificate.Key is not null && !File.Exists(Path.Combine(version, KeyFile)))
+            if (certificate.Key is not null && !_files.FileExists(Path.Combine(version, KeyFile)))
             {
                 WriteKey(Path.Combine(version, KeyFile), certificate.Key);
             }
@@ -94,28 +94,27 @@ public sealed partial class AcmeStateStore
     /// Deletes the oldest versions (by the end of their validity, then when they were saved) so that at
     /// most <paramref name="keep"/> remain, <paramref name="current"/> always among them.
     /// </summary>
-    private static IReadOnlyList<string> PruneVersions(string folder, string current, int keep)
+    private IReadOnlyList<string> PruneVersions(string folder, string current, int keep)
     {
-        var older = Directory.GetDirectories(folder)
-            .Select(Path.GetFileName)
+        var older = _files.Folders(folder)
             .Where(n => n is not null && s_thumbprint.IsMatch(n) && n != current)
             .Select(n => (Name: n!, Json: TryReadJson(Path.Combine(folder, n!, CertificateFile))))
             .OrderByDescending(v => v.Json?.GetTimestamp("notAfter") ?? DateTimeOffset.MinValue)
             .ThenByDescending(v => v.Json?.GetTimestamp("savedAt") ?? DateTimeOffset.MinValue)
             // Versions issued within one second tie on both: the file's own time (finer) decides.
-            .ThenByDescending(v => File.GetLastWriteTimeUtc(Path.Combine(folder, v.Name, CertificateFile)))
+            .ThenByDescending(v => _files.LastWriteTimeUtc(Path.Combine(folder, v.Name, CertificateFile)))
             .Skip(Math.Max(0, keep - 1))
             .Select(v => v.Name)
             .ToList();
         foreach (string version in older)
         {
-            Directory.Delete(Path.Combine(folder, version), recursive: true);
+            _files.DeleteFolder(Path.Combine(folder, version));
         }
 
         return older;
     }
 
-    private static JsonObject? TryReadJson(string path)
+    private JsonObject? TryReadJson(string path)
     {
         try
         {
@@ -132,20 +131,14 @@ public sealed partial class AcmeStateStore
     public IReadOnlyList<string> GetVersionThumbprints(AcmeServer server, string name)
     {
         string folder = CertificateFolder(server, CheckName(name, "a certificate"));
-        return Directory.Exists(folder)
-            ? Directory.GetDirectories(folder).Select(Path.GetFileName).Where(n => n is not null && s_thumbprint.IsMatch(n)).Select(n => n!)
-                .OrderBy(n => n, StringComparer.Ordinal).ToList()
-            : Array.Empty<string>();
+        return _files.Folders(folder).Where(n => s_thumbprint.IsMatch(n)).OrderBy(n => n, StringComparer.Ordinal).ToList();
     }
 
-    private static void TryDeleteFolder(string folder)
+    private void TryDeleteFolder(string folder)
     {
         try
         {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            _files.DeleteFolder(folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -203,12 +196,12 @@ public sealed partial class AcmeStateStore
         CheckName(name, "a certificate");
         string folder = CertificateFolder(server, name);
         string currentFile = Path.Combine(folder, CurrentFile);
-        if (!File.Exists(currentFile))
+        if (_files.ReadText(currentFile) is not { } currentText)
         {
             return null;
         }
 
-        string thumbprint = File.ReadAllText(currentFile).Trim();
+        string thumbprint = currentText.Trim();
         if (!s_thumbprint.IsMatch(thumbprint))
         {
             throw Corrupt(currentFile, "it does not hold a certificate thumbprint");
@@ -224,7 +217,7 @@ public sealed partial class AcmeStateStore
         AcmeCertificate certificate;
         try
         {
-            certificate = AcmeCertificate.FromPem(File.ReadAllText(chainFile));
+            certificate = AcmeCertificate.FromPem(_files.ReadText(chainFile) ?? throw new FileNotFoundException("The file is missing.", chainFile));
         }
         catch (Exception e) when (e is IOException or AcmeProtocolException)
         {
@@ -247,9 +240,9 @@ public sealed partial class AcmeStateStore
         }
 
         var alternates = new List<AcmeCertificate>();
-        for (int i = 1; File.Exists(Path.Combine(version, $"alternate-{i}.pem")); i++)
+        for (int i = 1; _files.ReadText(Path.Combine(version, $"alternate-{i}.pem")) is { } alternate; i++)
         {
-            alternates.Add(AcmeCertificate.FromPem(File.ReadAllText(Path.Combine(version, $"alternate-{i}.pem"))));
+            alternates.Add(AcmeCertificate.FromPem(alternate));
         }
 
         foreach (AcmeCertificate c in alternates.Prepend(certificate))
@@ -283,34 +276,29 @@ public sealed partial class AcmeStateStore
     /// Deletes a folder's content while its lock is held; the lock file goes last, after the lock is
     /// released, by <see cref="DeleteEmptyFolder"/>.
     /// </summary>
-    private static void DeleteFolderExceptLock(string folder)
+    private void DeleteFolderExceptLock(string folder)
     {
-        if (!Directory.Exists(folder))
+        foreach (string file in _files.Files(folder))
         {
-            return;
+            _files.DeleteFile(Path.Combine(folder, file));
         }
 
-        foreach (string file in Directory.GetFiles(folder).Where(f => Path.GetFileName(f) != StateLock.FileName))
+        foreach (string sub in _files.Folders(folder))
         {
-            File.Delete(file);
-        }
-
-        foreach (string sub in Directory.GetDirectories(folder))
-        {
-            Directory.Delete(sub, recursive: true);
+            _files.DeleteFolder(Path.Combine(folder, sub));
         }
     }
 
     /// <summary>Removes a certificate's folder when nothing but its lock file is left in it.</summary>
     internal void DeleteEmptyFolder(AcmeServer server, string name) => DeleteFolderIfOnlyLock(CertificateFolder(server, name));
 
-    private static void DeleteFolderIfOnlyLock(string folder)
+    private void DeleteFolderIfOnlyLock(string folder)
     {
         try
         {
-            if (Directory.Exists(folder) && Directory.GetFileSystemEntries(folder).All(e => Path.GetFileName(e) == StateLock.FileName))
+            if (_files.FolderExists(folder) && _files.Files(folder).Count == 0 && _files.Folders(folder).Count == 0)
             {
-                Directory.Delete(folder, recursive: true);
+                _files.DeleteFolder(folder);
             }
         }
         catch (IOException)

@@ -102,13 +102,13 @@ public sealed partial class AcmeStateStore
     /// Deletes the saved order keys of a certificate but <paramref name="except"/>: each is the key of
     /// an order this name no longer has. Called under the certificate's lock.
     /// </summary>
-    private static void RemoveOrderKeys(string folder, string? except)
+    private void RemoveOrderKeys(string folder, string? except)
     {
-        foreach (string file in Directory.Exists(folder) ? Directory.GetFiles(folder, "order-key-*.pem") : Array.Empty<string>())
+        foreach (string file in _files.Files(folder, "order-key-"))
         {
-            if (!string.Equals(Path.GetFileName(file), except, StringComparison.Ordinal))
+            if (file.EndsWith(".pem", StringComparison.Ordinal) && !string.Equals(file, except, StringComparison.Ordinal))
             {
-                File.Delete(file);
+                _files.DeleteFile(Path.Combine(folder, file));
             }
         }
     }
@@ -120,7 +120,7 @@ public sealed partial class AcmeStateStore
         DeleteFile(Path.Combine(folder, OrderFile));
         RemoveOrderKeys(folder, except: null);
 
-        if (!File.Exists(Path.Combine(folder, CurrentFile)))
+        if (!_files.FileExists(Path.Combine(folder, CurrentFile)))
         {
             DeleteFolderExceptLock(folder);
         }

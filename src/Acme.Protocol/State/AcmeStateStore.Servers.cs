@@ -23,12 +23,7 @@ public sealed partial class AcmeStateStore
     public IReadOnlyList<AcmeServer> GetServers()
     {
         var servers = new List<AcmeServer>();
-        if (!Directory.Exists(Root))
-        {
-            return servers;
-        }
-
-        foreach (string folder in Directory.GetDirectories(Root).OrderBy(f => f, StringComparer.Ordinal))
+        foreach (string folder in _files.Folders(_files.PathRoot).OrderBy(f => f, StringComparer.Ordinal).Select(f => Path.Combine(_files.PathRoot, f)))
         {
             if (ReadServerFile(folder) is { } server)
             {
@@ -101,7 +96,7 @@ public sealed partial class AcmeStateStore
             string path = Path.Combine(folder, Path.GetFileName(rootFile));
             try
             {
-                root = AcmeCertificate.FromPem(File.ReadAllText(path)).Certificate;
+                root = AcmeCertificate.FromPem(_files.ReadText(path) ?? throw new FileNotFoundException("The file is missing.", path)).Certificate;
             }
             catch (Exception e) when (e is IOException or AcmeException)
             {

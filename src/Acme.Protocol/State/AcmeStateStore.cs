@@ -61,6 +61,7 @@ public sealed partial class AcmeStateStore : IStateLocation
     };
 
     private readonly char[]? _passphrase;
+    private readonly IStateFiles _files;
 
     /// <param name="root">The state folder (created when first written to).</param>
     /// <param name="passphrase">Encrypts the key files written and decrypts those read; the store keeps its own copy.</param>
@@ -71,10 +72,20 @@ public sealed partial class AcmeStateStore : IStateLocation
             throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, "The state folder path is empty.");
         }
 
-        Root = Path.GetFullPath(root);
-        if (File.Exists(Root))
+        if (PostgresStateLoader.IsAddress(root))
         {
-            throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, $"The state folder {Root} is a file; give a folder (it is created when missing).");
+            _files = PostgresStateLoader.Open(root);
+            Root = _files.Root;
+        }
+        else
+        {
+            Root = Path.GetFullPath(root);
+            if (File.Exists(Root))
+            {
+                throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, $"The state folder {Root} is a file; give a folder (it is created when missing).");
+            }
+
+            _files = new FolderStateFiles(Root);
         }
 
         _passphrase = passphrase is { Length: > 0 } ? (char[])passphrase.Clone() : null;
@@ -82,6 +93,12 @@ public sealed partial class AcmeStateStore : IStateLocation
     }
 
     public string Root { get; }
+
+    /// <summary>Where the items are kept: the state folder, or a database (<see cref="IStateFiles"/>).</summary>
+    internal IStateFiles Files => _files;
+
+    /// <summary>True when the state is in a database rather than a folder.</summary>
+    public bool IsDatabase => _files is not FolderStateFiles;
 
     /// <summary>True when key files are written encrypted (a passphrase was given).</summary>
     public bool EncryptsKeys => _passphrase is not null;
@@ -191,7 +208,7 @@ public sealed partial class AcmeStateStore : IStateLocation
         return id.Length > 100 ? id.Substring(0, 100) : id;
     }
 
-    internal string ServerFolder(AcmeServer server) => Path.Combine(Root, ServerFolderName(server.DirectoryUrl));
+    internal string ServerFolder(AcmeServer server) => Path.Combine(_files.PathRoot, ServerFolderName(server.DirectoryUrl));
 
     internal string AccountFolder(AcmeServer server, string name) => Path.Combine(ServerFolder(server), AccountsFolder, name);
 
@@ -199,40 +216,33 @@ public sealed partial class AcmeStateStore : IStateLocation
 
     /// <summary>Waits for, then holds, the lock of one account (AcmeStateLocked after <see cref="LockTimeout"/>).</summary>
     internal Task<StateLock> LockAccountAsync(AcmeServer server, string name, IAcmeLog log, CancellationToken cancellationToken) =>
-        StateLock.AcquireAsync(AccountFolder(server, name), LockTimeout, log, cancellationToken, sweep: true);
+        StateLock.AcquireAsync(_files, AccountFolder(server, name), LockTimeout, log, cancellationToken, sweep: true);
 
     /// <summary>Waits for, then holds, the lock of one certificate: its order, its key and its versions.</summary>
     /// <remarks>With <paramref name="allowReadOnly"/>, a folder that cannot be written gives a lock holding nothing (<see cref="StateLock.IsReadOnly"/>).</remarks>
     internal Task<StateLock> LockCertificateAsync(AcmeServer server, string name, IAcmeLog log, CancellationToken cancellationToken, bool allowReadOnly = false) =>
-        StateLock.AcquireAsync(CertificateFolder(server, name), LockTimeout, log, cancellationToken, sweep: true, allowReadOnly: allowReadOnly);
+        StateLock.AcquireAsync(_files, CertificateFolder(server, name), LockTimeout, log, cancellationToken, sweep: true, allowReadOnly: allowReadOnly);
 
     internal Task<StateLock> LockServerAsync(AcmeServer server, IAcmeLog log, CancellationToken cancellationToken) =>
-        StateLock.AcquireAsync(ServerFolder(server), LockTimeout, log, cancellationToken);
+        StateLock.AcquireAsync(_files, ServerFolder(server), LockTimeout, log, cancellationToken);
 
-    private static IEnumerable<string> ItemNames(string folder) =>
-        Directory.Exists(folder)
-            ? Directory.GetDirectories(folder).Select(Path.GetFileName).Where(IsValidName).Select(n => n!).OrderBy(n => n, StringComparer.OrdinalIgnoreCase)
-            : Enumerable.Empty<string>();
+    private IEnumerable<string> ItemNames(string folder) =>
+        _files.Folders(folder).Where(IsValidName).OrderBy(n => n, StringComparer.OrdinalIgnoreCase);
 
     // ----- files -----
 
-    private void CreateRoot()
-    {
-        // 0700 from its creation, and so is every folder made under it (CreateFolder), so nothing in
-        // the state folder is ever reachable by another local user.
-        AtomicFile.CreateOwnerOnlyFolder(Root);
-    }
+    private void CreateRoot() => _files.CreateFolder(_files.PathRoot);
 
-    private static JsonObject? ReadJson(string path)
+    private JsonObject? ReadJson(string path)
     {
-        if (!File.Exists(path))
+        if (_files.ReadText(path) is not { } text)
         {
             return null;
         }
 
         try
         {
-            return JsonCodec.ParseObject(File.ReadAllText(path, Encoding.UTF8));
+            return JsonCodec.ParseObject(text);
         }
         catch (FormatException e)
         {
@@ -242,31 +252,30 @@ public sealed partial class AcmeStateStore : IStateLocation
 
     private void WriteJson(string path, JsonObject json) => WriteFile(path, JsonCodec.Serialize(json) + "\n", ownerOnly: false);
 
-    private void WriteKey(string path, AcmeKey key) =>
+    private void WriteKey(string path, AcmeKey key)
+    {
+        if (_passphrase is null && !_files.AllowsPlaintextKeys)
+        {
+            throw new AcmeArgumentException(AcmeErrorId.StatePlaintextKeyRefused,
+                $"The state in {Root} is shared by every host that reads the database, and no key passphrase was given: a key is not stored there unencrypted unless the database was initialized to allow it.");
+        }
+
         WriteFile(path, _passphrase is null ? key.ExportPkcs8Pem() : key.ExportEncryptedPkcs8Pem(_passphrase), ownerOnly: true);
+    }
 
     /// <summary>Every state file is written here: its folder (and the root) made 0700 first, the file 0600 for keys, 0644 otherwise.</summary>
-    private void WriteFile(string path, string content, bool ownerOnly)
-    {
-        CreateFolder(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        AtomicFile.WriteAllText(path, content, ownerOnly);
-    }
+    private void WriteFile(string path, string content, bool ownerOnly) => _files.WriteText(path, content, ownerOnly);
 
     /// <summary>A folder in the state folder: the root first, then the rest, each 0700 from its creation.</summary>
-    private void CreateFolder(string folder)
-    {
-        CreateRoot();
-        AtomicFile.CreateOwnerOnlyFolder(folder);
-    }
+    private void CreateFolder(string folder) => _files.CreateFolder(folder);
 
     private AcmeKey? ReadKey(string path)
     {
-        if (!File.Exists(path))
+        if (_files.ReadText(path) is not { } pem)
         {
             return null;
         }
 
-        string pem = File.ReadAllText(path, Encoding.ASCII);
         try
         {
             return AcmeKey.ImportPem(pem, _passphrase);
@@ -294,13 +303,7 @@ public sealed partial class AcmeStateStore : IStateLocation
             ? TimeSpan.FromSeconds(seconds)
             : TimeSpan.FromMinutes(5);
 
-    private static void DeleteFile(string path)
-    {
-        if (File.Exists(path))
-        {
-            File.Delete(path);
-        }
-    }
+    private void DeleteFile(string path) => _files.DeleteFile(path);
 
     public override string ToString() => Root;
 }

@@ -30,9 +30,9 @@ internal sealed class StateLock : IDisposable
 
     private readonly HeldLocks? _held;
     private readonly string _path;
-    private FileStream? _stream;
+    private IDisposable? _stream;
 
-    private StateLock(string path, FileStream? stream, HeldLocks? held, AcmeLocalException? readOnly = null)
+    private StateLock(string path, IDisposable? stream, HeldLocks? held, AcmeLocalException? readOnly = null)
     {
         _path = path;
         _stream = stream;
@@ -67,6 +67,42 @@ internal sealed class StateLock : IDisposable
     {
         HeldLocks held = s_held.Value ??= new HeldLocks();
         return AcquireCoreAsync(folder, timeout, log, held, sweep, allowReadOnly, cancellationToken);
+    }
+
+    /// <summary>
+    /// The lock of <paramref name="folder"/> in a backend that locks by itself (<see cref="IStateFiles.LockAsync"/>,
+    /// a database), re-entrant within the flow like a lock file; the state folder's backend locks through files.
+    /// </summary>
+    public static Task<StateLock> AcquireAsync(IStateFiles files, string folder, TimeSpan timeout, IAcmeLog log, CancellationToken cancellationToken,
+        bool sweep = false, bool allowReadOnly = false)
+    {
+        if (files is FolderStateFiles)
+        {
+            return AcquireAsync(folder, timeout, log, cancellationToken, sweep, allowReadOnly);
+        }
+
+        HeldLocks held = s_held.Value ??= new HeldLocks();
+        return AcquireBackendAsync(files, folder, timeout, held, sweep, cancellationToken);
+    }
+
+    private static async Task<StateLock> AcquireBackendAsync(IStateFiles files, string folder, TimeSpan timeout, HeldLocks held, bool sweep,
+        CancellationToken cancellationToken)
+    {
+        string key = files.Root + "|" + folder.Replace('\\', '/');
+        if (held.TryEnter(key))
+        {
+            return new StateLock(key, null, held);
+        }
+
+        IDisposable handle = await (files.LockAsync(folder, timeout, cancellationToken)
+            ?? throw new InvalidOperationException("The backend does not lock.")).ConfigureAwait(false);
+        held.Add(key);
+        if (sweep)
+        {
+            files.SweepTemporary(folder);
+        }
+
+        return new StateLock(key, handle, held);
     }
 
     private static async Task<StateLock> AcquireCoreAsync(string folder, TimeSpan timeout, IAcmeLog log, HeldLocks held, bool sweep, bool allowReadOnly,
