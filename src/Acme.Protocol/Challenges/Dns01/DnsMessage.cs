@@ -185,7 +185,7 @@ public static class DnsMessage
     }
 
     /// <summary>A domain name, following compression pointers (RFC 1035 section 4.1.4) a bounded number of times.</summary>
-    private static string ReadName(byte[] message, ref int offset)
+    internal static string ReadName(byte[] message, ref int offset)
     {
         var labels = new List<string>();
         int at = offset;
@@ -227,7 +227,7 @@ public static class DnsMessage
         return Normalize(string.Join(".", labels));
     }
 
-    private static void WriteName(List<byte> buffer, string name)
+    internal static void WriteName(List<byte> buffer, string name)
     {
         string normalized = Normalize(name);
         if (normalized.Length > 0)
@@ -248,13 +248,13 @@ public static class DnsMessage
         buffer.Add(0);
     }
 
-    private static void WriteUInt16(List<byte> buffer, ushort value)
+    internal static void WriteUInt16(List<byte> buffer, ushort value)
     {
         buffer.Add((byte)(value >> 8));
         buffer.Add((byte)value);
     }
 
-    private static ushort ReadUInt16(byte[] message, int offset)
+    internal static ushort ReadUInt16(byte[] message, int offset)
     {
         Require(message, offset, 2);
         return (ushort)((message[offset] << 8) | message[offset + 1]);

@@ -134,6 +134,30 @@ public static class DnsQueryClient
         }
     }
 
+    /// <summary>
+    /// Sends a whole message (a dynamic UPDATE, say) over UDP and returns the raw answer with the same id,
+    /// sending it again over TCP when the answer is truncated (TC). Throws AcmeConnectionException when no answer comes.
+    /// </summary>
+    public static async Task<byte[]> ExchangeAsync(IPEndPoint server, byte[] message, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        TimeSpan wait = timeout ?? DefaultTimeout;
+        ushort id = (ushort)DnsMessage.ReadId(message);
+        for (int attempt = 1; ; attempt++)
+        {
+            byte[]? answer = await QueryUdpAsync(server, message, id, wait, cancellationToken).ConfigureAwait(false);
+            if (answer is not null)
+            {
+                bool truncated = answer.Length >= 4 && (answer[2] & 0x02) != 0;
+                return truncated ? await QueryTcpAsync(server, message, id, wait, cancellationToken).ConfigureAwait(false) : answer;
+            }
+
+            if (attempt >= MaxUdpAttempts)
+            {
+                throw new AcmeConnectionException($"The DNS server {Describe(server)} did not answer within {wait.TotalSeconds:0.#} seconds.");
+            }
+        }
+    }
+
     /// <summary>The recursive resolvers this machine is configured with (resolv.conf on Linux and macOS, the adapters' settings on Windows).</summary>
     public static IReadOnlyList<IPEndPoint> GetSystemResolvers()
     {

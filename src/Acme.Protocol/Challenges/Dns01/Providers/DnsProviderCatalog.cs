@@ -14,7 +14,7 @@ public static class DnsProviderCatalog
 {
     public static IReadOnlyList<DnsProviderInfo> All { get; } = new List<DnsProviderInfo>
     {
-        // Each provider's Info goes here, e.g. Rfc2136Provider.Info.
+        Rfc2136Provider.Info,
         PowerDnsProvider.Info,
         CloudflareProvider.Info,
         AzureDnsProvider.Info,
