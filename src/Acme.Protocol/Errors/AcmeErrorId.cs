@@ -50,6 +50,7 @@ public enum AcmeErrorId
     DnsProviderParameterMissing,
     DnsProviderParameterUnknown,
     DnsProviderRefused,
+    DnsProviderSetupRequired,
     DnsProviderUnknown,
     DnsProviderUnreachable,
     DnsRecordAddFailed,

@@ -15,6 +15,8 @@ public static class DnsProviderCatalog
     public static IReadOnlyList<DnsProviderInfo> All { get; } = new List<DnsProviderInfo>
     {
         // Each provider's Info goes here, e.g. Rfc2136Provider.Info.
+        Route53Provider.Info,
+        AcmeDnsProvider.Info,
     };
 
     /// <summary>The provider named <paramref name="name"/> (case-insensitive), or null.</summary>
