@@ -77,10 +77,16 @@ internal sealed class SolverFactory
 
     /// <summary>
     /// dns-01 records published by a built-in provider (-Provider, -ProviderParameter), its settings checked
-    /// now. Throws AcmeArgumentException (DnsProviderUnknown, DnsProviderParameter*).
+    /// now; "PoshAcme:&lt;Plugin&gt;" is a plugin of the user's Posh-ACME (<see cref="PoshAcmePublisher"/>), loaded now.
+    /// Throws AcmeArgumentException (DnsProviderUnknown, DnsProviderParameter*, PoshAcmeNotInstalled).
     /// </summary>
     public static Func<CmdletContext, IDnsRecordPublisher> ProviderRecords(string provider, IDictionary? parameters)
     {
+        if (PoshAcmePublisher.Handles(provider))
+        {
+            return PoshAcmePublisher.Records(provider, parameters);
+        }
+
         DnsProviderInfo info = DnsProviderCatalog.Get(provider);
         DnsProviderSettings settings = ProviderParameters.From(parameters);
         info.Check(settings);

@@ -139,6 +139,7 @@ public static class ErrorCatalog
             AcmeErrorId.DnsProviderRefused => (ErrorCategory.PermissionDenied, "Give the credentials the right to change TXT records in that zone, or name the zone with -ProviderParameter."),
             AcmeErrorId.DnsProviderUnreachable => (ErrorCategory.ConnectionError, "Check the provider's server or API address in -ProviderParameter and that this host can reach it."),
             AcmeErrorId.DnsProviderFailed => (ErrorCategory.InvalidResult, null),
+            AcmeErrorId.PoshAcmeNotInstalled => (ErrorCategory.NotInstalled, "Install-Module Posh-ACME -Scope CurrentUser, or set $env:ACME_POSHACME_PATH to its Posh-ACME.psd1."),
             AcmeErrorId.DnsProviderSetupRequired => (ErrorCategory.ResourceUnavailable, "Create the DNS record the message names at your DNS host, then run the command again (Get-Help about_Acme_DnsProviders)."),
             AcmeErrorId.DnsZoneNotFound => (ErrorCategory.ObjectNotFound, "Name the servers to ask with -DnsServer."),
             AcmeErrorId.DnsRecordAddFailed or AcmeErrorId.DnsRecordRemoveFailed => (ErrorCategory.WriteError, null),

@@ -111,6 +111,7 @@ public enum AcmeErrorId
     OrderNotReady,
     OrderNotValid,
     PfxPasswordRequired,
+    PoshAcmeNotInstalled,
     ProtocolViolation,
     RateLimited,
     RejectedIdentifier,
