@@ -178,7 +178,9 @@ function Start-TestPebble {
         [string[]] $DomainBlocklist = @('blocked.test'),
         [switch] $NoValidationSleep = $true,
         # Seconds the certificates are valid (Pebble's default is five years); short ones fall due during a test.
-        [int] $CertificateValidityPeriod = 0
+        [int] $CertificateValidityPeriod = 0,
+        # host:port of the DNS server Pebble asks (a test's BIND); pebble-challtestsrv's by default.
+        [string] $DnsServer
     )
 
     if ($env:ACME_TEST_DIRECTORY) {
@@ -240,7 +242,7 @@ function Start-TestPebble {
         PEBBLE_CHAIN_LENGTH    = "$ChainLength"
     }
     if ($AlternateRoots -gt 0) { $pebbleEnv.PEBBLE_ALTERNATE_ROOTS = "$AlternateRoots" }
-    $pebbleArguments = @('-config', $configPath, '-dnsserver', "127.0.0.1:$dnsPort")
+    $pebbleArguments = @('-config', $configPath, '-dnsserver', ($DnsServer ? $DnsServer : "127.0.0.1:$dnsPort"))
     $pebble = Start-TestProcess -FilePath 'pebble' -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList $pebbleArguments
 
     $result = [pscustomobject]@{
