@@ -34,7 +34,7 @@ public class LayeringTests
         ["Challenges.Http01"] = new[] { "Json", "Errors", "Crypto", "Model", "Diagnostics", "Transport", "Client", "Issuance", "ChallengeStores", "Challenges.Listening" },
         ["Challenges.TlsAlpn01"] = new[] { "Errors", "Crypto", "Model", "Diagnostics", "Client", "Issuance", "Challenges.Listening" },
         ["Challenges.Dns01"] = new[] { "Json", "Errors", "Crypto", "Model", "Diagnostics", "Client", "Issuance" },
-        ["Challenges.Dns01.Providers"] = new[] { "Json", "Errors", "Crypto", "Model", "Diagnostics", "Client", "Issuance", "Challenges.Dns01" },
+        ["Challenges.Dns01.Providers"] = new[] { "Json", "Errors", "Crypto", "Model", "Diagnostics", "FileSystem", "Client", "Issuance", "Challenges.Dns01" },
         ["Renewal"] = new[] { "Json", "Errors", "Crypto", "Model", "Diagnostics", "Transport", "Client" },
         ["Export"] = new[] { "Errors", "Crypto", "Model", "FileSystem" },
         ["State"] = new[]

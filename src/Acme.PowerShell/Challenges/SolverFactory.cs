@@ -86,12 +86,16 @@ internal sealed class SolverFactory
     /// <summary>
     /// dns-01 records published by a DNS provider (-Provider, -ProviderParameter; the core's catalogue or
     /// the cmdlet layer's, <see cref="DnsProviders"/>), its settings read (env:/secret: references through
-    /// <paramref name="readSecret"/>) and checked now. Throws AcmeArgumentException (DnsProviderUnknown,
-    /// DnsProviderParameter*), AcmeLocalException (DnsProviderSecretUnavailable).
+    /// <paramref name="readSecret"/>) and checked now; "PoshAcme:&lt;Plugin&gt;" is a plugin of the user's
+    /// Posh-ACME (<see cref="PoshAcmePublisher"/>), loaded now, with -ProviderParameter as its arguments.
+    /// Throws AcmeArgumentException (DnsProviderUnknown, DnsProviderParameter*, PoshAcmeNotInstalled),
+    /// AcmeLocalException (DnsProviderSecretUnavailable).
     /// </summary>
     public static Func<CmdletContext, IDnsRecordPublisher> ProviderRecords(string provider, IDictionary? parameters,
         ProviderParameters.ReadSecret? readSecret = null) =>
-        ProviderRecords(DnsProviders.Get(provider), ProviderParameters.From(parameters, readSecret));
+        PoshAcmePublisher.Handles(provider)
+            ? PoshAcmePublisher.Records(provider, parameters)
+            : ProviderRecords(DnsProviders.Get(provider), ProviderParameters.From(parameters, readSecret));
 
     /// <summary>dns-01 records published by <paramref name="info"/> with <paramref name="settings"/>, checked now.</summary>
     public static Func<CmdletContext, IDnsRecordPublisher> ProviderRecords(DnsProviderInfo info, DnsProviderSettings settings)

@@ -219,7 +219,7 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         {
             try
             {
-                _provider = Dns.DnsProviders.Get(DnsProvider);
+                _provider = Dns.PoshAcmePublisher.Handles(DnsProvider) ? null : Dns.DnsProviders.Get(DnsProvider);
                 _dnsRecords = SolverFactory.ProviderRecords(DnsProvider, DnsProviderParameter, Dns.ProviderParameters.SecretReader(this));
             }
             catch (Exception e) when (e is AcmeLocalException || e is AcmeArgumentException)

@@ -102,7 +102,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
                 ProviderSet => SolverFactory.ProviderRecords(Provider, ProviderParameter, ProviderParameters.SecretReader(this)),
                 _ => SolverFactory.ScriptBlockRecords(AddRecord, RemoveRecord),
             };
-            _provider = ParameterSetName == ProviderSet ? DnsProviders.Get(Provider) : null;
+            _provider = ParameterSetName == ProviderSet && !PoshAcmePublisher.Handles(Provider) ? DnsProviders.Get(Provider) : null;
             _solvers = Solvers(records);
         }
         catch (Exception e) when (e is AcmeLocalException || e is AcmeArgumentException)

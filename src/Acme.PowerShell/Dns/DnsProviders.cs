@@ -18,13 +18,14 @@ internal static class DnsProviders
     /// <summary>The cmdlet layer's providers, in the order Get-AcmeDnsProvider lists them after the catalogue's.</summary>
     private static readonly List<DnsProviderInfo> CmdletLayer = new()
     {
+        PoshAcmePublisher.Info,
     };
 
     public static IReadOnlyList<DnsProviderInfo> All => DnsProviderCatalog.All.Concat(CmdletLayer).ToList();
 
     /// <summary>The provider named <paramref name="name"/> (case-insensitive), or null.</summary>
     public static DnsProviderInfo? Find(string name) =>
-        All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+        PoshAcmePublisher.Handles(name) ? PoshAcmePublisher.Info : All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Throws AcmeArgumentException (DnsProviderUnknown) naming the providers there are.</summary>
     public static DnsProviderInfo Get(string name) => Find(name) ?? throw new AcmeArgumentException(AcmeErrorId.DnsProviderUnknown,

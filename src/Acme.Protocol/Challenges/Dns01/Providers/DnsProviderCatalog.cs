@@ -18,6 +18,8 @@ public static class DnsProviderCatalog
         PowerDnsProvider.Info,
         CloudflareProvider.Info,
         AzureDnsProvider.Info,
+        Route53Provider.Info,
+        AcmeDnsProvider.Info,
     };
 
     /// <summary>The provider named <paramref name="name"/> (case-insensitive), or null.</summary>
