@@ -98,7 +98,7 @@ Describe 'Route53 provider (Route53 Fake)' {
         $before = $r53.ChangeBatches
         $run = Invoke-AllStreams {
             $account | New-AcmeOrder -DnsName $name |
-                Start-AcmeDnsChallenge -Provider Route53 -ProviderParameter (New-R53Parameter -Secret $wrong) -DnsServer $dnsServer -Verbose -Debug -ErrorAction Stop
+                Start-AcmeDnsChallenge -Provider Route53 -ProviderParameter (New-R53Parameter -Secret $wrong) -DnsServer $dnsServer -Verbose -Debug -WarningAction Continue -ErrorAction Stop
         }
 
         $run.Errors.Count | Should -BeGreaterThan 0
@@ -154,7 +154,7 @@ Describe 'AcmeDns provider (acme-dns Fake)' {
 
         $run = Invoke-AllStreams {
             $account | New-AcmeOrder -DnsName $name, "*.$name" |
-                Start-AcmeDnsChallenge -Provider AcmeDns -DnsServer $dnsServer -DnsAlias @{ $name = $full } -Verbose -Debug -ProviderParameter @{
+                Start-AcmeDnsChallenge -Provider AcmeDns -DnsServer $dnsServer -DnsAlias @{ $name = $full } -Verbose -Debug -WarningAction Continue -ProviderParameter @{
                     ApiUrl = $acmeDns.Url; Username = $user; Password = (ConvertTo-SecureString $password -AsPlainText -Force); Subdomain = $sub
                 } | Complete-AcmeOrder
         }
@@ -174,7 +174,7 @@ Describe 'AcmeDns provider (acme-dns Fake)' {
         $wrong = 'adns-wrong-' + [guid]::NewGuid().ToString('N')
         $run = Invoke-AllStreams {
             $account | New-AcmeOrder -DnsName $name |
-                Start-AcmeDnsChallenge -Provider AcmeDns -DnsServer $dnsServer -DnsAlias @{ $name = $full } -Verbose -Debug -ErrorAction Stop -ProviderParameter @{
+                Start-AcmeDnsChallenge -Provider AcmeDns -DnsServer $dnsServer -DnsAlias @{ $name = $full } -Verbose -Debug -WarningAction Continue -ErrorAction Stop -ProviderParameter @{
                     ApiUrl = $acmeDns.Url; Username = $user; Password = $wrong; Subdomain = $sub
                 }
         }
@@ -190,7 +190,7 @@ Describe 'AcmeDns provider (acme-dns Fake)' {
         $path = Join-Path $TestDrive 'acme-dns.json'
         $first = Invoke-AllStreams {
             $account | New-AcmeOrder -DnsName $name |
-                Start-AcmeDnsChallenge -Provider AcmeDns -DnsServer $dnsServer -Verbose -Debug -ErrorAction Stop -ProviderParameter @{ ApiUrl = $acmeDns.Url; RegistrationPath = $path }
+                Start-AcmeDnsChallenge -Provider AcmeDns -DnsServer $dnsServer -Verbose -Debug -WarningAction Continue -ErrorAction Stop -ProviderParameter @{ ApiUrl = $acmeDns.Url; RegistrationPath = $path }
         }
 
         $first.Errors[0].FullyQualifiedErrorId | Should -BeLike 'AcmeDnsProviderSetupRequired,*'

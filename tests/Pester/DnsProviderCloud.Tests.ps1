@@ -21,15 +21,15 @@ BeforeAll {
 
     function New-TestZone([string] $Prefix) { "$Prefix-$([guid]::NewGuid().ToString('N').Substring(0, 8)).test" }
 
-    # Issues the apex and wildcard of $Zone through the provider with -Verbose -Debug, and returns the
+    # Issues the apex and wildcard of $Zone through the provider with -Verbose -Debug -WarningAction Continue, and returns the
     # certificate and everything every stream showed.
     function Invoke-ProviderIssue([string] $Zone, [string] $Provider, [hashtable] $Parameters) {
         $seen = [System.Collections.Generic.List[string]]::new()
         $DebugPreference = 'Continue'
         $orders = $account | New-AcmeOrder -DnsName $Zone, "*.$Zone" |
-            Start-AcmeDnsChallenge -Provider $Provider -ProviderParameter $Parameters -DnsServer $dnsServer -Verbose -Debug *>&1 |
+            Start-AcmeDnsChallenge -Provider $Provider -ProviderParameter $Parameters -DnsServer $dnsServer -Verbose -Debug -WarningAction Continue *>&1 |
             ForEach-Object { $seen.Add(($_ | Out-String)); $_ } | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] }
-        $cert = $orders | Complete-AcmeOrder -Verbose -Debug *>&1 | ForEach-Object { $seen.Add(($_ | Out-String)); $_ } |
+        $cert = $orders | Complete-AcmeOrder -Verbose -Debug -WarningAction Continue *>&1 | ForEach-Object { $seen.Add(($_ | Out-String)); $_ } |
             Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] }
         [pscustomobject]@{ Certificate = $cert; Seen = ($seen -join "`n") }
     }

@@ -38,7 +38,7 @@ Describe 'Start-AcmeDnsChallenge -Provider PowerDNS against a real pdns_server' 
         $values = @($order.Authorizations | ForEach-Object { ($_.Challenges | Where-Object Type -EQ 'dns-01').DnsRecordValue })
         $DebugPreference = 'Continue'
         $out = $order | Start-AcmeDnsChallenge -Provider PowerDNS -ProviderParameter @{ ApiUrl = $pdns.ApiUrl; ApiKey = $key; Ttl = 30 } `
-            -DnsServer $pdns.DnsServer -Verbose -Debug *>&1 | ForEach-Object { $seen.Add(($_ | Out-String)); $_ }
+            -DnsServer $pdns.DnsServer -Verbose -Debug -WarningAction Continue *>&1 | ForEach-Object { $seen.Add(($_ | Out-String)); $_ }
         $DebugPreference = 'SilentlyContinue'
         $cert = $out | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] } | Complete-AcmeOrder -Verbose 4>&1 |
             ForEach-Object { $seen.Add(($_ | Out-String)); $_ } | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }

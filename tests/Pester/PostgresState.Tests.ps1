@@ -81,7 +81,7 @@ Describe 'Certificates in PostgreSQL' -Skip:$external {
 
     It 'issues into the database, with the key encrypted and committed, and the password in no stream' {
         $script:issued = $null
-        $text = Get-AllStreams { $script:issued = New-AcmeCertificate -DnsName pg.test, www.pg.test @issue -Verbose -Debug; $script:issued }
+        $text = Get-AllStreams { $script:issued = New-AcmeCertificate -DnsName pg.test, www.pg.test @issue -Verbose -Debug -WarningAction Continue; $script:issued }
         $issued.Result | Should -Be 'Issued'
         $issued.StatePath | Should -Be "postgres://$($pg.User)@127.0.0.1:$($pg.Port)/$($pg.Database)"
         $text | Should -Not -BeNullOrEmpty
