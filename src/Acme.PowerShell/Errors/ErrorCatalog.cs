@@ -144,7 +144,7 @@ public static class ErrorCatalog
             AcmeErrorId.DnsProviderFailed => (ErrorCategory.InvalidResult, null),
             AcmeErrorId.DnsProviderNotSaved => (ErrorCategory.ObjectNotFound, "Give -Provider and -ProviderParameter (Start-AcmeDnsChallenge) or -DnsProvider (New-AcmeCertificate) once; the provider is then saved with the certificate for its renewals."),
             AcmeErrorId.DnsProviderSecretUnavailable => (ErrorCategory.ObjectNotFound, "Set the environment variable, install Microsoft.PowerShell.SecretManagement and register the secret, or give the value in -ProviderParameter (Get-Help about_Acme_DnsProviders)."),
-            AcmeErrorId.PoshAcmeNotInstalled => (ErrorCategory.NotInstalled, "Install-Module Posh-ACME -Scope CurrentUser, or set $env:ACME_POSHACME_PATH to its Posh-ACME.psd1."),
+            AcmeErrorId.PoshAcmeNotInstalled => (ErrorCategory.NotInstalled, "Install Posh-ACME for the current user (Install-Module Posh-ACME), or set $env:ACME_POSHACME_PATH to its Posh-ACME.psd1."),
             AcmeErrorId.DnsProviderSetupRequired => (ErrorCategory.ResourceUnavailable, "Create the DNS record the message names at your DNS host, then run the command again (Get-Help about_Acme_DnsProviders)."),
             AcmeErrorId.DnsZoneNotFound => (ErrorCategory.ObjectNotFound, "Name the servers to ask with -DnsServer."),
             AcmeErrorId.DnsRecordAddFailed or AcmeErrorId.DnsRecordRemoveFailed => (ErrorCategory.WriteError, null),
