@@ -5,14 +5,14 @@ using System.Linq;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Acme.Protocol.Errors;
+using Acme.Protocol.FileSystem;
 
 namespace Acme.Protocol.State;
 
 /// <summary>
 /// Loads the PostgreSQL state backend (Acme.Postgres.dll and Npgsql with its dependencies, kept in the
 /// module's "postgres" folder) the first time a postgres:// state path is opened, never on import; an
-/// AssemblyResolve handler answers for that folder's assemblies, as for the Redis store (Windows
-/// PowerShell 5.1 has no binding redirects for module assemblies).
+/// assemblies are found through <see cref="DependencyFolder"/>, as the Redis store's are.
 /// </summary>
 public static class PostgresStateLoader
 {
@@ -22,7 +22,6 @@ public static class PostgresStateLoader
     private static readonly object s_lock = new();
     private static readonly Regex s_password = new("^(?<scheme>postgres(?:ql)?://)(?<user>[^:@/]*):[^@/]*@", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
     private static Type? s_type;
-    private static string? s_folder;
 
     /// <summary>True for a postgres:// (or postgresql://) address.</summary>
     public static bool IsAddress(string? path) =>
@@ -63,56 +62,20 @@ public static class PostgresStateLoader
 
     private static Type Load()
     {
-        string here = Path.GetDirectoryName(typeof(PostgresStateLoader).Assembly.Location) ?? ".";
-        string? path = new[] { Path.Combine(here, "postgres", AssemblyFile), Path.Combine(here, AssemblyFile) }.FirstOrDefault(File.Exists);
+        string? path = DependencyFolder.Find("postgres", AssemblyFile);
         if (path is null)
         {
             throw new AcmeLocalException(AcmeErrorId.StateDatabaseUnavailable,
-                $"The PostgreSQL backend's assemblies are missing: {Path.Combine(here, "postgres", AssemblyFile)} was not found. Reinstall the module.");
+                $"The PostgreSQL backend's assemblies are missing: {DependencyFolder.Expected("postgres", AssemblyFile)} was not found. Reinstall the module.");
         }
 
-        s_folder = Path.GetDirectoryName(path);
-        AppDomain.CurrentDomain.AssemblyResolve += Resolve;
         try
         {
-            return Assembly.LoadFrom(path).GetType(BackendType, throwOnError: true)!;
+            return DependencyFolder.Load(path).GetType(BackendType, throwOnError: true)!;
         }
         catch (Exception e) when (e is IOException || e is BadImageFormatException || e is TypeLoadException)
         {
-            throw new AcmeLocalException(AcmeErrorId.StateDatabaseUnavailable, $"The PostgreSQL client could not be loaded from {s_folder}: {e.Message}", e);
+            throw new AcmeLocalException(AcmeErrorId.StateDatabaseUnavailable, $"The PostgreSQL client could not be loaded from {Path.GetDirectoryName(path)}: {e.Message}", e);
         }
-    }
-
-    private static Assembly? Resolve(object? sender, ResolveEventArgs args)
-    {
-        string? folder = s_folder;
-        if (folder is null)
-        {
-            return null;
-        }
-
-        var wanted = new AssemblyName(args.Name);
-        Assembly core = typeof(PostgresStateLoader).Assembly;
-        if (string.Equals(wanted.Name, core.GetName().Name, StringComparison.OrdinalIgnoreCase))
-        {
-            return core;
-        }
-
-        string file = Path.Combine(folder, wanted.Name + ".dll");
-        if (!File.Exists(file))
-        {
-            return null;
-        }
-
-        foreach (Assembly loaded in AppDomain.CurrentDomain.GetAssemblies())
-        {
-            AssemblyName name = loaded.GetName();
-            if (string.Equals(name.Name, wanted.Name, StringComparison.OrdinalIgnoreCase) && (wanted.Version is null || name.Version >= wanted.Version))
-            {
-                return loaded;
-            }
-        }
-
-        return Assembly.LoadFrom(file);
     }
 }
