@@ -143,7 +143,7 @@ Describe 'RFC2136 provider against a real BIND 9' {
     }
 
     It 'reports a server that does not answer with DnsProviderUnreachable' {
-        $port = Get-FreeDnsPort
+        $port = Get-FreeUdpAndTcpPort
         $parameters = $good.Clone(); $parameters.Server = "127.0.0.1:$port"
         $r = Invoke-FailingChallenge -DnsName "$(New-TestLabel).example.test" -Parameters $parameters
         $r.Error.FullyQualifiedErrorId | Should -BeLike '*DnsProviderUnreachable,*'

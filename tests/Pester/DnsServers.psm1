@@ -9,25 +9,7 @@
 #>
 Set-StrictMode -Version Latest
 
-Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Function Install-TestPackage, Start-TestProcess, Wait-TestEndpoint, Get-FreeTcpPort
-
-function Get-FreeDnsPort {
-    [OutputType([int])]
-    param()
-    for ($i = 0; $i -lt 50; $i++) {
-        $port = Get-FreeTcpPort
-        $udp = $null
-        try {
-            $udp = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, $port))
-            return $port
-        } catch {
-            continue
-        } finally {
-            if ($udp) { $udp.Dispose() }
-        }
-    }
-    throw 'No free port for DNS was found.'
-}
+Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Function Install-TestPackage, Start-TestProcess, Wait-TestEndpoint, Get-FreeTcpPort, Get-FreeUdpAndTcpPort
 
 function New-TestTsigSecret {
     [OutputType([string])]
@@ -59,7 +41,7 @@ function Start-TestBind {
 
     $work = Join-Path ([System.IO.Path]::GetTempPath()) ("acme-bind-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
     $null = New-Item -ItemType Directory -Path $work
-    $port = Get-FreeDnsPort
+    $port = Get-FreeUdpAndTcpPort
     $secret = New-TestTsigSecret -Bytes $(if ($KeyAlgorithm -eq 'hmac-sha512') { 64 } else { 32 })
     $readOnlyName = 'acme-readonly-key'
     $readOnlySecret = New-TestTsigSecret
@@ -175,4 +157,4 @@ function Get-TestDnsTxt {
     @($out | Where-Object { $_ } | ForEach-Object { $_.Trim('"') })
 }
 
-Export-ModuleMember -Function Start-TestBind, Stop-TestBind, Get-TestDnsTxt, Get-FreeDnsPort
+Export-ModuleMember -Function Start-TestBind, Stop-TestBind, Get-TestDnsTxt
