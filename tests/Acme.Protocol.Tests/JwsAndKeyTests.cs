@@ -94,6 +94,28 @@ public class JwsAndKeyTests
     }
 
     [Theory]
+    [InlineData("HS384", 47, false)]
+    [InlineData("HS384", 48, true)]
+    [InlineData("HS512", 32, false)]
+    [InlineData("HS512", 64, true)]
+    [InlineData("HS256", 32, true)]
+    public void AnExternalAccountHmacKeyShorterThanItsHashIsRefused(string algorithm, int length, bool accepted)
+    {
+        // RFC 7518 section 3.2: the key is at least as long as the hash output.
+        byte[] hmacKey = new byte[length];
+        if (accepted)
+        {
+            Assert.Equal(algorithm, new Acme.Protocol.Client.ExternalAccountBinding("kid-1", hmacKey, algorithm).Algorithm);
+            return;
+        }
+
+        AcmeArgumentException e = Assert.Throws<AcmeArgumentException>(() => new Acme.Protocol.Client.ExternalAccountBinding("kid-1", hmacKey, algorithm));
+        Assert.Equal(AcmeErrorId.InvalidBinding, e.Id);
+        Assert.Contains($"{length} bytes", e.Message);
+        Assert.Contains("RFC 7518", e.Message);
+    }
+
+    [Theory]
     [InlineData(AcmeKeyAlgorithm.EC256)]
     [InlineData(AcmeKeyAlgorithm.EC384)]
     [InlineData(AcmeKeyAlgorithm.RSA2048)]

@@ -11,7 +11,15 @@ Describe 'A CA that requires external account binding' -Skip:$external {
         $bytes = [byte[]]::new(32)
         [System.Security.Cryptography.RandomNumberGenerator]::Fill($bytes)
         $script:hmac = [Convert]::ToBase64String($bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_')
-        $script:pebble = Start-TestPebble -ExternalAccountBindingRequired -ExternalAccountMacKeys @{ 'kid-1' = $hmac }
+        # RFC 7518 section 3.2: an HMAC key at least as long as the hash; Pebble 2.10.1 (go-jose v4) enforces it.
+        $script:longHmac = @{}
+        foreach ($size in 48, 64) {
+            $long = [byte[]]::new($size)
+            [System.Security.Cryptography.RandomNumberGenerator]::Fill($long)
+            $script:longHmac["HS$($size * 8)"] = [Convert]::ToBase64String($long).TrimEnd('=').Replace('+', '-').Replace('/', '_')
+        }
+        $script:pebble = Start-TestPebble -ExternalAccountBindingRequired -ExternalAccountMacKeys @{
+            'kid-1' = $hmac; 'kid-384' = $longHmac.HS384; 'kid-512' = $longHmac.HS512 }
         $script:ca = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath; AcceptTermsOfService = $true }
         $script:binding = [pscredential]::new('kid-1', (ConvertTo-SecureString $hmac -AsPlainText -Force))
     }
@@ -63,11 +71,24 @@ Describe 'A CA that requires external account binding' -Skip:$external {
     }
 
     It 'creates the account with -ExternalAccountKeyId and a key file, with <_>' -ForEach 'HS384', 'HS512' {
-        if ($pebble.Version -ne '2.4.0') { Set-ItResult -Skipped -Because "Pebble $($pebble.Version): go-jose v4 wants an HMAC key as long as the hash (48/64 bytes for HS384/HS512); the test key is 32 bytes"; return }
         $file = Join-Path $TestDrive "hmac-$_.txt"
-        Set-Content -LiteralPath $file -Value $hmac
-        $account = New-AcmeAccount @ca -ExternalAccountKeyId 'kid-1' -ExternalAccountKeyPath $file -ExternalAccountAlgorithm $_
+        Set-Content -LiteralPath $file -Value $longHmac[$_]
+        $account = New-AcmeAccount @ca -ExternalAccountKeyId "kid-$($_.Substring(2))" -ExternalAccountKeyPath $file -ExternalAccountAlgorithm $_
         $account.Status | Should -Be 'Valid'
+    }
+
+    It 'refuses an HMAC key shorter than the hash of <_> before any request' -ForEach 'HS384', 'HS512' {
+        # The 32-byte key fits HS256 only (RFC 7518 section 3.2); Pebble 2.10.1 would answer "error in cryptographic primitive".
+        $file = Join-Path $TestDrive "short-$_.txt"
+        Set-Content -LiteralPath $file -Value $hmac
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
+        $e = { New-AcmeAccount @ca -ExternalAccountKeyId 'kid-1' -ExternalAccountKeyPath $file -ExternalAccountAlgorithm $_ -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeInvalidBinding,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.Exception.Message | Should -BeLike "*32 bytes; $_ needs one of at least*"
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before
+        ($e | Out-String) + $e.Exception.ToString() | Should -Not -Match ([regex]::Escape($hmac))
     }
 
     It 'reports a wrong HMAC key with Pebble''s detail and never shows the key' {

@@ -24,6 +24,16 @@ public sealed class ExternalAccountBinding
             throw new AcmeArgumentException(AcmeErrorId.InvalidBinding, "The external account binding HMAC key is empty.");
         }
 
+        // RFC 7518 section 3.2: "A key of the same size as the hash output ... or larger MUST be used";
+        // Pebble 2.10.1 (go-jose v4) and other CAs refuse a shorter one with a bare "cryptographic primitive" error.
+        int minimum = algorithm switch { "HS384" => 48, "HS512" => 64, _ => 0 };
+        if (hmacKey.Length < minimum)
+        {
+            throw new AcmeArgumentException(AcmeErrorId.InvalidBinding,
+                $"The external account binding HMAC key is {hmacKey.Length} bytes; {algorithm} needs one of at least {minimum} bytes " +
+                "(RFC 7518 section 3.2). Use HS256 with this key, or the key the CA issued for " + algorithm + ".");
+        }
+
         KeyId = keyId;
         _hmacKey = (byte[])hmacKey.Clone();
         Algorithm = algorithm;
