@@ -47,6 +47,7 @@ class AcmeCertificate {
 
     # The provider's secret: its password fills the secret parameter its user name names, or the provider's only secret parameter.
     [DscProperty()] [pscredential] $DnsProviderCredential
+    [DscProperty()] [ValidateSet('dns-01', 'dns-account-01', 'dns-persist-01')] [string] $DnsChallengeType = 'dns-01'
 
     [DscProperty()] [string] $StatePath
 

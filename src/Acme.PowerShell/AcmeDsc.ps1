@@ -82,6 +82,8 @@ function script:Set-AcmeDscState($Resource) {
             }
             else { $issue.DnsScriptPath = $Resource.DnsScriptPath }
             if ($Resource.DnsServer) { $issue.DnsServer = $Resource.DnsServer }
+            # dns-01, dns-account-01 or dns-persist-01 (whose record stays: a renewal that finds it valid changes no DNS).
+            if ($Resource.DnsChallengeType) { $issue.DnsChallengeType = $Resource.DnsChallengeType }
         }
         'TlsAlpn' { $issue.TlsAlpnPort = $Resource.TlsAlpnPort }
     }

@@ -110,4 +110,35 @@ public class SavedDnsProviderTests : IDisposable
         Assert.Equal(AcmeErrorId.KeyPasswordIncorrect, Assert.Throws<AcmeArgumentException>(() => PassphraseSecret.Open(string.Join(".", parts), passphrase)).Id);
         Assert.Equal(AcmeErrorId.StateCorrupt, Assert.Throws<AcmeLocalException>(() => PassphraseSecret.Open("v2.1.a.b.c", passphrase)).Id);
     }
+
+    [Theory]
+    [InlineData(AcmeChallenge.DnsAccount01)]
+    [InlineData(AcmeChallenge.DnsPersist01)]
+    public void TheChallengeTypeIsSavedAndReadBack(string type)
+    {
+        var store = new AcmeStateStore(_root);
+        var saved = new SavedDnsProvider("RFC2136", new[] { new SavedDnsProviderValue("Server", "127.0.0.1", isSecret: false) }, challengeType: type);
+        store.WriteDnsProvider(s_server, "example.test", saved);
+
+        Assert.Contains($"\"challengeType\": \"{type}\"", AllText().Replace("\":\"", "\": \""));
+        Assert.Equal(type, new AcmeStateStore(_root).ReadDnsProvider(s_server, "example.test")!.ChallengeType);
+    }
+
+    [Fact]
+    public void AFileWithoutAChallengeTypeIsDns01AndAnUnknownTypeIsStateCorrupt()
+    {
+        var store = new AcmeStateStore(_root);
+        store.WriteDnsProvider(s_server, "example.test", Sample());
+        string file = Directory.GetFiles(_root, "dns-provider.json", SearchOption.AllDirectories).Single();
+        string text = File.ReadAllText(file);
+        Assert.Contains("dns-01", text);
+        File.WriteAllText(file, System.Text.RegularExpressions.Regex.Replace(text, "\"challengeType\":\\s*\"dns-01\",?", string.Empty));
+        Assert.DoesNotContain("challengeType", File.ReadAllText(file));
+        Assert.Equal(AcmeChallenge.Dns01, store.ReadDnsProvider(s_server, "example.test")!.ChallengeType);
+
+        File.WriteAllText(file, text.Replace("dns-01", "http-01"));
+        AcmeLocalException e = Assert.Throws<AcmeLocalException>(() => store.ReadDnsProvider(s_server, "example.test"));
+        Assert.Equal(AcmeErrorId.StateCorrupt, e.Id);
+        Assert.Contains("http-01", e.Message);
+    }
 }

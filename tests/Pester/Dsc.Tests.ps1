@@ -63,7 +63,7 @@ Describe 'The resource as DSC sees it' {
         }
         $properties['Name'] | Should -Be 'Key'
         foreach ($read in 'Thumbprint', 'NotAfter', 'RenewalDue') { $properties[$read] | Should -Be 'Read' -Because $read }
-        foreach ($write in 'DnsName', 'Server', 'Contact', 'Ensure', 'ChallengeType', 'HttpPort', 'WebRoot', 'DnsScriptPath', 'DnsServer', 'DnsProvider', 'DnsProviderParameter', 'DnsProviderCredential', 'StatePath',
+        foreach ($write in 'DnsName', 'Server', 'Contact', 'Ensure', 'ChallengeType', 'HttpPort', 'WebRoot', 'DnsScriptPath', 'DnsServer', 'DnsProvider', 'DnsProviderParameter', 'DnsProviderCredential', 'DnsChallengeType', 'StatePath',
             'Path', 'PfxPath', 'PfxCredential', 'KeyAlgorithm', 'Profile', 'RevokeOnAbsent', 'TrustedRootCertificate') {
             $properties[$write] | Should -Be 'Write' -Because $write
         }

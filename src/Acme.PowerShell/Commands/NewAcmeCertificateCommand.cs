@@ -135,6 +135,17 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? DnsServer { get; set; }
 
+    /// <summary>
+    /// The DNS challenge the records answer: dns-01 (the default; _acme-challenge.&lt;name&gt;, removed afterwards),
+    /// dns-account-01 (_&lt;account label&gt;._acme-challenge.&lt;name&gt;, removed afterwards) or dns-persist-01
+    /// (_validation-persist.&lt;name&gt;, kept: a renewal that finds it valid makes no DNS change); saved with -DnsProvider.
+    /// </summary>
+    [Parameter(ParameterSetName = DnsSet)]
+    [Parameter(ParameterSetName = DnsScriptSet)]
+    [Parameter(ParameterSetName = DnsProviderSet)]
+    [ValidateSet(AcmeChallenge.Dns01, AcmeChallenge.DnsAccount01, AcmeChallenge.DnsPersist01)]
+    public string DnsChallengeType { get; set; } = AcmeChallenge.Dns01;
+
     /// <summary>tls-alpn-01 from a TLS listener of its own on this port (usually 443).</summary>
     [Parameter(Mandatory = true, ParameterSetName = TlsAlpnSet)]
     [ValidateRange(1, 65535)]
@@ -327,7 +338,8 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
     private SolverFactory Solvers() => ParameterSetName switch
     {
         WebRootSet => SolverFactory.HttpWebRoot(ResolvePath(WebRoot)),
-        DnsSet or DnsScriptSet or DnsProviderSet => SolverFactory.Dns(_dnsRecords!, _dnsServers, checkPropagation: true, TimeSpan.FromSeconds(TimeoutSec), aliases: null),
+        DnsSet or DnsScriptSet or DnsProviderSet => SolverFactory.Dns(_dnsRecords!, _dnsServers, checkPropagation: true, TimeSpan.FromSeconds(TimeoutSec), aliases: null,
+            DnsChallengeType),
         TlsAlpnSet => SolverFactory.TlsAlpnListener(TlsAlpnPort, null, PortWaitFor(PortWaitSec, TimeoutSec)),
         _ => SolverFactory.HttpListener(HttpPort, null, selfCheck: true, PortWaitFor(PortWaitSec, TimeoutSec)),
     };
@@ -338,7 +350,7 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
         try
         {
             SolverFactory.SaveProvider(store, server, name,
-                Dns.ProviderParameters.ToSaved(_provider!, DnsProviderParameter), WriteWarning, WriteVerbose);
+                Dns.ProviderParameters.ToSaved(_provider!, DnsProviderParameter, challengeType: DnsChallengeType), WriteWarning, WriteVerbose);
         }
         catch (Exception e) when (e is AcmeException || e is IOException || e is UnauthorizedAccessException)
         {

@@ -24,6 +24,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 
     private SolverFactory _solvers = null!;
     private DnsProviderInfo? _provider;
+    private string _challengeType = AcmeChallenge.Dns01;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [PipedObject(typeof(AcmeOrder), "Start-AcmeDnsChallenge", "New-AcmeOrder")]
@@ -57,6 +58,10 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
     [ArgumentCompleter(typeof(DnsProviderParameterCompleter))]
     public IDictionary ProviderParameter { get; set; } = null!;
 
+    /// <summary>
+    /// dns-01 (the default), dns-account-01 or dns-persist-01; saved with the provider. Without -Provider (the
+    /// saved provider): by default the type saved with it.
+    /// </summary>
     [Parameter]
     [ValidateSet(AcmeChallenge.Dns01, AcmeChallenge.DnsAccount01, AcmeChallenge.DnsPersist01)]
     public string ChallengeType { get; set; } = AcmeChallenge.Dns01;
@@ -87,6 +92,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
     {
         // Everything that can be refused is refused here, before the first request; the saved provider
         // (no -AddRecord, -Manual nor -Provider) is read per order, from its certificate's folder.
+        _challengeType = ChallengeType;
         try
         {
             if (ParameterSetName == SavedSet)
@@ -122,7 +128,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
             try
             {
                 (solvers, saved) = SavedSolvers(Order);
-                WriteVerbose($"Publishing through the DNS provider {saved.Provider} saved with '{Order.Name}' (parameters: {string.Join(", ", saved.Values.Select(v => v.Name))}).");
+                WriteVerbose($"Publishing through the DNS provider {saved.Provider} saved with '{Order.Name}' for {_challengeType} (parameters: {string.Join(", ", saved.Values.Select(v => v.Name))}).");
             }
             catch (Exception e) when (e is AcmeLocalException || e is AcmeArgumentException)
             {
@@ -133,10 +139,10 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 
         if (!ShouldProcess(names, ParameterSetName switch
             {
-                ManualSet => $"Answer {ChallengeType} challenges with TXT records created by hand",
-                ProviderSet => $"Answer {ChallengeType} challenges with TXT records published through the DNS provider {Provider}",
-                SavedSet => $"Answer {ChallengeType} challenges with TXT records published through the DNS provider {saved!.Provider} saved with '{Order.Name}'",
-                _ => $"Answer {ChallengeType} challenges with TXT records from -AddRecord",
+                ManualSet => $"Answer {_challengeType} challenges with TXT records created by hand",
+                ProviderSet => $"Answer {_challengeType} challenges with TXT records published through the DNS provider {Provider}",
+                SavedSet => $"Answer {_challengeType} challenges with TXT records published through the DNS provider {saved!.Provider} saved with '{Order.Name}'",
+                _ => $"Answer {_challengeType} challenges with TXT records from -AddRecord",
             }))
         {
             return;
@@ -159,7 +165,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 
     private SolverFactory Solvers(Func<CmdletContext, IDnsRecordPublisher> records) =>
         SolverFactory.Dns(records, SolverFactory.ParseDnsServers(DnsServer), !SkipPropagationCheck,
-            TimeSpan.FromSeconds(PropagationTimeoutSec), SolverFactory.ParseDnsAliases(DnsAlias), ChallengeType,
+            TimeSpan.FromSeconds(PropagationTimeoutSec), SolverFactory.ParseDnsAliases(DnsAlias), _challengeType,
             MyInvocation.BoundParameters.ContainsKey(nameof(PersistUntil)) ? PersistUntil : null);
 
     /// <summary>The provider saved with the order's certificate, its references read now. Throws DnsProviderNotSaved when there is none.</summary>
@@ -175,6 +181,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
             ?? throw new AcmeLocalException(AcmeErrorId.DnsProviderNotSaved,
                 $"No DNS provider is saved with the certificate '{order.Name}' in {store.Root}: it was not issued through one.");
         _provider = DnsProviders.Get(saved.Provider);
+        _challengeType = MyInvocation.BoundParameters.ContainsKey(nameof(ChallengeType)) ? ChallengeType : saved.ChallengeType;
         DnsProviderSettings settings = ProviderParameters.FromSaved(saved, ProviderParameter, ProviderParameters.SecretReader(this));
         foreach (string missing in saved.Unsaved.Where(n => !settings.Has(n)))
         {
@@ -185,10 +192,13 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
         return (Solvers(SolverFactory.ProviderRecords(_provider, settings)), saved);
     }
 
-    /// <summary>After a solve through a provider: the provider saved with the order's certificate (a saved order only), for its renewals.</summary>
+    /// <summary>
+    /// After a solve through a provider: the provider and the challenge type saved with the order's certificate
+    /// (a saved order only), for its renewals; the saved provider is written again only when something changed.
+    /// </summary>
     private void SaveProvider(SavedDnsProvider? earlier)
     {
-        if (_provider is null || ParameterSetName == SavedSet && ProviderParameter is null)
+        if (_provider is null || ParameterSetName == SavedSet && ProviderParameter is null && earlier!.ChallengeType == _challengeType)
         {
             return;
         }
@@ -201,7 +211,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
 
         try
         {
-            SolverFactory.SaveProvider(store, Order.Account.Server, Order.Name, ProviderParameters.ToSaved(_provider, ProviderParameter, earlier),
+            SolverFactory.SaveProvider(store, Order.Account.Server, Order.Name, ProviderParameters.ToSaved(_provider, ProviderParameter, earlier, _challengeType),
                 WriteWarning, WriteVerbose);
         }
         catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)

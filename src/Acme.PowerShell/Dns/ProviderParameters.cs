@@ -56,8 +56,11 @@ internal static class ProviderParameters
         return new DnsProviderSettings(values);
     }
 
-    /// <summary>What is saved with the certificate: the values as given, references as their text, secrets marked (the store seals or drops them).</summary>
-    public static SavedDnsProvider ToSaved(DnsProviderInfo info, IDictionary? table, SavedDnsProvider? earlier = null)
+    /// <summary>
+    /// What is saved with the certificate: the values as given, references as their text, secrets marked (the
+    /// store seals or drops them), and the DNS challenge type the records answer (null: dns-01).
+    /// </summary>
+    public static SavedDnsProvider ToSaved(DnsProviderInfo info, IDictionary? table, SavedDnsProvider? earlier = null, string? challengeType = null)
     {
         var values = new Dictionary<string, SavedDnsProviderValue>(StringComparer.OrdinalIgnoreCase);
         if (earlier is not null && string.Equals(earlier.Provider, info.Name, StringComparison.OrdinalIgnoreCase))
@@ -80,7 +83,7 @@ internal static class ProviderParameters
         IEnumerable<string> unsaved = earlier is not null && string.Equals(earlier.Provider, info.Name, StringComparison.OrdinalIgnoreCase)
             ? earlier.Unsaved.Where(n => !values.ContainsKey(n))
             : Array.Empty<string>();
-        return new SavedDnsProvider(info.Name, values.Values, unsaved);
+        return new SavedDnsProvider(info.Name, values.Values, unsaved, challengeType);
     }
 
     /// <summary>

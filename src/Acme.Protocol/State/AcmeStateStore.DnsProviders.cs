@@ -12,7 +12,8 @@ namespace Acme.Protocol.State;
 /// &lt;root&gt;/&lt;server&gt;/certificates/&lt;name&gt;/dns-provider.json (owner-only): the DNS provider a
 /// certificate was issued through and its parameters. Plain values are kept as given; a reference
 /// (env:VAR, secret:Name) as its text; a secret's value only sealed with the key passphrase
-/// (<see cref="PassphraseSecret"/>), and without a passphrase not at all (listed under "unsaved").
+/// (<see cref="PassphraseSecret"/>), and without a passphrase not at all (listed under "unsaved");
+/// "challengeType" the DNS challenge the records answered (absent in older files: dns-01).
 /// </summary>
 public sealed partial class AcmeStateStore
 {
@@ -61,6 +62,7 @@ public sealed partial class AcmeStateStore
         var json = new JsonObject
         {
             ["provider"] = saved.Provider,
+            ["challengeType"] = saved.ChallengeType,
             ["parameters"] = parameters,
             ["unsaved"] = unsaved.Distinct(StringComparer.OrdinalIgnoreCase).Cast<object?>().ToList(),
         };
@@ -129,6 +131,12 @@ public sealed partial class AcmeStateStore
             }
         }
 
-        return new SavedDnsProvider(provider, values, json.GetStringArray("unsaved"));
+        string? challengeType = json.GetString("challengeType");
+        if (challengeType is not null && challengeType != AcmeChallenge.Dns01 && challengeType != AcmeChallenge.DnsAccount01 && challengeType != AcmeChallenge.DnsPersist01)
+        {
+            throw Corrupt(file, $"the challenge type '{challengeType}' is not dns-01, dns-account-01 or dns-persist-01");
+        }
+
+        return new SavedDnsProvider(provider, values, json.GetStringArray("unsaved"), challengeType);
     }
 }

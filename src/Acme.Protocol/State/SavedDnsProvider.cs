@@ -36,22 +36,28 @@ public sealed class SavedDnsProviderValue
 /// The DNS provider a certificate was issued through, saved with it (<c>dns-provider.json</c> in its
 /// folder) so that a renewal's Start-AcmeDnsChallenge with no parameters publishes through it again.
 /// <see cref="Unsaved"/> names the secret parameters that were not saved (no key passphrase, no
-/// reference): a renewal must be given them again.
+/// reference): a renewal must be given them again. <see cref="ChallengeType"/> is the challenge the records
+/// answered (dns-01, dns-account-01 or dns-persist-01), which a renewal answers again.
 /// </summary>
 public sealed class SavedDnsProvider
 {
-    public SavedDnsProvider(string provider, IEnumerable<SavedDnsProviderValue> values, IEnumerable<string>? unsaved = null)
+    public SavedDnsProvider(string provider, IEnumerable<SavedDnsProviderValue> values, IEnumerable<string>? unsaved = null,
+        string? challengeType = null)
     {
         Provider = provider;
         Values = values.ToList();
         Unsaved = (unsaved ?? Array.Empty<string>()).ToList();
+        ChallengeType = string.IsNullOrEmpty(challengeType) ? Model.AcmeChallenge.Dns01 : challengeType!;
     }
 
     public string Provider { get; }
+
+    /// <summary>dns-01 (also for a file saved before the type was recorded), dns-account-01 or dns-persist-01.</summary>
+    public string ChallengeType { get; }
 
     public IReadOnlyList<SavedDnsProviderValue> Values { get; }
 
     public IReadOnlyList<string> Unsaved { get; }
 
-    public override string ToString() => $"{Provider} ({string.Join(", ", Values.Select(v => v.Name))})";
+    public override string ToString() => $"{Provider} {ChallengeType} ({string.Join(", ", Values.Select(v => v.Name))})";
 }
