@@ -142,6 +142,8 @@ public static class ErrorCatalog
             AcmeErrorId.DnsProviderUnreachable => (ErrorCategory.ConnectionError, "Check the provider's server or API address in -ProviderParameter and that this host can reach it."),
             AcmeErrorId.DnsProviderZoneNotFound => (ErrorCategory.ObjectNotFound, "Name the zone in -ProviderParameter (Zone or ZoneId), or check that the credentials can see the zone the name is in."),
             AcmeErrorId.DnsProviderFailed => (ErrorCategory.InvalidResult, null),
+            AcmeErrorId.DnsProviderUnsupportedRecord => (ErrorCategory.InvalidOperation,
+                "Answer this challenge type through another provider or your own record scripts (the table in about_Acme_DnsProviders says which provider takes which type)."),
             AcmeErrorId.DnsProviderNotSaved => (ErrorCategory.ObjectNotFound, "Give -Provider and -ProviderParameter (Start-AcmeDnsChallenge) or -DnsProvider (New-AcmeCertificate) once; the provider is then saved with the certificate for its renewals."),
             AcmeErrorId.DnsProviderSecretUnavailable => (ErrorCategory.ObjectNotFound, "Set the environment variable, install Microsoft.PowerShell.SecretManagement and register the secret, or give the value in -ProviderParameter (Get-Help about_Acme_DnsProviders)."),
             AcmeErrorId.PoshAcmeNotInstalled => (ErrorCategory.NotInstalled, "Install Posh-ACME for the current user (Install-Module Posh-ACME), or set $env:ACME_POSHACME_PATH to its Posh-ACME.psd1."),

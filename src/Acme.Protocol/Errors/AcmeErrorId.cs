@@ -55,6 +55,7 @@ public enum AcmeErrorId
     DnsProviderSecretUnavailable,
     DnsProviderSetupRequired,
     DnsProviderUnknown,
+    DnsProviderUnsupportedRecord,
     DnsProviderUnreachable,
     DnsProviderZoneNotFound,
     DnsRecordAddFailed,

@@ -79,8 +79,22 @@ public sealed class AcmeDnsProvider : DnsProvider
 
     public override string Name => "AcmeDns";
 
+    /// <summary>The length of a dns-01 TXT value: base64url of a SHA-256 digest without padding.</summary>
+    private const int DigestLength = 43;
+
     protected override async Task AddTxtAsync(string recordName, IReadOnlyList<string> values, CancellationToken cancellationToken)
     {
+        // acme-dns's /update takes exactly the 43-character base64url digest of dns-01 and dns-account-01;
+        // a dns-persist-01 record (issuer; accounturi=...) can never be stored there: say so before any request.
+        foreach (string value in values)
+        {
+            if (value.Length != DigestLength)
+            {
+                throw new AcmeLocalException(AcmeErrorId.DnsProviderUnsupportedRecord,
+                    $"acme-dns stores only 43-character dns-01 and dns-account-01 values; the TXT value for {recordName} is {value.Length} characters (a dns-persist-01 record cannot be published through acme-dns).");
+            }
+        }
+
         Account account = _account ??= await LoadOrRegisterAsync(recordName, cancellationToken).ConfigureAwait(false);
         foreach (string value in values)
         {
