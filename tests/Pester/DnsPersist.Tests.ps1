@@ -275,3 +275,40 @@ Describe 'The dns-persist-01 watch in Test-AcmeRenewal on Pebble 2.10.1' -Skip:$
         } finally { $udp.Dispose() }
     }
 }
+
+Describe 'The dns-persist-01 watch in the DSC resource on Pebble 2.10.1' -Skip:$noCurrent {
+    BeforeAll {
+        # `using module` takes a literal path, so the statement is compiled here for the module under test.
+        $script:resourceType = & ([scriptblock]::Create("using module '$env:ACME_TEST_MODULE'`n[AcmeCertificate]"))
+    }
+
+    It 'Get and Test warn with the record to set when the record is gone; the certificate stays not due' {
+        $name = New-TestName 'wdsc'
+        $log = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+        $blocks = New-ChallTestSrvBlock -Log $log
+        $null = $account | New-AcmeOrder -DnsName $name |
+            Start-AcmeDnsChallenge -ChallengeType dns-persist-01 -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer |
+            Complete-AcmeOrder
+        $resource = $resourceType::new()
+        $resource.Name = $name
+        $resource.DnsName = $name
+        $resource.Server = $pebble.Directory
+        $resource.TrustedRootCertificate = $pebble.ApiRootPath
+        $resource.DnsServer = $dnsServer
+
+        $quiet = & { $resource.Test() } 3>&1
+        @($quiet | Where-Object { $_ -is [System.Management.Automation.WarningRecord] }).Count | Should -Be 0
+        @($quiet | Where-Object { $_ -is [bool] }) | Should -Be @($true)
+
+        Invoke-RestMethod -Method Post -Uri "$($pebble.ChallSrvUrl)/clear-txt" -Body (@{ host = "_validation-persist.$name." } | ConvertTo-Json) | Out-Null
+        $tested = & { $resource.Test() } 3>&1
+        @($tested | Where-Object { $_ -is [bool] }) | Should -Be @($true)
+        $warning = @($tested | Where-Object { $_ -is [System.Management.Automation.WarningRecord] })
+        $warning.Count | Should -Be 1
+        $warning[0].Message | Should -BeLike "*missing*Set the TXT record _validation-persist.$name to ""$issuer; accounturi=$($account.Location.AbsoluteUri)""*"
+
+        $got = & { $resource.Get() } 3>&1
+        @($got | Where-Object { $_ -is [System.Management.Automation.WarningRecord] }).Message | Should -BeLike '*missing*'
+        ($got | Where-Object { $_ -isnot [System.Management.Automation.WarningRecord] }).RenewalDue | Should -BeFalse
+    }
+}
