@@ -85,6 +85,19 @@ public class PersistentRecordWatchTests
     }
 
     [Fact]
+    public async Task AServerThatDoesNotAnswerIsNotReportedAsMissing()
+    {
+        using var silent = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        int port = ((System.Net.IPEndPoint)silent.Client.LocalEndPoint!).Port;
+        var checker = new DnsPropagationChecker(new[] { DnsServerAddress.Parse("127.0.0.1:" + port) }) { QueryTimeout = TimeSpan.FromMilliseconds(300) };
+
+        AcmePersistentRecordProblem problem = Assert.Single(await PersistentRecordWatch.CheckAsync(
+            new[] { Record("www.example.test", false) }, checker, DateTimeOffset.UtcNow.AddDays(1)));
+        Assert.StartsWith("it could not be read", problem.Problem);
+        Assert.True(silent.Available > 0, "the watch asked the server given");
+    }
+
+    [Fact]
     public void OnlyValidDnsPersistChallengesOfValidAuthorizationsAreRecordedOneRecordPerNameAndTheyRoundTrip()
     {
         const string persist = """{"type":"dns-persist-01","url":"https://ca.test/c/STATUS","status":"STATUS","accounturi":"https://ca.test/acme/acct/1","issuer-domain-names":["ca.test"]}""";

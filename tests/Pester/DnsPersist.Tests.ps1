@@ -257,6 +257,15 @@ Describe 'The dns-persist-01 watch in Test-AcmeRenewal on Pebble 2.10.1' -Skip:$
         (Test-Watch (Get-AcmeCertificate -Name $name)).Warnings | Should -BeNullOrEmpty
     }
 
+    It 'refuses a bad -DnsServer with AcmeInvalidDnsServer before it reads anything' {
+        $name = New-TestName 'wbad'
+        $log = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+        $cert = New-PersistCertificate -Name $name -Log $log
+        $e = { $cert | Test-AcmeRenewal -DnsServer 'not a host:99999' -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'AcmeInvalidDnsServer,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
     It 'makes no DNS lookup and no warning for a certificate from http-01' {
         $name = New-TestName 'whttp'
         $cert = $account | New-AcmeOrder -DnsName $name | Start-AcmeHttpChallenge -Port $pebble.HttpPort | Complete-AcmeOrder

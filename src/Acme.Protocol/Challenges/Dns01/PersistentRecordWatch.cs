@@ -56,6 +56,12 @@ public static class PersistentRecordWatch
 
         foreach ((DnsNameServer server, IReadOnlyList<string>? values, string answer) in answers)
         {
+            if (values is null && answer != "NXDOMAIN")
+            {
+                // No answer, SERVFAIL, REFUSED: unknown, which is not the same as missing.
+                return $"it could not be read ({server}: {answer})";
+            }
+
             if (values is null || values.Count == 0)
             {
                 return $"it is missing ({server} answers {answer})";
