@@ -321,3 +321,37 @@ Describe 'The dns-persist-01 watch in the DSC resource on Pebble 2.10.1' -Skip:$
         ($got | Where-Object { $_ -isnot [System.Management.Automation.WarningRecord] }).RenewalDue | Should -BeFalse
     }
 }
+
+Describe 'The dns-persist-01 watch with the state in PostgreSQL on Pebble 2.10.1' -Skip:$noCurrent {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'PostgresServer.psm1') -Force
+        $script:pg = Start-TestPostgres
+        $null = Initialize-AcmeStateStore -StatePath $pg.Url
+        $script:pgSecure = ConvertTo-SecureString ('pg-' + [guid]::NewGuid().ToString('N')) -AsPlainText -Force
+    }
+    AfterAll {
+        if ($script:pg) { Stop-TestPostgres $pg }
+    }
+
+    It 'saves the records in the database and Test-AcmeRenewal reads them back and warns' {
+        $name = New-TestName 'wpg'
+        $pgAccount = New-AcmeAccount -Server $pebble.Directory -TrustedRootCertificate $pebble.ApiRootPath -AcceptTermsOfService `
+            -StatePath $pg.Url -KeyPassphrase $pgSecure -Name persist
+        $log = [System.Collections.ArrayList]::Synchronized([System.Collections.ArrayList]::new())
+        $blocks = New-ChallTestSrvBlock -Log $log
+        $null = $pgAccount | New-AcmeOrder -DnsName $name |
+            Start-AcmeDnsChallenge -ChallengeType dns-persist-01 -AddRecord $blocks.Add -RemoveRecord $blocks.Remove -DnsServer $dnsServer |
+            Complete-AcmeOrder
+        $saved = Get-AcmeCertificate -Name $name -StatePath $pg.Url -KeyPassphrase $pgSecure
+        $saved.StatePath | Should -BeLike 'postgres://*'
+        $saved.PersistentRecords[0].Name | Should -Be "_validation-persist.$name"
+        $saved.PersistentRecords[0].AccountUri | Should -Be $pgAccount.Location
+
+        ($saved | Test-AcmeRenewal -DnsServer $dnsServer -WarningVariable quiet -WarningAction SilentlyContinue).PersistentRecordProblems.Count | Should -Be 0
+        $quiet | Should -BeNullOrEmpty
+        Invoke-RestMethod -Method Post -Uri "$($pebble.ChallSrvUrl)/clear-txt" -Body (@{ host = "_validation-persist.$name." } | ConvertTo-Json) | Out-Null
+        $check = $saved | Test-AcmeRenewal -DnsServer $dnsServer -WarningVariable warned -WarningAction SilentlyContinue
+        $check.PersistentRecordProblems[0].Problem | Should -Match 'missing'
+        "$($warned[0])" | Should -BeLike "*_validation-persist.$name*accounturi=$($pgAccount.Location.AbsoluteUri)*"
+    }
+}
