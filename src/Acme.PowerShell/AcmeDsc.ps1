@@ -19,10 +19,19 @@ function script:Get-AcmeDscState($Resource) {
         if ($current.Key) { $state.KeyAlgorithm = $current.Key.Name }
         $state.Thumbprint = $current.Thumbprint
         $state.NotAfter = $current.NotAfter
-        $state.RenewalDue = ($current | Test-AcmeRenewal -ErrorAction Stop).Due
+        $state.RenewalDue = (Test-AcmeDscRenewal $Resource $current).Due
     }
 
     $state
+}
+
+# Test-AcmeRenewal on the saved certificate; for one validated with dns-persist-01 its records are read from
+# the resource's DnsServer (else the zone's name servers), and one that will not carry the next renewal is a
+# warning with the record to set (Get and Test both say it; whether the certificate is due does not change).
+function script:Test-AcmeDscRenewal($Resource, $Certificate) {
+    $check = @{ ErrorAction = 'Stop' }
+    if ($Resource.DnsServer) { $check.DnsServer = $Resource.DnsServer }
+    $Certificate | Test-AcmeRenewal @check
 }
 
 function script:Test-AcmeDscState($Resource) {
@@ -51,7 +60,7 @@ function script:Test-AcmeDscState($Resource) {
     }
 
     if (-not (Test-AcmeDscExported $Resource $current)) { return $false }
-    $check = $current | Test-AcmeRenewal -ErrorAction Stop
+    $check = Test-AcmeDscRenewal $Resource $current
     Write-Verbose "The certificate '$($Resource.Name)' ($($current.Thumbprint)): $check."
     -not $check.Due
 }

@@ -1,8 +1,11 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using Acme.PowerShell.Binding;
+using Acme.PowerShell.Challenges;
 using Acme.PowerShell.Cmdlets;
+using Acme.Protocol.Challenges.Dns01;
 using Acme.Protocol.Client;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
@@ -29,6 +32,29 @@ public sealed class TestAcmeRenewalCommand : AcmeCertificateCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>
+    /// For a certificate validated with dns-persist-01: the name servers its records are read from (host or
+    /// host:port), as Start-AcmeDnsChallenge -DnsServer; by default the zone's authoritative servers.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] DnsServer { get; set; } = null!;
+
+    private IReadOnlyList<DnsServerAddress>? _dnsServers;
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        try
+        {
+            _dnsServers = SolverFactory.ParseDnsServers(DnsServer);
+        }
+        catch (AcmeArgumentException e)
+        {
+            ThrowAcmeError(e, null);
+        }
+    }
+
     protected override void ProcessRecord()
     {
         AcmeCertificate certificate;
@@ -51,8 +77,15 @@ public sealed class TestAcmeRenewalCommand : AcmeCertificateCmdlet
 
         try
         {
-            AcmeRenewalCheck check = RunAsync(context => CertificateSteps.CheckRenewalAsync(server is null ? null : new AcmeClient(server, context), certificate,
-                Force, DateTimeOffset.UtcNow, context, StopToken));
+            AcmeRenewalCheck check = RunAsync(async context =>
+            {
+                DateTimeOffset now = DateTimeOffset.UtcNow;
+                AcmeRenewalCheck result = await CertificateSteps.CheckRenewalAsync(server is null ? null : new AcmeClient(server, context), certificate,
+                    Force, now, context, StopToken).ConfigureAwait(false);
+                await CertificateSteps.CheckPersistentRecordsAsync(result, () => new DnsPropagationChecker(_dnsServers, context), now, context, StopToken)
+                    .ConfigureAwait(false);
+                return result;
+            });
             WriteObject(check);
         }
         catch (AcmeException e)

@@ -105,6 +105,12 @@ public sealed class AcmeCertificate
     /// <summary>When New-AcmeCertificate's run that wrote this object will renew it (the renewal check's moment); null elsewhere.</summary>
     public DateTimeOffset? RenewAt { get; internal set; }
 
+    /// <summary>
+    /// The names of this certificate validated with dns-persist-01 and the TXT records they stay valid
+    /// through (saved with its order): what Test-AcmeRenewal checks before the next renewal. Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<AcmePersistentRecord> PersistentRecords => Order?.PersistentRecords ?? Array.Empty<AcmePersistentRecord>();
+
     /// <summary>The DNS names and IP addresses in the subjectAltName extension.</summary>
     public string[] Names { get; }
 

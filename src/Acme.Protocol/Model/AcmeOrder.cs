@@ -52,6 +52,18 @@ public sealed class AcmeOrder
 
     private int? SavedAuthorized { get; set; }
 
+    /// <summary>
+    /// The names validated with dns-persist-01 and the records they stay valid through: from
+    /// <see cref="Authorizations"/> when they were fetched, else as saved in the state folder.
+    /// </summary>
+    public IReadOnlyList<AcmePersistentRecord> PersistentRecords
+    {
+        get => Authorizations.Count > 0 ? AcmePersistentRecord.FromAuthorizations(Authorizations, Account.Location) : SavedPersistentRecords;
+        internal set => SavedPersistentRecords = value;
+    }
+
+    private IReadOnlyList<AcmePersistentRecord> SavedPersistentRecords { get; set; } = Array.Empty<AcmePersistentRecord>();
+
     public Uri Finalize { get; internal set; } = null!;
 
     public Uri? Certificate { get; internal set; }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using Acme.Protocol.Model;
 
 namespace Acme.Protocol.Renewal;
@@ -65,6 +66,15 @@ public sealed class AcmeRenewalCheck
 
     /// <summary>Failed renewals in a row (0 when the last one succeeded).</summary>
     public int Failures { get; }
+
+    /// <summary>
+    /// The certificate's dns-persist-01 records that will not validate its next renewal, each with the
+    /// record to set (checked only for a certificate validated with dns-persist-01; empty otherwise).
+    /// </summary>
+    public IReadOnlyList<AcmePersistentRecordProblem> PersistentRecordProblems { get; internal set; } = Array.Empty<AcmePersistentRecordProblem>();
+
+    /// <summary>The latest moment the next renewal is expected (see <see cref="RenewalRule.NextRenewal"/>).</summary>
+    internal DateTimeOffset NextRenewal(DateTimeOffset now) => RenewalRule.NextRenewal(RenewAt, WindowEnd, NextAttempt, now);
 
     public AcmeCertificate Certificate { get; }
 

@@ -123,6 +123,22 @@ public static class RenewalRule
             : new RenewalDecision(false, RenewalReason.NotDue, at);
     }
 
+    /// <summary>
+    /// The latest moment the next renewal is expected, which a dns-persist-01 record must outlive: the end
+    /// of the CA's window with ARI (renewal may come anywhere in it), else the lifetime rule's moment, or the
+    /// retry after a failure when that is later; never before <paramref name="now"/> (a due certificate renews now).
+    /// </summary>
+    public static DateTimeOffset NextRenewal(DateTimeOffset renewAt, DateTimeOffset? windowEnd, DateTimeOffset? nextAttempt, DateTimeOffset now)
+    {
+        DateTimeOffset at = windowEnd is { } end && end > renewAt ? end : renewAt;
+        if (nextAttempt is { } retry && retry > at)
+        {
+            at = retry;
+        }
+
+        return at > now ? at : now;
+    }
+
     /// <summary>A moment drawn uniformly at random between <paramref name="start"/> and <paramref name="end"/>.</summary>
     public static DateTimeOffset PickInWindow(DateTimeOffset start, DateTimeOffset end)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Acme.Protocol.Crypto;
@@ -143,6 +144,8 @@ public sealed partial class AcmeStateStore
         Put(json, "profile", order.Profile);
         Put(json, "replaces", order.Replaces);
         Put(json, "authorized", order.Authorized is int authorized ? (object)(long)authorized : null);
+        IReadOnlyList<AcmePersistentRecord> persistent = order.PersistentRecords;
+        Put(json, "persistentRecords", persistent.Count == 0 ? null : persistent.Select(r => (object?)r.ToJson()).ToList());
         return json;
     }
 
@@ -177,6 +180,12 @@ public sealed partial class AcmeStateStore
         if (wire.GetInt64("authorized") is { } authorized)
         {
             order.Authorized = (int)authorized;
+        }
+
+        if (wire.GetArray("persistentRecords") is { } persistent)
+        {
+            order.PersistentRecords = persistent.OfType<JsonObject>().Select(AcmePersistentRecord.FromJson)
+                .Where(r => r is not null).Select(r => r!).ToList();
         }
 
         return order;

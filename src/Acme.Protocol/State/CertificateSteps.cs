@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using Acme.Protocol.Challenges.Dns01;
 using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Diagnostics;
@@ -83,6 +84,31 @@ public static class CertificateSteps
         RenewalFailure? failure = store?.ReadRenewalFailure(certificate);
         RenewalDecision decision = RenewalBackoff.Apply(RenewalRule.Decide(notBefore, notAfter, now, ari?.Window, revoked, force), failure, now);
         return new AcmeRenewalCheck(certificate, decision, ari, failure);
+    }
+
+    /// <summary>
+    /// The watch on a certificate validated with dns-persist-01: each saved record is read from the name
+    /// servers (<paramref name="checker"/>) and one that will not validate the next renewal (the latest
+    /// moment it is expected, <see cref="RenewalRule.NextRenewal"/>) is a warning with the record to set,
+    /// kept in <see cref="AcmeRenewalCheck.PersistentRecordProblems"/>. Whether the certificate is due
+    /// does not change. No lookup at all for a certificate without such records.
+    /// </summary>
+    public static async Task CheckPersistentRecordsAsync(AcmeRenewalCheck check, Func<DnsPropagationChecker> checker, DateTimeOffset now, IAcmeLog log,
+        CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<AcmePersistentRecord> records = check.Certificate.PersistentRecords;
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        DateTimeOffset next = check.NextRenewal(now);
+        log.Verbose($"Checking {records.Count} dns-persist-01 record(s) of {check.Name ?? check.Certificate.Thumbprint} for the next renewal (by {next:u}).");
+        check.PersistentRecordProblems = await PersistentRecordWatch.CheckAsync(records, checker(), next, cancellationToken).ConfigureAwait(false);
+        foreach (AcmePersistentRecordProblem problem in check.PersistentRecordProblems)
+        {
+            Warn(log, problem.ToString());
+        }
     }
 
     /// <summary>
