@@ -192,6 +192,28 @@ Describe 'Leases and answers in PostgreSQL with Pebble' -Skip:$external {
         Invoke-Sql "SELECT fencing_token FROM acme.certificate_lease WHERE name = 'late.pg.test'" | Should -Be 2 -Because 'the late owner released nothing of the new lease'
     }
 
+    It 'frees the lease of a process killed mid-order, and the next host resumes its saved order' {
+        $signal = Join-Path $TestDrive 'killed-order.txt'
+        $child = Start-TestChild ('$ErrorActionPreference = "Stop"; Import-Module Acme; ' +
+            '$o = New-AcmeOrder -DnsName killed.pg.test -Server $env:T_DIR -StatePath $env:ACME_STATE_PATH; ' +
+            'Set-Content -LiteralPath $env:T_SIGNAL -Value $o.Location.AbsoluteUri; Start-Sleep -Seconds 300') `
+            @{ ACME_STATE_PATH = $pg.Url; ACME_KEY_PASSPHRASE = $passphrase; T_DIR = $pebble.Directory; T_SIGNAL = $signal }
+        try {
+            Wait-TestEndpoint -What 'the child placing its order' -TimeoutSec 90 -Probe { (Test-Path $signal) -or $child.Process.HasExited }
+            Invoke-Sql "SELECT (lease_owner IS NOT NULL)::text || '|' || (lease_until > now() + interval '9 minutes')::text FROM acme.certificate_lease WHERE name = 'killed.pg.test'" |
+                Should -Be 'true|true' -Because 'the child holds a live ten-minute lease'
+        } finally {
+            Stop-Process -Id $child.Process.Id -Force   # SIGKILL: no release, no cleanup
+        }
+        $null = Wait-TestChild $child
+        $placed = (Get-Content -LiteralPath $signal -Raw).Trim()
+        $resumed = $account | New-AcmeOrder -DnsName killed.pg.test -LockTimeoutSec 20
+        $resumed.Location.AbsoluteUri | Should -Be $placed -Because 'the saved pending order for the same names is resumed'
+        Invoke-Sql "SELECT fencing_token FROM acme.certificate_lease WHERE name = 'killed.pg.test'" | Should -Be 2
+        $certificate = $resumed | Start-AcmeHttpChallenge -Port $pebble.HttpPort -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60
+        $certificate.Name | Should -Be 'killed.pg.test'
+    }
+
     It 'does not trust a lease row written by a host whose clock is ahead, and computes leases with the database clock' {
         # What a host one hour ahead would write with its own clock: taken "now" (its now) for 10 minutes.
         Invoke-Sql ("INSERT INTO acme.certificate_lease (name, lease_owner, lease_until, taken_at, fencing_token, holder_pid, holder_started) " +

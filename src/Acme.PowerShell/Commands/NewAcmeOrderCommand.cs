@@ -174,9 +174,10 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
 
         try
         {
-            AcmeOrder order = RunAsync(context => PlaceAsync(context, LeaseStore(account.SavedIn), Name ?? AcmeStateStore.NameFor(identifiers),
+            IChallengeStore? leases = LeaseStore(account.SavedIn);
+            AcmeOrder order = RunAsync(context => PlaceAsync(context, leases, Name ?? AcmeStateStore.NameFor(identifiers),
                 () => OrderSteps.NewOrderAsync(new AcmeClient(account.Server, context), account, identifiers, Name,
-                    notBefore, notAfter, Profile, Replaces, null, StopToken)));
+                    notBefore, notAfter, Profile, Replaces, null, StopToken, resumeUnfinished: ResumesUnder(leases))));
             WriteObject(order);
         }
         catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
@@ -214,6 +215,12 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
     /// <summary>-LockStore, else the leases of the state the order is saved in when it is a database (null for a folder).</summary>
     private IChallengeStore? LeaseStore(IStateLocation? savedIn) => _lockStore ?? (savedIn as AcmeStateStore)?.Leases;
 
+    /// <summary>
+    /// Under the state database's own lease, an unfinished order saved under the name (another host's
+    /// that died mid-order, or this host's earlier run) is resumed rather than a second one placed.
+    /// </summary>
+    private bool ResumesUnder(IChallengeStore? leases) => leases is not null && _lockStore is null;
+
     private void Renew(DateTimeOffset? notBefore, DateTimeOffset? notAfter)
     {
         AcmeCertificate certificate = Certificate;
@@ -233,10 +240,11 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
 
         try
         {
-            AcmeOrder order = RunAsync(context => PlaceAsync(context, LeaseStore(account.SavedIn ?? certificate.SavedIn), Name ?? certificate.Name ?? AcmeStateStore.NameFor(
+            IChallengeStore? leases = LeaseStore(account.SavedIn ?? certificate.SavedIn);
+            AcmeOrder order = RunAsync(context => PlaceAsync(context, leases, Name ?? certificate.Name ?? AcmeStateStore.NameFor(
                     certificate.Order?.Identifiers ?? certificate.Names.Select(IdentifierParser.Parse).ToArray()),
                 () => OrderSteps.NewReplacementOrderAsync(new AcmeClient(account.Server, context), certificate, account, Name,
-                    notBefore, notAfter, Profile, StopToken)));
+                    notBefore, notAfter, Profile, StopToken, resumeUnfinished: ResumesUnder(leases))));
             WriteObject(order);
         }
         catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
