@@ -150,7 +150,7 @@ public static class ErrorCatalog
             AcmeErrorId.DnsRecordAddFailed or AcmeErrorId.DnsRecordRemoveFailed => (ErrorCategory.WriteError, null),
             AcmeErrorId.ManualNotInteractive => (ErrorCategory.InvalidOperation, null),
             AcmeErrorId.StoreUnavailable => (ErrorCategory.ResourceUnavailable,
-                "Check that this host reaches the challenge store (Redis or PostgreSQL running, its address, password and TLS; the folder mounted and writable), then run the pipeline again."),
+                "Check that this host reaches the challenge store (Redis running, its address, password and TLS; the PostgreSQL database up and reachable; the folder mounted and writable), then run the pipeline again."),
             AcmeErrorId.CertificateLeaseLost => (ErrorCategory.ResourceBusy,
                 "Another host took this certificate's lease after it lapsed and orders it now: let it finish (Get-AcmeCertificate shows the result); run the pipeline again only if it fails."),
             AcmeErrorId.CertificateLocked => (ErrorCategory.ResourceBusy, "Another host or process is ordering this certificate: let it finish, or wait for it with -LockTimeoutSec."),
