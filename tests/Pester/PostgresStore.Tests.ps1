@@ -163,6 +163,21 @@ Describe 'Leases and answers in PostgreSQL with Pebble' -Skip:$external {
             Should -Be 'true|1' -Because 'New-AcmeOrder leased the name in the state database and Complete-AcmeOrder released it'
     }
 
+    It 'leases names in the database for -LockStore postgres:// too, without the password in any stream' {
+        $unsaved = New-AcmeAccount @ca -AcceptTermsOfService
+        $first = $unsaved | New-AcmeOrder -DnsName lockstore.pg.test -LockStore $pg.Url
+        Invoke-Sql "SELECT (lease_owner IS NOT NULL)::text || '|' || fencing_token FROM acme.certificate_lease WHERE name = 'lockstore.pg.test'" | Should -Be 'true|1'
+        $text = Get-AllStreams { $unsaved | New-AcmeOrder -DnsName lockstore.pg.test -LockStore $pg.Url -Verbose -Debug -WarningAction Continue }
+        $err = Get-Failure { $unsaved | New-AcmeOrder -DnsName lockstore.pg.test -LockStore $pg.Url }
+        $err.FullyQualifiedErrorId | Should -Be 'AcmeCertificateLocked,Acme.PowerShell.Commands.NewAcmeOrderCommand'
+        "$err" | Should -Match ([regex]::Escape($masked))
+        $text.Contains($pg.Password) | Should -BeFalse
+        "$err $($err.Exception) $($err.TargetObject)".Contains($pg.Password) | Should -BeFalse
+        $certificate = $first | Start-AcmeHttpChallenge -Port $pebble.HttpPort -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60
+        $certificate.Names | Should -Be @('lockstore.pg.test')
+        Invoke-Sql "SELECT (lease_owner IS NULL)::text FROM acme.certificate_lease WHERE name = 'lockstore.pg.test'" | Should -Be 'true' -Because 'Complete-AcmeOrder released it'
+    }
+
     It 'lets one of two processes racing New-AcmeOrder for a name order it; the other gets AcmeCertificateLocked' {
         $results = @(Invoke-Race -Name race.pg.test)
         @($results | Where-Object Order).Count | Should -Be 1 -Because ($results | ConvertTo-Json)
