@@ -15,12 +15,12 @@ namespace Acme.Postgres;
 /// &lt;server&gt;/certificates/&lt;name&gt;/&lt;thumbprint&gt;/fullchain.pem, ...: the layout of the state
 /// folder, so every step works the same on both). acme.current_certificate is the contract a proxy reads;
 /// NOTIFY acme_certificate carries a certificate's name each time its current version changes.
-/// acme.certificate_lease records who holds a certificate (lease_owner, lease_until, fencing_token).
+/// acme.certificate_lease holds one lease per certificate name (PostgresLeaseSql), acme.challenge_answer the http-01 answers.
 /// </remarks>
 internal static class PostgresSchema
 {
     /// <summary>The newest schema this module knows; a database at a higher version is refused.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     private const long InitializeLockKey = 0x41434D45_53544154; // "ACMESTAT"
 
@@ -74,6 +74,28 @@ internal static class PostgresSchema
             WHEN (NEW.name = 'current' AND NOT NEW.is_folder AND split_part(NEW.path, '/', 2) = 'certificates'
                   AND OLD.content IS DISTINCT FROM NEW.content)
             EXECUTE FUNCTION acme.notify_certificate();
+        """,
+
+        // 2: challenge answers, and the lease table as the leases of New-AcmeOrder (one row per
+        // certificate name, its times the database's, the holder's session to free it when it dies);
+        // version 1 wrote a row per lock of the state, which nothing read.
+        """
+        DROP TABLE acme.certificate_lease;
+        CREATE TABLE acme.certificate_lease (
+            name            text PRIMARY KEY,
+            lease_owner     text,
+            lease_until     timestamptz,
+            taken_at        timestamptz,
+            fencing_token   bigint NOT NULL DEFAULT 0,
+            holder_pid      integer,
+            holder_started  timestamptz
+        );
+        CREATE TABLE acme.challenge_answer (
+            token              text PRIMARY KEY,
+            key_authorization  text NOT NULL,
+            expires            timestamptz NOT NULL
+        );
+        CREATE INDEX challenge_answer_expires ON acme.challenge_answer (expires);
         """,
     };
 

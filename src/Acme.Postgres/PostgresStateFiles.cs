@@ -14,7 +14,7 @@ namespace Acme.Postgres;
 /// The state in PostgreSQL: each item of the state's layout a row of acme.item, written in one
 /// statement (committed when the call returns, so a key is in the database before the CA sees it),
 /// folders explicit rows, locks session advisory locks held on a connection of their own (released by
-/// the server when this process dies), a certificate's lock recorded in acme.certificate_lease.
+/// the server when this process dies), certificate leases in acme.certificate_lease (<see cref="PostgresChallengeStore"/>).
 /// </summary>
 public sealed class PostgresStateFiles : IStateFiles
 {
@@ -39,7 +39,7 @@ public sealed class PostgresStateFiles : IStateFiles
     public static IStateFiles Open(string address)
     {
         var parsed = new PostgresAddress(address);
-        NpgsqlDataSource source = s_sources.GetOrAdd(parsed.ConnectionString, c => NpgsqlDataSource.Create(c));
+        NpgsqlDataSource source = SourceFor(parsed);
         bool plaintext = Run(parsed, () =>
         {
             using NpgsqlConnection connection = source.OpenConnection();
@@ -60,7 +60,7 @@ public sealed class PostgresStateFiles : IStateFiles
     public static int[] Initialize(string address, bool allowPlaintextKeys)
     {
         var parsed = new PostgresAddress(address);
-        NpgsqlDataSource source = s_sources.GetOrAdd(parsed.ConnectionString, c => NpgsqlDataSource.Create(c));
+        NpgsqlDataSource source = SourceFor(parsed);
         return Run(parsed, () =>
         {
             using NpgsqlConnection connection = source.OpenConnection();
@@ -68,7 +68,14 @@ public sealed class PostgresStateFiles : IStateFiles
         });
     }
 
+    /// <summary>The pool of an address, one per process (the state and the challenge store share it).</summary>
+    internal static NpgsqlDataSource SourceFor(PostgresAddress address) =>
+        s_sources.GetOrAdd(address.ConnectionString, c => NpgsqlDataSource.Create(c));
+
     public string Root => _address.Display;
+
+    /// <summary>The certificate leases in this database, which New-AcmeOrder takes when no other lock store is given.</summary>
+    public Acme.Protocol.ChallengeStores.IChallengeStore? Leases => PostgresChallengeStore.For(_address, _source);
 
     public string PathRoot => Virtual;
 

@@ -51,18 +51,18 @@ AfterAll {
 Describe 'Initialize-AcmeStateStore' {
     It 'creates the schema, and changes nothing when run again' {
         $first = Initialize-AcmeStateStore -StatePath $pg.Url
-        $first.Version | Should -Be 1
+        $first.Version | Should -Be 2
         $first.PreviousVersion | Should -Be 0
         $first.Changed | Should -BeTrue
         $first.StatePath | Should -Be "postgres://$($pg.User)@127.0.0.1:$($pg.Port)/$($pg.Database)"
         $second = Initialize-AcmeStateStore -StatePath $pg.Url
         $second.Changed | Should -BeFalse
-        $second.Version | Should -Be 1
-        Invoke-TestPsql $pg 'SELECT count(*) FROM acme.schema_version' -Database $pg.Database | Should -Be 1
+        $second.Version | Should -Be 2
+        Invoke-TestPsql $pg 'SELECT count(*) FROM acme.schema_version' -Database $pg.Database | Should -Be 2
         @(Invoke-TestPsql $pg "SELECT table_name FROM information_schema.tables WHERE table_schema = 'acme' ORDER BY 1" -Database $pg.Database) |
-            Should -Be @('certificate_lease', 'current_certificate', 'item', 'schema_version', 'setting')
+            Should -Be @('certificate_lease', 'challenge_answer', 'current_certificate', 'item', 'schema_version', 'setting')
         @(Invoke-TestPsql $pg "SELECT column_name FROM information_schema.columns WHERE table_schema = 'acme' AND table_name = 'certificate_lease' ORDER BY ordinal_position" -Database $pg.Database) |
-            Should -Be @('server', 'name', 'lease_owner', 'lease_until', 'fencing_token')
+            Should -Be @('name', 'lease_owner', 'lease_until', 'taken_at', 'fencing_token', 'holder_pid', 'holder_started')
     }
 
     It 'does not load Npgsql on Import-Module, only when a postgres:// state path is used' {
@@ -181,7 +181,7 @@ Describe 'A process killed mid-order, state in PostgreSQL' -Skip:$external {
         $pem | Should -Match '^-----BEGIN ENCRYPTED PRIVATE KEY-----'
         $savedKey = [Acme.Protocol.Crypto.AcmeKey]::ImportPem($pem, $passphrase.ToCharArray()).Thumbprint
         Invoke-TestPsql $pg "SELECT count(*) FROM acme.certificate_lease WHERE name = '$name' AND lease_owner IS NOT NULL" -Database $pg.Database |
-            Should -Be 1 -Because 'the killed holder''s lease row stays; its advisory lock went with its connection'
+            Should -Be 1 -Because 'the killed holder''s lease row stays; its session went with it, which frees the lease for the next run'
 
         $finalizes = Get-PebbleCount 'POST /finalize-order/'
         $resumed = Invoke-TestChild $issueScript $environment

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Collections;
 using System.Collections.Generic;
 using System.IO;
@@ -15,6 +16,7 @@ using Acme.Protocol.Client;
 using Acme.Protocol.Crypto;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Issuance;
+using Acme.Protocol.Locking;
 using Acme.Protocol.Model;
 using Acme.Protocol.State;
 
@@ -284,9 +286,23 @@ public sealed class NewAcmeCertificateCommand : AcmeAccountCreatingCmdlet
             (certificate, issued) = RunAsync(async context =>
             {
                 var client = new AcmeClient(server, context);
-                IChallengeSolver solver = await solvers.CreateAsync(context, StopToken).ConfigureAwait(false);
-                return await CertificateSteps.IssueAsync(client, store, name, identifiers, AccountName, contact, AcceptTermsOfService, binding, algorithm, Profile,
-                    solver, PolicyFor(TimeoutSec), Force, context, StopToken, KeepVersions).ConfigureAwait(false);
+                // A state in PostgreSQL leases the name for the run, as New-AcmeOrder does: one host orders it at a time.
+                AcmeCertificateLock? lease = store.Leases is { } leases
+                    ? await CertificateLocks.AcquireAsync(leases, name, CertificateLocks.DefaultLease, TimeSpan.Zero, context, StopToken).ConfigureAwait(false)
+                    : null;
+                try
+                {
+                    IChallengeSolver solver = await solvers.CreateAsync(context, StopToken).ConfigureAwait(false);
+                    return await CertificateSteps.IssueAsync(client, store, name, identifiers, AccountName, contact, AcceptTermsOfService, binding, algorithm, Profile,
+                        solver, PolicyFor(TimeoutSec), Force, context, StopToken, KeepVersions).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (lease is not null)
+                    {
+                        await lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
             });
         }
         catch (AcmeException e)

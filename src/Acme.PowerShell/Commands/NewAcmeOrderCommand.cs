@@ -174,9 +174,10 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
 
         try
         {
-            AcmeOrder order = RunAsync(context => PlaceAsync(context, Name ?? AcmeStateStore.NameFor(identifiers),
+            IChallengeStore? leases = LeaseStore(account.SavedIn);
+            AcmeOrder order = RunAsync(context => PlaceAsync(context, leases, Name ?? AcmeStateStore.NameFor(identifiers),
                 () => OrderSteps.NewOrderAsync(new AcmeClient(account.Server, context), account, identifiers, Name,
-                    notBefore, notAfter, Profile, Replaces, null, StopToken)));
+                    notBefore, notAfter, Profile, Replaces, null, StopToken, resumeUnfinished: ResumesUnder(leases))));
             WriteObject(order);
         }
         catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
@@ -188,11 +189,12 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
     /// <summary>
     /// Places an order under the -LockStore lock on the certificate's name, when there is one: whoever
     /// holds the name orders it, another host waits (-LockTimeoutSec) or fails. The lock travels on the
-    /// order until Complete-AcmeOrder issues the certificate or a cmdlet fails on the order.
+    /// order until Complete-AcmeOrder issues the certificate or a cmdlet fails on the order. Without
+    /// -LockStore, a state in PostgreSQL leases the name in that database (<see cref="LeaseStore"/>).
     /// </summary>
-    private async Task<AcmeOrder> PlaceAsync(CmdletContext context, string lockName, Func<Task<AcmeOrder>> place)
+    private async Task<AcmeOrder> PlaceAsync(CmdletContext context, IChallengeStore? lockStore, string lockName, Func<Task<AcmeOrder>> place)
     {
-        AcmeCertificateLock? held = _lockStore is null ? null : await CertificateLocks.AcquireAsync(_lockStore, lockName,
+        AcmeCertificateLock? held = lockStore is null ? null : await CertificateLocks.AcquireAsync(lockStore, lockName,
             CertificateLocks.DefaultLease, TimeSpan.FromSeconds(LockTimeoutSec), context, StopToken).ConfigureAwait(false);
         try
         {
@@ -209,6 +211,15 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
             throw;
         }
     }
+
+    /// <summary>-LockStore, else the leases of the state the order is saved in when it is a database (null for a folder).</summary>
+    private IChallengeStore? LeaseStore(IStateLocation? savedIn) => _lockStore ?? (savedIn as AcmeStateStore)?.Leases;
+
+    /// <summary>
+    /// Under the state database's own lease, an unfinished order saved under the name (another host's
+    /// that died mid-order, or this host's earlier run) is resumed rather than a second one placed.
+    /// </summary>
+    private bool ResumesUnder(IChallengeStore? leases) => leases is not null && _lockStore is null;
 
     private void Renew(DateTimeOffset? notBefore, DateTimeOffset? notAfter)
     {
@@ -229,10 +240,11 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
 
         try
         {
-            AcmeOrder order = RunAsync(context => PlaceAsync(context, Name ?? certificate.Name ?? AcmeStateStore.NameFor(
+            IChallengeStore? leases = LeaseStore(account.SavedIn ?? certificate.SavedIn);
+            AcmeOrder order = RunAsync(context => PlaceAsync(context, leases, Name ?? certificate.Name ?? AcmeStateStore.NameFor(
                     certificate.Order?.Identifiers ?? certificate.Names.Select(IdentifierParser.Parse).ToArray()),
                 () => OrderSteps.NewReplacementOrderAsync(new AcmeClient(account.Server, context), certificate, account, Name,
-                    notBefore, notAfter, Profile, StopToken)));
+                    notBefore, notAfter, Profile, StopToken, resumeUnfinished: ResumesUnder(leases))));
             WriteObject(order);
         }
         catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)

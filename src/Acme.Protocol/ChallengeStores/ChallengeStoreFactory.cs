@@ -17,7 +17,7 @@ public static class ChallengeStoreFactory
 
     /// <summary>
     /// Opens the store a connection string names: "redis://..." or "rediss://..." (see
-    /// <see cref="RedisConnectionString"/>), or a directory path (or file:// URL). Opening checks
+    /// <see cref="RedisConnectionString"/>), "postgres://..." (the state database), or a directory path (or file:// URL). Opening checks
     /// nothing on the network; call <see cref="IChallengeStore.CheckAsync"/> for that. Redis stores are
     /// kept per connection string for the life of the process, like the CA connections; the Redis
     /// client is loaded only here, the first time one is opened.
@@ -35,13 +35,19 @@ public static class ChallengeStoreFactory
             return RedisStoreLoader.Open(RedisConnectionString.Parse(trimmed), log ?? NullAcmeLog.Instance);
         }
 
+        if (PostgresStoreLoader.IsAddress(trimmed))
+        {
+            // The state database's answers and leases (schema version 2, Initialize-AcmeStateStore).
+            return PostgresStoreLoader.Open(trimmed);
+        }
+
         int colon = trimmed.IndexOf("://", StringComparison.Ordinal);
         if (colon > 0)
         {
             if (!Uri.TryCreate(trimmed, UriKind.Absolute, out Uri? uri) || !uri.IsFile)
             {
                 throw new AcmeArgumentException(AcmeErrorId.InvalidStore,
-                    $"The store '{trimmed.Substring(0, colon)}://...' is not supported: give a directory path, a file:// URL, or a redis:// or rediss:// connection string.");
+                    $"The store '{trimmed.Substring(0, colon)}://...' is not supported: give a directory path, a file:// URL, a redis:// or rediss:// connection string, or a postgres:// address.");
             }
 
             trimmed = uri.LocalPath;

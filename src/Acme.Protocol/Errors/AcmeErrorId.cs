@@ -30,6 +30,7 @@ public enum AcmeErrorId
     CertificateKeyMissing,
     CertificateKeyUnavailable,
     CertificateLocked,
+    CertificateLeaseLost,
     CertificateNotFound,
     CertificateStoreFailed,
     CertificateStoreUnavailable,

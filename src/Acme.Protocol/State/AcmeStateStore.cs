@@ -97,6 +97,9 @@ public sealed partial class AcmeStateStore : IStateLocation
     /// <summary>Where the items are kept: the state folder, or a database (<see cref="IStateFiles"/>).</summary>
     internal IStateFiles Files => _files;
 
+    /// <summary>The certificate leases the backend keeps (the database's), or null (a folder).</summary>
+    internal Acme.Protocol.ChallengeStores.IChallengeStore? Leases => _files.Leases;
+
     /// <summary>True when the state is in a database rather than a folder.</summary>
     public bool IsDatabase => _files is not FolderStateFiles;
 

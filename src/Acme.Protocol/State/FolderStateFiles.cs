@@ -76,6 +76,8 @@ internal sealed class FolderStateFiles : IStateFiles
 
     public Task<IDisposable>? LockAsync(string folder, TimeSpan timeout, CancellationToken cancellationToken) => null;
 
+    public Acme.Protocol.ChallengeStores.IChallengeStore? Leases => null;
+
     public void Dispose()
     {
     }

@@ -66,4 +66,10 @@ public interface IStateFiles : IDisposable
     /// by the backend when this process dies. Null: the backend locks through <see cref="StateLock"/> (files).
     /// </summary>
     Task<IDisposable>? LockAsync(string folder, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Where this backend keeps certificate leases that New-AcmeOrder takes without a lock store of its
+    /// own (the database); null for a folder, whose orders take no lease unless given a lock store.
+    /// </summary>
+    Acme.Protocol.ChallengeStores.IChallengeStore? Leases { get; }
 }

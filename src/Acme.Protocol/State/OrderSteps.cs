@@ -26,12 +26,18 @@ public static class OrderSteps
     /// <summary>newOrder; with a saved account the order is saved too, under <paramref name="name"/> or its first identifier.</summary>
     public static async Task<AcmeOrder> NewOrderAsync(AcmeClient client, AcmeAccount account, IReadOnlyList<AcmeIdentifier> identifiers, string? name,
         DateTimeOffset? notBefore, DateTimeOffset? notAfter, string? profile, string? replaces, AcmeKeyAlgorithm? keyAlgorithm,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, bool resumeUnfinished = false, AcmeCertificate? renewing = null)
     {
         bool saved = account.Store() is not null && account.Name is not null;
         if (saved)
         {
             name = AcmeStateStore.CheckName(name ?? AcmeStateStore.NameFor(identifiers), "a certificate");
+            if (resumeUnfinished && await FindUnfinishedOrderAsync(client, account.Store()!, name, account, identifiers,
+                    renewing ?? Current(account, name, client.Log), cancellationToken).ConfigureAwait(false) is { } unfinished)
+            {
+                // Under a lease taken after another host's lapsed (it died mid-order): its saved order, not a second one.
+                return unfinished;
+            }
         }
 
         AcmeOrder order;
@@ -63,13 +69,28 @@ public static class OrderSteps
         return order;
     }
 
+    /// <summary>The certificate saved under the name, whose own order is never resumed; null when there is none or it cannot be read.</summary>
+    private static AcmeCertificate? Current(AcmeAccount account, string name, Diagnostics.IAcmeLog log)
+    {
+        AcmeStateStore store = account.Store()!;
+        try
+        {
+            return store.ReadCertificate(account.Server, name, n => n == account.Name ? account : store.ReadAccount(account.Server, n));
+        }
+        catch (AcmeException e)
+        {
+            log.Verbose($"The certificate saved as '{name}' could not be read ({e.Message}).");
+            return null;
+        }
+    }
+
     /// <summary>
     /// The order that renews <paramref name="certificate"/>: the same account (the one that ordered it,
     /// unless another is given), identifiers, profile and key type, under the same name, with "replaces"
     /// naming it (RFC 9773 section 5) when the CA offers renewal information.
     /// </summary>
     public static Task<AcmeOrder> NewReplacementOrderAsync(AcmeClient client, AcmeCertificate certificate, AcmeAccount? account, string? name,
-        DateTimeOffset? notBefore, DateTimeOffset? notAfter, string? profile, CancellationToken cancellationToken = default)
+        DateTimeOffset? notBefore, DateTimeOffset? notAfter, string? profile, CancellationToken cancellationToken = default, bool resumeUnfinished = false)
     {
         account ??= certificate.Order?.Account ?? throw new AcmeArgumentException(AcmeErrorId.NoAccount,
             $"The certificate {certificate.Thumbprint} does not say which account ordered it.");
@@ -89,7 +110,7 @@ public static class OrderSteps
         AcmeKeyAlgorithm? keyAlgorithm = certificate.Order?.KeyAlgorithm
             ?? (certificate.Key is not null && Enum.TryParse(certificate.Key.Name, out AcmeKeyAlgorithm fromKey) ? fromKey : null);
         return NewOrderAsync(client, account, identifiers, name ?? certificate.Name, notBefore, notAfter, profile ?? certificate.Order?.Profile,
-            replaces, keyAlgorithm, cancellationToken);
+            replaces, keyAlgorithm, cancellationToken, resumeUnfinished, certificate);
     }
 
     /// <summary>
