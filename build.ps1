@@ -4,7 +4,8 @@
     Builds, tests, documents and packages the Acme module. Plain PowerShell, no build framework.
 .DESCRIPTION
     Tasks:
-      Build    compile and stage the module into output/Acme/<version>/ (includes Docs)
+      Build    compile and stage the module into output/Acme/<version>/ (includes Docs): the portable netstandard2.0 build,
+               and the ReadyToRun build for PowerShell 7 in net10.0/<rid>/ for each -Runtime
       Docs     compile docs/en-US markdown into MAML help and about_ topics in the staged module
       Test     Build, then xunit and Pester (against a local Pebble); ends with "N passed, N failed". Also stages
                the test flavour with failpoints into output/failpoints/Acme/<version>/ for the crash-safety
