@@ -1,6 +1,6 @@
 @{
     RootModule             = 'Acme.psm1'
-    NestedModules          = @('Acme.PowerShell.dll')
+    NestedModules          = @('Acme.Runtime.ps1')
     ModuleVersion          = '0.1.0'
     CompatiblePSEditions   = @('Desktop', 'Core')
     GUID                   = '5f1f7c1e-3a0b-4d8e-9a55-0c7f0e4a9b21'

@@ -4,7 +4,8 @@
     Builds, tests, documents and packages the Acme module. Plain PowerShell, no build framework.
 .DESCRIPTION
     Tasks:
-      Build    compile and stage the module into output/Acme/<version>/ (includes Docs)
+      Build    compile and stage the module into output/Acme/<version>/ (includes Docs): the portable netstandard2.0 build,
+               and the ReadyToRun build for PowerShell 7 in net10.0/<rid>/ for each -Runtime
       Docs     compile docs/en-US markdown into MAML help and about_ topics in the staged module
       Test     Build, then xunit and Pester (against a local Pebble); ends with "N passed, N failed". Also stages
                the test flavour with failpoints into output/failpoints/Acme/<version>/ for the crash-safety
@@ -30,7 +31,11 @@ param(
 
     # Pester tags to run or leave out (for example -ExcludeTag Slow).
     [string[]] $Tag = @(),
-    [string[]] $ExcludeTag = @()
+    [string[]] $ExcludeTag = @(),
+
+    # The platforms Build compiles the PowerShell 7 ReadyToRun build for (net10.0/<rid>/ in the module, chosen at
+    # import by Acme.Runtime.ps1); 'none' for the portable netstandard2.0 build alone.
+    [string[]] $Runtime = @('linux-x64', 'win-x64', 'osx-arm64')
 )
 
 Set-StrictMode -Version Latest
@@ -59,6 +64,7 @@ function Invoke-Clean {
 
 function Invoke-Build {
     Publish-Module -BuildConfiguration $Configuration -PublishPath (Join-Path $outputRoot 'publish') -Destination $moduleDir
+    foreach ($rid in $Runtime | Where-Object { $_ -ne 'none' }) { Publish-RuntimeBuild -RuntimeIdentifier $rid }
     Publish-RedisStore
     Publish-PostgresState
     Invoke-Docs
@@ -70,15 +76,34 @@ function Publish-Module {
     param([string] $BuildConfiguration, [string] $PublishPath, [string] $Destination)
     Remove-Item -LiteralPath $PublishPath -Recurse -Force -ErrorAction Ignore
     Invoke-Native "dotnet publish ($BuildConfiguration)" {
-        dotnet publish (Join-Path $root 'src/Acme.PowerShell/Acme.PowerShell.csproj') -c $BuildConfiguration -o $PublishPath `
+        dotnet publish (Join-Path $root 'src/Acme.PowerShell/Acme.PowerShell.csproj') -c $BuildConfiguration -f netstandard2.0 -o $PublishPath `
             -p:Version=$version --nologo -v:quiet
     }
     Remove-Item -LiteralPath $Destination -Recurse -Force -ErrorAction Ignore
     $null = New-Item -ItemType Directory -Path $Destination -Force
     Copy-Item (Join-Path $root 'Acme.psd1'), (Join-Path $root 'LICENSE') $Destination
     Get-ChildItem (Join-Path $root 'src/Acme.PowerShell') -Filter *.format.ps1xml | Copy-Item -Destination $Destination
-    Copy-Item (Join-Path $root 'src/Acme.PowerShell/Acme.psm1'), (Join-Path $root 'src/Acme.PowerShell/AcmeDsc.ps1') $Destination
+    Copy-Item (Join-Path $root 'src/Acme.PowerShell/Acme.psm1'), (Join-Path $root 'src/Acme.PowerShell/AcmeDsc.ps1'), (Join-Path $root 'src/Acme.PowerShell/Acme.Runtime.ps1') $Destination
     Get-ChildItem $PublishPath -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll' | Copy-Item -Destination $Destination
+}
+
+function Publish-RuntimeBuild {
+    <#
+        The PowerShell 7 build: the same assemblies compiled for net10.0 and published ReadyToRun (ahead-of-time
+        code for PowerShell 7.6's .NET 10; a ReadyToRun image serves only the .NET major it was compiled for) into
+        <module>/net10.0/<rid>/. Acme.Runtime.ps1 loads it when the running .NET and platform match, else the
+        portable netstandard2.0 build beside it; the redis/, postgres/ and en-US/ folders stay in the module folder.
+    #>
+    param([Parameter(Mandatory)][string] $RuntimeIdentifier, [string] $Framework = 'net10.0')
+    $publish = Join-Path $outputRoot "publish-$Framework-$RuntimeIdentifier"
+    Remove-Item -LiteralPath $publish -Recurse -Force -ErrorAction Ignore
+    Invoke-Native "dotnet publish ($Framework $RuntimeIdentifier ReadyToRun)" {
+        dotnet publish (Join-Path $root 'src/Acme.PowerShell/Acme.PowerShell.csproj') -c $Configuration -f $Framework -r $RuntimeIdentifier `
+            --self-contained false -p:PublishReadyToRun=true -o $publish -p:Version=$version --nologo -v:quiet
+    }
+    $destination = Join-Path $moduleDir "$Framework/$RuntimeIdentifier"
+    $null = New-Item -ItemType Directory -Path $destination -Force
+    Get-ChildItem $publish -Filter *.dll | Where-Object Name -NotIn 'System.Management.Automation.dll' | Copy-Item -Destination $destination
 }
 
 function Publish-FailpointModule {

@@ -12,7 +12,13 @@ param(
     [int] $BulkCount = 100,
     [int] $BulkInFlight = 8,
     [int] $BulkRuns = 3,
-    [int] $ImportRuns = 10
+    [int] $ImportRuns = 10,
+    [int] $ColdWarmRuns = 7,
+    # Which measurements to run (all by default); a partial run, to try a row, should name its own -ResultsPath.
+    [ValidateSet('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'Uacme', 'Robust')]
+    [string[]] $Rows = @('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'Uacme', 'Robust'),
+    # A copy of Posh-ACME whose import the module's import is compared with, where one is at hand.
+    [string] $PoshAcmePath = (Join-Path $PSScriptRoot '../../shared/vendor/Posh-ACME-4.32.0/Posh-ACME.psd1')
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../tests/Pester/AcmeTestHelpers.psm1') -Force
@@ -64,74 +70,113 @@ $pebble = Start-TestPebble -NonceRejectPercent 0
 try {
     $common = @{ ModulePath = $ModulePath; Directory = $pebble.Directory; TrustedRoot = $pebble.ApiRootPath; HttpPort = $pebble.HttpPort }
 
-    Write-Host 'warm: one session, certificates one after another...'
-    $pebbleBefore = Get-PebbleRequestCount $pebble
-    $warm = Invoke-Worker 'warm.ps1' ($common + @{ Count = $WarmCount; Prefix = 'warm' })
-    $pebbleWarm = (Get-PebbleRequestCount $pebble) - $pebbleBefore
-    $results.WarmMedian = Get-Median $warm.Times
-    $results.WarmFailures = $warm.Failures
-    $results.RequestsPerCert = $warm.Requests / [Math]::Max(1, $warm.Times.Count)
-    # Pebble logs every request; the worker's own account creation and warm-up certificate come on top of the counted ones.
-    $results.PebbleRequests = $pebbleWarm
-    $results.ModuleRequests = $warm.TotalRequests
-
-    Write-Host 'cold: a new process per certificate...'
-    $cold = foreach ($i in 1..$ColdRuns) {
-        $run = Invoke-Pwsh @('-File', (Join-Path $PSScriptRoot 'cold.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
-            '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "cold-$i.bench.test", '-OutPath', (Join-Path $work "cold-$i"))
-        if ($run.ExitCode -ne 0) { throw "cold run $i failed: $($run.Output -join "`n")" }
-        $run.Seconds
+    if ($Rows -contains 'Warm') {
+        Write-Host 'warm: one session, certificates one after another...'
+        $pebbleBefore = Get-PebbleRequestCount $pebble
+        $warm = Invoke-Worker 'warm.ps1' ($common + @{ Count = $WarmCount; Prefix = 'warm' })
+        $pebbleWarm = (Get-PebbleRequestCount $pebble) - $pebbleBefore
+        $results.WarmMedian = Get-Median $warm.Times
+        $results.WarmFailures = $warm.Failures
+        $results.RequestsPerCert = $warm.Requests / [Math]::Max(1, $warm.Times.Count)
+        # Pebble logs every request; the worker's own account creation and warm-up certificate come on top of the counted ones.
+        $results.PebbleRequests = $pebbleWarm
+        $results.ModuleRequests = $warm.TotalRequests
     }
-    $results.ColdMedian = Get-Median $cold
 
-    Write-Host "bulk: $BulkCount certificates, $BulkInFlight in flight, one account..."
-    # CPU-bound, so the most sensitive to a busy host: the median of three runs, each in its own process.
-    $bulkResults = foreach ($i in 1..$BulkRuns) { Invoke-Worker 'bulk.ps1' ($common + @{ Count = $BulkCount; InFlight = $BulkInFlight }) }
-    $bulk = @($bulkResults | Sort-Object { $_.Count / $_.Seconds })[[int][Math]::Floor($bulkResults.Count / 2)]
-    $bulk | Add-Member -NotePropertyName RatesPerSecond -NotePropertyValue @($bulkResults | ForEach-Object { [Math]::Round($_.Count / $_.Seconds, 1) })
-    $results.Bulk = $bulk
-
-    Write-Host 'import cost...'
-    $bare = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', 'exit')).Seconds }
-    $import = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds }
-    $results.BarePwsh = Get-Median $bare
-    $results.ImportCost = (Get-Median $import) - $results.BarePwsh
-
-    Write-Host 'uacme: the same Pebble, the same way...'
-    $bundle = Join-Path $work 'bundle.pem'
-    Copy-Item $pebble.ApiRootPath $bundle
-    $webRoot = Join-Path $work 'www/.well-known/acme-challenge'
-    $null = New-Item -ItemType Directory $webRoot -Force
-    $server = Start-TestFileServer -Root (Join-Path $work 'www') -Port $pebble.HttpPort
-    try {
-        $env:UACME_CHALLENGE_PATH = $webRoot
-        $confdir = Join-Path $work 'uacme'
-        $null = New-Item -ItemType Directory $confdir
-        $new = Invoke-Uacme @('-c', $confdir, '-a', $pebble.Directory, '-y', '-t', 'EC', 'new') $bundle
-        if ($new.ExitCode -ne 0) { throw "uacme new failed: $($new.Output -join "`n")" }
-        $uacmeTimes = foreach ($i in 1..$WarmCount) {
-            $run = Invoke-Uacme @('-c', $confdir, '-a', $pebble.Directory, '-t', 'EC', '-h', (Join-Path $PSScriptRoot 'uacme-hook.sh'), 'issue', "uacme-$i.bench.test") $bundle
-            if ($run.ExitCode -ne 0) { throw "uacme issue failed: $($run.Output -join "`n")" }
+    if ($Rows -contains 'Cold') {
+        Write-Host 'cold: a new process per certificate...'
+        $cold = foreach ($i in 1..$ColdRuns) {
+            $run = Invoke-Pwsh @('-File', (Join-Path $PSScriptRoot 'cold.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
+                '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "cold-$i.bench.test", '-OutPath', (Join-Path $work "cold-$i"))
+            if ($run.ExitCode -ne 0) { throw "cold run $i failed: $($run.Output -join "`n")" }
             $run.Seconds
         }
-        $results.UacmeMedian = Get-Median $uacmeTimes
-    } finally {
-        Stop-TestFileServer $server
+        $results.ColdMedian = Get-Median $cold
+    }
+
+    if ($Rows -contains 'Bulk') {
+        Write-Host "bulk: $BulkCount certificates, $BulkInFlight in flight, one account..."
+        # CPU-bound, so the most sensitive to a busy host: the median of three runs, each in its own process.
+        $bulkResults = foreach ($i in 1..$BulkRuns) { Invoke-Worker 'bulk.ps1' ($common + @{ Count = $BulkCount; InFlight = $BulkInFlight }) }
+        $bulk = @($bulkResults | Sort-Object { $_.Count / $_.Seconds })[[int][Math]::Floor($bulkResults.Count / 2)]
+        $bulk | Add-Member -NotePropertyName RatesPerSecond -NotePropertyValue @($bulkResults | ForEach-Object { [Math]::Round($_.Count / $_.Seconds, 1) })
+        $results.Bulk = $bulk
+    }
+
+    if ($Rows -contains 'Import' -or $Rows -contains 'ColdWarm') {
+        Write-Host 'import cost...'
+        $bare = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', 'exit')).Seconds }
+        $import = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds }
+        $results.BarePwsh = Get-Median $bare
+        $results.ImportCost = (Get-Median $import) - $results.BarePwsh
+        if (Test-Path $PoshAcmePath) {
+            $poshAcme = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', "Import-Module '$PoshAcmePath'; exit")).Seconds }
+            $results.PoshAcmeImportCost = (Get-Median $poshAcme) - $results.BarePwsh
+        }
+    }
+
+    if ($Rows -contains 'ColdWarm') {
+        # A runbook's job: a new process per certificate with the account already saved (its own state folder,
+        # made by one untimed run), New-AcmeCertificate for one name by http-01; the module's cost is the
+        # process's time minus bare pwsh's.
+        Write-Host 'fresh process, warm state folder...'
+        $sharedState = $env:ACME_STATE_PATH
+        $env:ACME_STATE_PATH = Join-Path $work 'state-coldwarm'
+        try {
+            $coldWarm = foreach ($i in 0..$ColdWarmRuns) {
+                $run = Invoke-Pwsh @('-File', (Join-Path $PSScriptRoot 'coldwarm.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
+                    '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "coldwarm-$i.bench.test", '-OutPath', (Join-Path $work "coldwarm-$i"))
+                if ($run.ExitCode -ne 0) { throw "fresh-process run $i failed: $($run.Output -join "`n")" }
+                if ($i -gt 0) { $run.Seconds }
+            }
+        } finally {
+            $env:ACME_STATE_PATH = $sharedState
+        }
+        $results.ColdWarmMedian = Get-Median $coldWarm
+        $results.ColdWarmModuleCost = $results.ColdWarmMedian - $results.BarePwsh
+    }
+
+    if ($Rows -contains 'Uacme') {
+        # uacme with EC keys (-t EC: the account key on 'new', the certificate key on 'issue'), as the module's default.
+        Write-Host 'uacme: the same Pebble, the same way...'
+        $bundle = Join-Path $work 'bundle.pem'
+        Copy-Item $pebble.ApiRootPath $bundle
+        $webRoot = Join-Path $work 'www/.well-known/acme-challenge'
+        $null = New-Item -ItemType Directory $webRoot -Force
+        $server = Start-TestFileServer -Root (Join-Path $work 'www') -Port $pebble.HttpPort
+        try {
+            $env:UACME_CHALLENGE_PATH = $webRoot
+            $confdir = Join-Path $work 'uacme'
+            $null = New-Item -ItemType Directory $confdir
+            $new = Invoke-Uacme @('-c', $confdir, '-a', $pebble.Directory, '-y', '-t', 'EC', 'new') $bundle
+            if ($new.ExitCode -ne 0) { throw "uacme new failed: $($new.Output -join "`n")" }
+            $uacmeTimes = foreach ($i in 1..$WarmCount) {
+                $run = Invoke-Uacme @('-c', $confdir, '-a', $pebble.Directory, '-t', 'EC', '-h', (Join-Path $PSScriptRoot 'uacme-hook.sh'), 'issue', "uacme-$i.bench.test") $bundle
+                if ($run.ExitCode -ne 0) { throw "uacme issue failed: $($run.Output -join "`n")" }
+                $run.Seconds
+            }
+            $results.UacmeMedian = Get-Median $uacmeTimes
+        } finally {
+            Stop-TestFileServer $server
+        }
     }
 } finally {
     Stop-TestPebble $pebble
 }
 
-Write-Host 'robustness: Pebble rejecting 5% of nonces...'
-$pebble = Start-TestPebble -NonceRejectPercent 5
-try {
-    $robust = Invoke-Worker 'warm.ps1' @{ ModulePath = $ModulePath; Directory = $pebble.Directory; TrustedRoot = $pebble.ApiRootPath; HttpPort = $pebble.HttpPort; Count = $WarmCount; Prefix = 'robust' }
-    $results.RobustMedian = Get-Median $robust.Times
-    $results.RobustFailures = $robust.Failures
-} finally {
-    Stop-TestPebble $pebble
+if ($Rows -contains 'Robust') {
+    Write-Host 'robustness: Pebble rejecting 5% of nonces...'
+    $pebble = Start-TestPebble -NonceRejectPercent 5
+    try {
+        $robust = Invoke-Worker 'warm.ps1' @{ ModulePath = $ModulePath; Directory = $pebble.Directory; TrustedRoot = $pebble.ApiRootPath; HttpPort = $pebble.HttpPort; Count = $WarmCount; Prefix = 'robust' }
+        $results.RobustMedian = Get-Median $robust.Times
+        $results.RobustFailures = $robust.Failures
+    } finally {
+        Stop-TestPebble $pebble
+    }
 }
 Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
 
-$results | ConvertTo-Json -Depth 4 | Set-Content (Join-Path $PSScriptRoot 'results.json')
+$json = if ($PSBoundParameters.ContainsKey('ResultsPath')) { [IO.Path]::ChangeExtension($ResultsPath, '.json') } else { Join-Path $PSScriptRoot 'results.json' }
+$results | ConvertTo-Json -Depth 4 | Set-Content $json
 & (Join-Path $PSScriptRoot 'Write-Results.ps1') -Results $results -Path $ResultsPath -ModulePath $ModulePath

@@ -102,7 +102,10 @@ $files = New-AcmeAccount -Server $Pebble.Directory -TrustedRootCertificate $Pebb
         foreach ($file in 'Acme.psd1', 'Acme.psm1', 'AcmeDsc.ps1', 'Acme.PowerShell.dll', 'Acme.Protocol.dll', 'BouncyCastle.Cryptography.dll', 'Acme.format.ps1xml', 'Acme.Certificate.format.ps1xml',
             'en-US/Acme.PowerShell.dll-Help.xml', 'en-US/about_Acme.help.txt', 'LICENSE', 'Acme.nuspec',
             'redis/Acme.Redis.dll', 'redis/StackExchange.Redis.dll', 'redis/Pipelines.Sockets.Unofficial.dll',
-            'postgres/Acme.Postgres.dll', 'postgres/Npgsql.dll') {
+            'postgres/Acme.Postgres.dll', 'postgres/Npgsql.dll', 'Acme.Runtime.ps1',
+            'net10.0/linux-x64/Acme.PowerShell.dll', 'net10.0/linux-x64/Acme.Protocol.dll', 'net10.0/linux-x64/BouncyCastle.Cryptography.dll',
+            'net10.0/win-x64/Acme.PowerShell.dll', 'net10.0/win-x64/Acme.Protocol.dll', 'net10.0/win-x64/BouncyCastle.Cryptography.dll',
+            'net10.0/osx-arm64/Acme.PowerShell.dll', 'net10.0/osx-arm64/Acme.Protocol.dll', 'net10.0/osx-arm64/BouncyCastle.Cryptography.dll') {
             $names | Should -Contain $file
         }
         $names | Should -Not -Contain 'System.Management.Automation.dll'

@@ -19,7 +19,21 @@ internal static class DependencyFolder
     private static readonly List<string> s_folders = new();
     private static bool s_hooked;
 
-    private static string Here => Path.GetDirectoryName(typeof(DependencyFolder).Assembly.Location) ?? ".";
+    private static string Here => ModuleFolder(Path.GetDirectoryName(typeof(DependencyFolder).Assembly.Location) ?? ".");
+
+    /// <summary>
+    /// The folder that holds the dependency folders: the core's own, or the module folder two levels up when the
+    /// core is a runtime build in &lt;module&gt;/net&lt;major&gt;.0/&lt;rid&gt;/ (chosen at import by Acme.Runtime.ps1).
+    /// </summary>
+    internal static string ModuleFolder(string coreFolder)
+    {
+        DirectoryInfo? framework = Directory.GetParent(coreFolder);
+        DirectoryInfo? module = framework?.Parent;
+        bool inRuntimeFolder = framework is not null && module is not null
+            && framework.Name.StartsWith("net", StringComparison.OrdinalIgnoreCase)
+            && File.Exists(Path.Combine(module.FullName, "Acme.psd1"));
+        return inRuntimeFolder ? module!.FullName : coreFolder;
+    }
 
     /// <summary>Where <paramref name="assemblyFile"/> should be: &lt;core folder&gt;/&lt;folder&gt;/&lt;file&gt;.</summary>
     public static string Expected(string folder, string assemblyFile) => Path.Combine(Here, folder, assemblyFile);
