@@ -46,6 +46,17 @@ public sealed partial class AcmeKey
             throw new AcmeArgumentException(AcmeErrorId.InvalidKey, "No private key was found in the PEM text (expected a 'PRIVATE KEY' block).");
         }
 
+        if (block.Label == "PRIVATE KEY" && TryImportPkcs8WithPlatform(block.Data) is { } platformKey)
+        {
+            return platformKey;
+        }
+
+        return ImportWithBouncyCastle(block, password);
+    }
+
+    // Apart from ImportPem, so that a key the platform reads does not load BouncyCastle to compile ImportPem.
+    private static AcmeKey ImportWithBouncyCastle(PemBlock block, char[]? password)
+    {
         try
         {
             AsymmetricKeyParameter key = block.Label switch
