@@ -187,12 +187,12 @@ function Invoke-Test {
 
     Invoke-PesterSuite -Include $Tag -Exclude (@($ExcludeTag) + 'Stress') -FailpointModule $failpointModule
     $pesterPassed, $pesterFailed = $script:PesterCounts
-    # The second pass: the protocol files again, against Pebble 2.10.1 (profiles, ARI, Retry-After).
+    # The second pass: the protocol files again, against Pebble 2.10.1 -strict (profiles, ARI, Retry-After).
     $current = Find-Pebble2
     if ($current) {
         Invoke-PesterSuite -Include $Tag -Exclude (@($ExcludeTag) + 'Stress') -FailpointModule $failpointModule -File $Pebble2Files -Pebble $current
         $p2Passed, $p2Failed = $script:PesterCounts
-        $p2Text = "Pebble 2.10.1 ($($Pebble2Files.Count) files): $p2Passed passed, $p2Failed failed"
+        $p2Text = "Pebble 2.10.1 -strict ($($Pebble2Files.Count) files): $p2Passed passed, $p2Failed failed"
     } else {
         $p2Passed, $p2Failed = 0, 0
         $p2Text = 'Pebble 2.10.1: ABSENT, second pass not run (set ACME_TEST_PEBBLE to its binary, or put it at ../shared/servers/pebble-2.10.1/pebble)'
@@ -250,12 +250,13 @@ function Invoke-PesterSuite {
     if ($Include) { $pwshArgs += @('-Tag', ($Include -join ',')) }
     if ($Exclude) { $pwshArgs += @('-ExcludeTag', ($Exclude -join ',')) }
     if ($Pebble) { $pwshArgs += @('-File', ($File -join ','), '-ResultName', 'pester-pebble2.xml') }
-    $saved = $env:ACME_TEST_PEBBLE, $env:ACME_TEST_PEBBLE_PASS
+    $saved = $env:ACME_TEST_PEBBLE, $env:ACME_TEST_PEBBLE_PASS, $env:ACME_TEST_PEBBLE_STRICT
     try {
-        if ($Pebble) { $env:ACME_TEST_PEBBLE = $Pebble; $env:ACME_TEST_PEBBLE_PASS = '2.10.1' }
+        # The second pass runs Pebble -strict (RFC 8555 to the letter): one full pass under it.
+        if ($Pebble) { $env:ACME_TEST_PEBBLE = $Pebble; $env:ACME_TEST_PEBBLE_PASS = '2.10.1'; $env:ACME_TEST_PEBBLE_STRICT = '1' }
         & $pwsh[0] @($pwsh | Select-Object -Skip 1) @pwshArgs
     } finally {
-        $env:ACME_TEST_PEBBLE, $env:ACME_TEST_PEBBLE_PASS = $saved
+        $env:ACME_TEST_PEBBLE, $env:ACME_TEST_PEBBLE_PASS, $env:ACME_TEST_PEBBLE_STRICT = $saved
     }
     $script:PesterCounts = 0, 1
     if (Test-Path $summary) {

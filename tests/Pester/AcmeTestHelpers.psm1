@@ -252,9 +252,10 @@ function Start-TestPebble {
         $pebbleExe = Find-CurrentPebble
         if (-not $pebbleExe) { throw 'Pebble 2.10.1 was not found: set ACME_TEST_PEBBLE to its binary, or put it at <repo>/../shared/servers/pebble-2.10.1/pebble.' }
     } elseif (-not $Version -and $env:ACME_TEST_PEBBLE_PASS -eq '2.10.1') {
-        # build.ps1 Test's second pass: every plain Start-TestPebble gets Pebble 2.10.1.
+        # build.ps1 Test's second pass: every plain Start-TestPebble gets Pebble 2.10.1, run -strict.
         $pebbleExe = Find-CurrentPebble
         if (-not $pebbleExe) { throw 'ACME_TEST_PEBBLE_PASS is 2.10.1 but Pebble 2.10.1 was not found (ACME_TEST_PEBBLE, ../shared/servers/pebble-2.10.1).' }
+        if ($env:ACME_TEST_PEBBLE_STRICT -eq '1' -and -not $PSBoundParameters.ContainsKey('Strict')) { $Strict = $true }
     }
     if ($pebbleExe -eq 'pebble') {
         Install-TestPackage @{ pebble = 'pebble'; 'pebble-challtestsrv' = 'pebble' }
