@@ -96,6 +96,7 @@ public enum AcmeErrorId
     InvalidValidity,
     KeyChangeUnsupported,
     KeyFileNotFound,
+    KeyPassphraseChanged,
     KeyPasswordIncorrect,
     KeyPasswordRequired,
     ListenerAccessDenied,
