@@ -77,7 +77,12 @@ Describe 'Update-AcmeKeyPassphrase on a state folder' {
 
     It '-WhatIf lists what would be re-encrypted and writes nothing' {
         $before = Get-Hashes $sp
-        $text = Update-AcmeKeyPassphrase -StatePath $sp -KeyPassphrase $old -NewKeyPassphrase $new -WhatIf 6>&1 | Out-String
+        $shown = Invoke-TestChild ('Import-Module Acme; Update-AcmeKeyPassphrase -StatePath $env:T_STATE -KeyPassphrase (ConvertTo-SecureString $env:T_OLD -AsPlainText -Force) ' +
+            '-NewKeyPassphrase (ConvertTo-SecureString $env:T_NEW -AsPlainText -Force) -WhatIf') @{ T_STATE = $sp; T_OLD = $oldText; T_NEW = $newText }
+        $shown.Out | Should -Match 'What if: Re-encrypt with the new key passphrase: \d+ secrets in' -Because $shown.Err
+        $shown.Out | Should -Match 'accounts/second/account-key\.pem'
+        $shown.Out | Should -Match 'certificates/a1\.rot\.test/dns-provider\.json'
+        $shown.Out.Contains($oldText) -or $shown.Out.Contains($newText) | Should -BeFalse
         $result = Update-AcmeKeyPassphrase -StatePath $sp -KeyPassphrase $old -NewKeyPassphrase $new -WhatIf
         $result | Should -BeNullOrEmpty
         Get-Hashes $sp | Should -Be $before
