@@ -34,6 +34,7 @@
         'Revoke-AcmeCertificate'
         'Set-AcmeAccount'
         'Update-AcmeAccountKey'
+        'Update-AcmeKeyPassphrase'
         'Start-AcmeChallengeResponder'
         'Get-AcmeCertificate'
         'New-AcmeCertificate'

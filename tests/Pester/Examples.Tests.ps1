@@ -307,6 +307,24 @@ BeforeAll {
                 Get-ChildItem -Recurse -Force (Join-Path $Folder 'www') | Should -BeNullOrEmpty
             }
         }
+        KeyPassphrase = @{
+            Answer = 'example-key-passphrase'  # the new passphrase, read with Read-Host
+            Check  = {
+                param($Output, $Folder, $State, $Ca)
+                $change = @($Output | Where-Object { $_ -is [Acme.Protocol.State.AcmeKeyPassphraseChange] })
+                $change.Count | Should -Be 1
+                $change[0].Rotated | Should -Be 2 -Because 'the account key and the certificate key'
+                $change[0].Failed | Should -Be 0
+                $change[0].Encrypted | Should -BeTrue
+                $keys = @(Get-ChildItem -LiteralPath $change[0].StatePath -Recurse -File | Where-Object Name -Match 'key.*\.pem$')
+                $keys.Count | Should -Be 2
+                $keys | ForEach-Object {
+                    $pem = Get-Content -Raw $_.FullName
+                    $pem | Should -Match '^-----BEGIN ENCRYPTED PRIVATE KEY-----'
+                    { [Acme.Protocol.Crypto.AcmeKey]::ImportPem($pem, 'example-key-passphrase'.ToCharArray()) } | Should -Not -Throw
+                }
+            }
+        }
         AccountKey = @{
             Answer = 'example-key-passphrase'  # the passphrase the encrypted key is written and read with
             Check  = {

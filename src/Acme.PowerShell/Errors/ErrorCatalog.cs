@@ -99,6 +99,8 @@ public static class ErrorCatalog
             AcmeErrorId.KeyPasswordRequired => (ErrorCategory.InvalidArgument,
                 "Give the passphrase with -KeyPassphrase (the state folder's keys), -KeyPassword or -CertificateKeyPassword (a key or PFX file), or set ACME_KEY_PASSPHRASE."),
             AcmeErrorId.KeyPasswordIncorrect => (ErrorCategory.AuthenticationError, null),
+            AcmeErrorId.KeyPassphraseChanged => (ErrorCategory.AuthenticationError,
+                "Get the new key passphrase (from whoever ran Update-AcmeKeyPassphrase) and give it with -KeyPassphrase or ACME_KEY_PASSPHRASE; after an interrupted change, run Update-AcmeKeyPassphrase again with the same old and new passphrases."),
             AcmeErrorId.ExternalAccountRequired => (ErrorCategory.AuthenticationError, ExternalAccountAction),
             AcmeErrorId.CsrMismatch => (ErrorCategory.InvalidData, "Make the CSR name exactly the order's identifiers, or order exactly the CSR's names."),
             AcmeErrorId.CertificateKeyMismatch => (ErrorCategory.InvalidData, null),

@@ -38,6 +38,9 @@ internal static class Failpoint
     /// <summary>The CA accepted finalize and the state says so; the certificate is not downloaded yet.</summary>
     public const string Finalized = "finalized";
 
+    /// <summary>A change of the key passphrase re-encrypted its N-th secret ("key-rotated:N"); the next is not written yet.</summary>
+    public const string KeyRotated = "key-rotated";
+
 #if ACME_FAILPOINTS
     private const string Variable = "ACME_TEST_FAILPOINT";
     private const string SignalVariable = "ACME_TEST_FAILPOINT_SIGNAL";

@@ -98,6 +98,7 @@ public enum AcmeErrorId
     InvalidValidity,
     KeyChangeUnsupported,
     KeyFileNotFound,
+    KeyPassphraseChanged,
     KeyPasswordIncorrect,
     KeyPasswordRequired,
     ListenerAccessDenied,

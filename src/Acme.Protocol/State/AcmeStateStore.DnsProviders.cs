@@ -112,8 +112,7 @@ public sealed partial class AcmeStateStore
                 }
                 catch (Errors.AcmeArgumentException e)
                 {
-                    throw new Errors.AcmeArgumentException(Errors.AcmeErrorId.KeyPasswordIncorrect,
-                        $"The passphrase does not open the DNS provider parameter '{pair.Key}' saved in {file}.", e);
+                    throw PassphraseDoesNotOpen($"the DNS provider parameter '{pair.Key}' saved in {file}", e);
                 }
                 catch (Errors.AcmeLocalException e)
                 {

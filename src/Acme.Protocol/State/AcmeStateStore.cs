@@ -290,7 +290,7 @@ public sealed partial class AcmeStateStore : IStateLocation
         }
         catch (AcmeArgumentException e) when (e.Id == AcmeErrorId.KeyPasswordIncorrect)
         {
-            throw new AcmeArgumentException(AcmeErrorId.KeyPasswordIncorrect, $"The passphrase does not open the key file {path}.", e);
+            throw PassphraseDoesNotOpen($"the key file {path}", e);
         }
         catch (AcmeArgumentException e) when (e.Id is AcmeErrorId.InvalidKey or AcmeErrorId.UnsupportedKey)
         {
