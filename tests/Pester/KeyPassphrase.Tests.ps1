@@ -282,6 +282,19 @@ Describe 'Update-AcmeKeyPassphrase on a PostgreSQL state' {
         }
     }
 
+    It 'holds at most a few locks at a time: it completes with a connection pool smaller than the count of certificates and accounts' {
+        # Each lock holds a connection of its own; holding every certificate's at once would exhaust this pool.
+        $small = "$($pg.Url)?maxpoolsize=4"
+        $owners = @(Invoke-TestPsql $pg "SELECT count(*) FROM acme.item WHERE is_folder AND (path ~ '/certificates/[^/]+$' OR path ~ '/accounts/[^/]+$')" -Database $pg.Database)
+        [int]$owners[0] | Should -BeGreaterThan 4
+        $back = Update-AcmeKeyPassphrase -StatePath $small -KeyPassphrase $new -NewKeyPassphrase $old -Force
+        $back.Failed | Should -Be 0
+        $back.Rotated | Should -BeGreaterOrEqual 6
+        foreach ($row in Get-DatabaseKeys) { Test-Opens (($row -split '\|', 2)[1] -replace '~', "`n") $oldText | Should -BeTrue }
+        $again = Update-AcmeKeyPassphrase -StatePath $small -KeyPassphrase $old -NewKeyPassphrase $new -Force
+        $again.Rotated | Should -Be $back.Rotated
+    }
+
     It 'renews from Pebble with the new passphrase; the old one fails with AcmeKeyPassphraseChanged' {
         $issue = @{ StatePath = $pg.Url; HttpPort = $pebble.HttpPort; AcceptTermsOfService = $true; Confirm = $false } + $ca
         { New-AcmeCertificate -DnsName a3.rot.test -Force -KeyPassphrase $old @issue -ErrorAction Stop } | Should -Throw -ErrorId 'AcmeKeyPassphraseChanged,*'

@@ -14,10 +14,11 @@ namespace Acme.Protocol.State;
 /// <summary>
 /// Changes the key passphrase of a state (a folder or a database): every account key, order key,
 /// certificate version's key and sealed DNS provider secret is re-encrypted with the new passphrase
-/// (or left unencrypted, where the backend allows it, when there is no new one). Every lock of the
-/// state is held throughout, so no renewal writes a key with the old passphrase meanwhile. Everything is
-/// read and opened first: a secret that neither passphrase opens stops the change before anything is
-/// written. Each item is then rewritten whole (atomically, owner-only), one at a time, so a change
+/// (or left unencrypted, where the backend allows it, when there is no new one). Everything is read and
+/// opened first: a secret that neither passphrase opens stops the change before anything is written.
+/// Each certificate, then each account, is re-read and rewritten under its own lock, so no renewal
+/// writes it meanwhile; a host still holding the old passphrase afterwards gets AcmeKeyPassphraseChanged.
+/// Each item is rewritten whole (atomically, owner-only), one at a time, so a change
 /// that is stopped leaves each item readable with the old or the new passphrase; run again with the
 /// same pair it skips what the new passphrase already opens.
 /// </summary>
@@ -64,44 +65,41 @@ public static class KeyRotationSteps
                 $"The state in {store.Root} is shared by every host that reads the database: its keys cannot be left unencrypted unless the database was initialized to allow it.");
         }
 
-        var held = new List<IDisposable>();
-        try
+        // Everything is read and opened first, without locks: a secret neither passphrase opens stops the
+        // change before any write. Then each certificate is re-read and rewritten under its own lock, one
+        // at a time (a database holds a connection per lock, so holding them all would exhaust its pool),
+        // and last the accounts under their server's and their own locks: the order renewals take them in.
+        var owners = store.SecretOwners();
+        List<Item> items = Plan(store, owners, oldPassphrase, newPassphrase, log, progress, cancellationToken);
+        List<Item> todo = items.Where(i => !i.Done).ToList();
+        if (!await confirm(todo.Select(i => i.Shown).ToList()).ConfigureAwait(false))
         {
-            var owners = store.SecretOwners();
-            foreach (var owner in owners)
-            {
-                foreach (string name in owner.Certificates)
-                {
-                    held.Add(await store.LockCertificateAsync(owner.Server, name, log, cancellationToken).ConfigureAwait(false));
-                }
-            }
-
-            foreach (var owner in owners)
-            {
-                held.Add(await store.LockServerAsync(owner.Server, log, cancellationToken).ConfigureAwait(false));
-                foreach (string name in owner.Accounts)
-                {
-                    held.Add(await store.LockAccountAsync(owner.Server, name, log, cancellationToken).ConfigureAwait(false));
-                }
-            }
-
-            log.Verbose($"Holding the locks of {held.Count} servers, accounts and certificates in {store.Root}.");
-            List<Item> items = Plan(store, owners, oldPassphrase, newPassphrase, log, progress, cancellationToken);
-            List<Item> todo = items.Where(i => !i.Done).ToList();
-            if (!await confirm(todo.Select(i => i.Shown).ToList()).ConfigureAwait(false))
-            {
-                return null;
-            }
-
-            return await WriteAsync(store, items, todo, newPassphrase, log, progress, cancellationToken).ConfigureAwait(false);
+            return null;
         }
-        finally
+
+        var writer = new Writer(store, newPassphrase, log, progress, todo.Count);
+        foreach (var owner in owners)
         {
-            for (int i = held.Count - 1; i >= 0; i--)
+            foreach (string name in owner.Certificates)
             {
-                held[i].Dispose();
+                using IDisposable held = await store.LockCertificateAsync(owner.Server, name, log, cancellationToken).ConfigureAwait(false);
+                var one = new[] { (owner.Server, (IReadOnlyList<string>)Array.Empty<string>(), (IReadOnlyList<string>)new[] { name }) };
+                await writer.WriteAsync(Plan(store, one, oldPassphrase, newPassphrase, log, null, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
         }
+
+        foreach (var owner in owners)
+        {
+            using IDisposable serverLock = await store.LockServerAsync(owner.Server, log, cancellationToken).ConfigureAwait(false);
+            foreach (string name in owner.Accounts)
+            {
+                using IDisposable held = await store.LockAccountAsync(owner.Server, name, log, cancellationToken).ConfigureAwait(false);
+                var one = new[] { (owner.Server, (IReadOnlyList<string>)new[] { name }, (IReadOnlyList<string>)Array.Empty<string>()) };
+                await writer.WriteAsync(Plan(store, one, oldPassphrase, newPassphrase, log, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return writer.Finish(items);
     }
 
     private static List<Item> Plan(AcmeStateStore store, IReadOnlyList<(AcmeServer Server, IReadOnlyList<string> Accounts, IReadOnlyList<string> Certificates)> owners,
@@ -252,46 +250,72 @@ public static class KeyRotationSteps
         }
     }
 
-    private static async Task<AcmeKeyPassphraseChange> WriteAsync(AcmeStateStore store, List<Item> items, List<Item> todo, char[]? newPassphrase, IAcmeLog log,
-        IProgress<AcmeProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Rewrites the items of each locked batch; counts across batches; records the change's start and end.</summary>
+    private sealed class Writer
     {
-        var rotated = new List<string>();
-        var failed = new List<string>();
-        var dropped = new List<string>();
-        DateTimeOffset started = DateTimeOffset.UtcNow;
-        if (todo.Count > 0)
+        private readonly AcmeStateStore _store;
+        private readonly char[]? _newPassphrase;
+        private readonly IAcmeLog _log;
+        private readonly IProgress<AcmeProgress>? _progress;
+        private readonly int _planned;
+        private readonly List<string> _rotated = new();
+        private readonly List<string> _failed = new();
+        private readonly List<string> _dropped = new();
+        private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+        private int _written;
+
+        public Writer(AcmeStateStore store, char[]? newPassphrase, IAcmeLog log, IProgress<AcmeProgress>? progress, int planned)
         {
-            store.WriteKeyRotationRecord(started, completed: false, encrypted: newPassphrase is not null);
+            _store = store;
+            _newPassphrase = newPassphrase;
+            _log = log;
+            _progress = progress;
+            _planned = planned;
         }
 
-        for (int n = 0; n < todo.Count; n++)
+        public async Task WriteAsync(List<Item> batch, CancellationToken cancellationToken)
         {
-            // Between two items, never inside one: Ctrl+C leaves every item whole.
-            cancellationToken.ThrowIfCancellationRequested();
-            Item item = todo[n];
-            progress?.Report(new AcmeProgress(Activity, $"Re-encrypting {item.Shown} ({n + 1} of {todo.Count})", n * 100 / todo.Count));
-            try
+            foreach (Item item in batch.Where(i => !i.Done))
             {
-                store.Files.WriteText(item.Secret.Path, item.Secret.IsKey ? KeyText(item.Key!, newPassphrase) : SealedText(item, newPassphrase, dropped), ownerOnly: true);
-                rotated.Add(item.Shown);
-                log.Verbose($"Re-encrypted {item.Shown}.");
-            }
-            catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException or AcmeLocalException)
-            {
-                failed.Add(item.Shown);
-                log.Verbose($"Could not write {item.Shown}: {e.Message} It still opens with the current passphrase.");
-            }
+                // Between two items, never inside one: Ctrl+C leaves every item whole.
+                cancellationToken.ThrowIfCancellationRequested();
+                if (_written == 0)
+                {
+                    _store.WriteKeyRotationRecord(_started, completed: false, encrypted: _newPassphrase is not null);
+                }
 
-            await Failpoint.HitAsync(Failpoint.KeyRotated + ":" + (n + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), log, cancellationToken).ConfigureAwait(false);
+                _written++;
+                int total = Math.Max(_planned, _written);
+                _progress?.Report(new AcmeProgress(Activity, $"Re-encrypting {item.Shown} ({_written} of {total})", (_written - 1) * 100 / total));
+                try
+                {
+                    _store.Files.WriteText(item.Secret.Path, item.Secret.IsKey ? KeyText(item.Key!, _newPassphrase) : SealedText(item, _newPassphrase, _dropped), ownerOnly: true);
+                    _rotated.Add(item.Shown);
+                    _log.Verbose($"Re-encrypted {item.Shown}.");
+                }
+                catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException or AcmeLocalException)
+                {
+                    _failed.Add(item.Shown);
+                    _log.Verbose($"Could not write {item.Shown}: {e.Message} It still opens with the current passphrase.");
+                }
+
+                await Failpoint.HitAsync(Failpoint.KeyRotated + ":" + _written.ToString(System.Globalization.CultureInfo.InvariantCulture), _log, cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        if (todo.Count > 0 && failed.Count == 0)
+        public AcmeKeyPassphraseChange Finish(List<Item> planned)
         {
-            store.WriteKeyRotationRecord(started, completed: true, encrypted: newPassphrase is not null);
-        }
+            if (_written > 0 && _failed.Count == 0)
+            {
+                _store.WriteKeyRotationRecord(_started, completed: true, encrypted: _newPassphrase is not null);
+            }
 
-        progress?.Report(new AcmeProgress(Activity, "Done", 100, completed: true));
-        return new AcmeKeyPassphraseChange(store.Root, newPassphrase is not null, rotated, items.Where(i => i.Done).Select(i => i.Shown).ToList(), failed, dropped);
+            _progress?.Report(new AcmeProgress(Activity, "Done", 100, completed: true));
+            var rotated = new HashSet<string>(_rotated, StringComparer.Ordinal);
+            var failed = new HashSet<string>(_failed, StringComparer.Ordinal);
+            return new AcmeKeyPassphraseChange(_store.Root, _newPassphrase is not null, _rotated,
+                planned.Where(i => i.Done && !rotated.Contains(i.Shown) && !failed.Contains(i.Shown)).Select(i => i.Shown).ToList(), _failed, _dropped);
+        }
     }
 
     private static string KeyText(AcmeKey key, char[]? newPassphrase) =>
