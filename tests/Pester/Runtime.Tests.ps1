@@ -15,14 +15,14 @@ BeforeAll {
     $null = New-Item -ItemType Directory $portableDir -Force
     Get-ChildItem $moduleDir | Where-Object Name -NotLike 'net*' | Copy-Item -Destination $portableDir -Recurse
 
-    function Invoke-IssuingChild([string] $ModulePath, [hashtable] $Environment = @{}, [string] $Name) {
+    function Invoke-IssuingChild([string] $ModulePath, [hashtable] $Environment = @{}, [string] $Name, [string] $Arguments = '') {
         # Imports the module, issues one certificate by http-01, and reports every Acme and BouncyCastle
         # assembly the process loaded, with the framework it was compiled for.
         $out = Join-Path $portableRoot "out-$Name"
         $script = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$ModulePath'
-`$cert = New-AcmeCertificate -DnsName '$Name.runtime.test' -Server '$($pebble.Directory)' -TrustedRootCertificate '$($pebble.ApiRootPath)' -AcceptTermsOfService -HttpPort $($pebble.HttpPort) -Path '$out'
+`$cert = New-AcmeCertificate -DnsName '$Name.runtime.test' -Server '$($pebble.Directory)' -TrustedRootCertificate '$($pebble.ApiRootPath)' -AcceptTermsOfService -HttpPort $($pebble.HttpPort) -Path '$out' $Arguments
 `$help = (Get-Help New-AcmeCertificate -Full | Out-String)
 `$assemblies = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -match '^(Acme\.|BouncyCastle)' } | ForEach-Object {
     `$tfm = `$_.GetCustomAttributes([System.Runtime.Versioning.TargetFrameworkAttribute], `$false) | Select-Object -First 1
@@ -90,6 +90,16 @@ Describe 'The ReadyToRun build' -Skip:(-not (Test-Path (Join-Path (Split-Path $e
         # The help XML stays in the module's en-US folder, not beside the runtime build.
         $result.Help | Should -Match 'Gets a certificate in one command'
         $result.Help | Should -Match 'EXAMPLE'
+    }
+
+    It 'issues with new EC keys (account and certificate) without loading BouncyCastle' {
+        # The net10.0 build generates, writes and reads the keys and builds the CSR with the platform
+        # (AcmeKey.Platform.cs, CsrBuilder.Platform.cs); BouncyCastle's 12 MB would be JIT-compiled otherwise.
+        $result = Invoke-IssuingChild -ModulePath $env:ACME_TEST_MODULE -Name 'no-bouncycastle' -Arguments '-KeyAlgorithm EC256'
+        $result.Thumbprint | Should -Match '^[0-9A-F]{40}$'
+        $result.CertFile | Should -BeTrue
+        @($result.Assemblies.Name) | Should -Contain 'Acme.Protocol'
+        @($result.Assemblies.Name) | Should -Not -Contain 'BouncyCastle.Cryptography'
     }
 
     It 'finds the redis and postgres folders in the module folder, two levels above it' {

@@ -51,6 +51,13 @@ public sealed partial class AcmeKey
             return platformKey;
         }
 
+#if NET
+        if (block.Label == "ENCRYPTED PRIVATE KEY" && TryImportEncryptedPkcs8WithPlatform(block.Data, password) is { } decryptedKey)
+        {
+            return decryptedKey;
+        }
+#endif
+
         return ImportWithBouncyCastle(block, password);
     }
 

@@ -101,6 +101,10 @@ public sealed partial class AcmeKey
 
     private static Pkcs8Importer? CreatePkcs8Importer()
     {
+#if NET
+        // The net10.0 build calls the method directly; the expression tree is for netstandard2.0 running on .NET.
+        return static (key, der) => key.ImportPkcs8PrivateKey(der, out _);
+#else
         try
         {
             Type? span = Type.GetType("System.ReadOnlySpan`1", throwOnError: false)?.MakeGenericType(typeof(byte));
@@ -123,5 +127,6 @@ public sealed partial class AcmeKey
         {
             return null;
         }
+#endif
     }
 }

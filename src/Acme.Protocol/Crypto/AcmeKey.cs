@@ -144,8 +144,12 @@ public sealed partial class AcmeKey : IDisposable
     /// <summary>The private key as unencrypted PKCS#8 PEM. The caller must store it owner-only.</summary>
     public string ExportPkcs8Pem()
     {
+#if NET
+        return Pem.Encode("PRIVATE KEY", ExportPkcs8WithPlatform());
+#else
         PrivateKeyInfo info = PrivateKeyInfoFactory.CreatePrivateKeyInfo(ToBouncyCastlePrivate());
         return Pem.Encode("PRIVATE KEY", info.GetDerEncoded());
+#endif
     }
 
     /// <summary>The private key as PKCS#8 encrypted with PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC).</summary>
@@ -156,6 +160,9 @@ public sealed partial class AcmeKey : IDisposable
             throw new AcmeArgumentException(AcmeErrorId.InvalidPassword, "An empty passphrase cannot protect a key.");
         }
 
+#if NET
+        return Pem.Encode("ENCRYPTED PRIVATE KEY", ExportEncryptedPkcs8WithPlatform(password));
+#else
         byte[] salt = new byte[16];
         using (var rng = RandomNumberGenerator.Create())
         {
@@ -166,6 +173,7 @@ public sealed partial class AcmeKey : IDisposable
             Org.BouncyCastle.Asn1.Nist.NistObjectIdentifiers.IdAes256Cbc, PkcsObjectIdentifiers.IdHmacWithSha256,
             password, salt, 600_000, new SecureRandom(), ToBouncyCastlePrivate());
         return Pem.Encode("ENCRYPTED PRIVATE KEY", encrypted.GetDerEncoded());
+#endif
     }
 
     /// <summary>Signs with the key's JWS algorithm: ECDSA signatures come as R||S (RFC 7518 section 3.4).</summary>
@@ -215,7 +223,11 @@ public sealed partial class AcmeKey : IDisposable
 
     /// <summary>The SubjectPublicKeyInfo DER, to compare a key with the one in a CSR or certificate.</summary>
     internal byte[] GetSubjectPublicKeyInfo() =>
+#if NET
+        _key.ExportSubjectPublicKeyInfo();
+#else
         Org.BouncyCastle.X509.SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(ToBouncyCastlePublic()).GetDerEncoded();
+#endif
 
     /// <summary>True when the certificate was issued for this key's public half.</summary>
     public bool MatchesCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
@@ -230,7 +242,11 @@ public sealed partial class AcmeKey : IDisposable
 
     /// <summary>The subjectPublicKey bits of a SubjectPublicKeyInfo: what X509Certificate2.GetPublicKey returns.</summary>
     internal static byte[] PublicKeyBits(byte[] subjectPublicKeyInfo) =>
+#if NET
+        PublicKeyBitsWithPlatform(subjectPublicKeyInfo);
+#else
         Org.BouncyCastle.Asn1.X509.SubjectPublicKeyInfo.GetInstance(subjectPublicKeyInfo).PublicKey.GetBytes();
+#endif
 
     private static byte[] TrimLeadingZeros(byte[] value)
     {

@@ -14,7 +14,7 @@ using Org.BouncyCastle.Pkcs;
 namespace Acme.Protocol.Issuance;
 
 /// <summary>Builds the PKCS#10 CSR that finalize sends (RFC 8555 section 7.4, RFC 2986).</summary>
-public static class CsrBuilder
+public static partial class CsrBuilder
 {
     /// <summary>
     /// "The CSR MUST indicate the exact same set of requested identifiers as the initial newOrder
@@ -42,6 +42,16 @@ public static class CsrBuilder
             throw new AcmeArgumentException(AcmeErrorId.NoIdentifier, "A CSR needs at least one identifier.");
         }
 
+#if NET
+        return BuildWithPlatform(key, identifiers, commonName);
+#else
+        return BuildWithBouncyCastle(key, identifiers, commonName);
+#endif
+    }
+
+    /// <summary>The CSR built by BouncyCastle: what netstandard2.0 (Windows PowerShell 5.1) sends; on .NET the tests compare it with <c>BuildWithPlatform</c>.</summary>
+    internal static byte[] BuildWithBouncyCastle(AcmeKey key, IReadOnlyList<AcmeIdentifier> identifiers, bool commonName)
+    {
         var names = new List<GeneralName>();
         foreach (AcmeIdentifier identifier in identifiers)
         {
@@ -59,7 +69,7 @@ public static class CsrBuilder
             }
         }
 
-        string? cn = commonName ? identifiers.FirstOrDefault(i => i.Type == AcmeIdentifier.DnsType && i.Value.Length <= 64)?.Value : null;
+        string? cn = CommonName(identifiers, commonName);
         X509Name subject = cn is null
             ? new X509Name(new List<DerObjectIdentifier>(), new List<string>())
             : new X509Name(new List<DerObjectIdentifier> { X509Name.CN }, new List<string> { cn });
@@ -75,6 +85,10 @@ public static class CsrBuilder
         var request = new Pkcs10CertificationRequest(factory, subject, key.ToBouncyCastlePublic(), new DerSet(attribute));
         return request.GetDerEncoded();
     }
+
+    /// <summary>The subject CN: the first DNS name of at most 64 characters, unless the profile wants none.</summary>
+    private static string? CommonName(IReadOnlyList<AcmeIdentifier> identifiers, bool commonName) =>
+        commonName ? identifiers.FirstOrDefault(i => i.Type == AcmeIdentifier.DnsType && i.Value.Length <= 64)?.Value : null;
 
     /// <summary>
     /// Whether the CSR names a subject CN for an order with this profile. Let's Encrypt's CN-less

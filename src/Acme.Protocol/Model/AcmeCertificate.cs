@@ -213,6 +213,41 @@ public sealed class AcmeCertificate
 
     internal static string[] ReadSubjectAlternativeNames(X509Certificate2 certificate)
     {
+#if NET
+        // The platform reads the extension (no BouncyCastle in a fresh PowerShell 7 process); same order, same text.
+        var platformNames = new List<string>();
+        foreach (X509Extension extension in certificate.Extensions)
+        {
+            if (extension.Oid?.Value != "2.5.29.17")
+            {
+                continue;
+            }
+
+            var sequence = new System.Formats.Asn1.AsnReader(extension.RawData, System.Formats.Asn1.AsnEncodingRules.DER).ReadSequence();
+            while (sequence.HasData)
+            {
+                System.Formats.Asn1.Asn1Tag tag = sequence.PeekTag();
+                if (tag.TagClass == System.Formats.Asn1.TagClass.ContextSpecific && tag.TagValue == 2 && !tag.IsConstructed)
+                {
+                    platformNames.Add(sequence.ReadCharacterString(System.Formats.Asn1.UniversalTagNumber.IA5String, tag));
+                }
+                else if (tag.TagClass == System.Formats.Asn1.TagClass.ContextSpecific && tag.TagValue == 7 && !tag.IsConstructed)
+                {
+                    byte[] bytes = sequence.ReadOctetString(tag);
+                    if (bytes.Length == 4 || bytes.Length == 16)
+                    {
+                        platformNames.Add(new IPAddress(bytes).ToString());
+                    }
+                }
+                else
+                {
+                    sequence.ReadEncodedValue();
+                }
+            }
+        }
+
+        return platformNames.ToArray();
+#else
         var parsed = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(certificate.RawData);
         var names = new List<string>();
         var sans = parsed.GetSubjectAlternativeNames();
@@ -242,6 +277,7 @@ public sealed class AcmeCertificate
         }
 
         return names.ToArray();
+#endif
     }
 
     public override string ToString() => $"{string.Join(", ", Names)} (until {NotAfter:u})";

@@ -72,6 +72,18 @@ public sealed class AcmeRenewalInfo
             throw new ArgumentNullException(nameof(certificate));
         }
 
+#if NET
+        // The platform reads the AKI and the serial's DER content (no BouncyCastle in a fresh PowerShell 7 process).
+        byte[]? keyIdentifier = (certificate.Extensions["2.5.29.35"] is { } aki
+            ? new X509AuthorityKeyIdentifierExtension(aki.RawData, aki.Critical).KeyIdentifier?.ToArray() : null);
+        if (keyIdentifier is null || keyIdentifier.Length == 0)
+        {
+            throw new AcmeArgumentException(AcmeErrorId.CertificateIdUnavailable,
+                $"The certificate {certificate.Thumbprint} has no Authority Key Identifier with a key identifier, so it has no ARI certificate id.");
+        }
+
+        return FormatCertificateId(keyIdentifier, certificate.SerialNumberBytes.ToArray());
+#else
         var parsed = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(certificate.RawData);
         byte[]? keyIdentifier = null;
         var extension = parsed.GetExtensionValue(X509Extensions.AuthorityKeyIdentifier);
@@ -89,6 +101,7 @@ public sealed class AcmeRenewalInfo
         // BigInteger.ToByteArray is the two's complement big-endian form DER uses: a serial whose top
         // bit is set keeps its leading zero byte, as the RFC's example (00:87:65:43:21) shows.
         return FormatCertificateId(keyIdentifier, parsed.SerialNumber.ToByteArray());
+#endif
     }
 
     internal static string FormatCertificateId(byte[] keyIdentifier, byte[] serialDerContent) =>
