@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Acme.Protocol.Model;
 using Acme.Protocol.Errors;
 using Acme.Protocol.State;
 using Npgsql;
@@ -25,7 +26,7 @@ internal sealed class PostgresAddress
 
     public PostgresAddress(string address)
     {
-        Display = PostgresStateLoader.Mask(address);
+        Display = PostgresUrl.Mask(address);
         if (!Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) || string.IsNullOrEmpty(uri.Host))
         {
             throw Invalid("it is not a postgres://user:password@host:port/database address");

@@ -1,4 +1,5 @@
 using System.IO;
+using Acme.Protocol.Model;
 using Acme.Protocol.ChallengeStores;
 using Acme.Protocol.State;
 using Xunit;
@@ -19,7 +20,7 @@ public sealed class PostgresStoreTests
     [InlineData("redis://db:6379", false)]
     [InlineData("/srv/acme/postgres://", false)]
     public void PostgresAddressesGoToThePostgresStore(string text, bool expected) =>
-        Assert.Equal(expected, PostgresStoreLoader.IsAddress(text));
+        Assert.Equal(expected, PostgresUrl.IsAddress(text));
 
     [Fact]
     public void AStateFolderOffersNoLeasesOfItsOwn()

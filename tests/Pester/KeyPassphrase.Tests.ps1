@@ -48,16 +48,7 @@ BeforeAll {
             ForEach-Object { "$($_.FullName)=$((Get-FileHash -LiteralPath $_.FullName).Hash)" }
     }
 
-    function Get-AllStreams([scriptblock] $Script) {
-        $VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; $InformationPreference = 'Continue'; $WarningPreference = 'Continue'
-        $ErrorActionPreference = 'Continue'
-        $items = [System.Collections.Generic.List[object]]::new()
-        try { & $Script *>&1 | ForEach-Object { $items.Add($_) } } catch { $items.Add($_) }
-        ($items | ForEach-Object {
-            if ($_ -is [System.Management.Automation.ErrorRecord]) { "$_ $($_.Exception) $($_.ErrorDetails) $($_.TargetObject) $($_.CategoryInfo)" }
-            else { "$_ " + ($_ | Format-List * | Out-String) }
-        }) -join "`n"
-    }
+    . (Join-Path $PSScriptRoot 'TestStreams.ps1')
 }
 AfterAll { Stop-TestPebble $pebble }
 

@@ -23,22 +23,7 @@ BeforeAll {
     $script:secure = ConvertTo-SecureString $passphrase -AsPlainText -Force
 
     # Every stream of a script block, as text, to look for the password in.
-    function Get-AllStreams([scriptblock] $Script) {
-        $VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; $InformationPreference = 'Continue'; $WarningPreference = 'Continue'
-        $ErrorActionPreference = 'Continue'
-        $items = [System.Collections.Generic.List[object]]::new()
-        try { & $Script *>&1 | ForEach-Object { $items.Add($_) } } catch { $items.Add($_) }
-        ($items | ForEach-Object {
-            if ($_ -is [System.Management.Automation.ErrorRecord]) { "$_ $($_.Exception) $($_.ErrorDetails) $($_.TargetObject) $($_.CategoryInfo)" }
-            else { "$_ " + ($_ | Format-List * | Out-String) }
-        }) -join "`n"
-    }
-
-    function Get-Failure([scriptblock] $Script) {
-        $err = $null
-        try { $null = & $Script -ErrorVariable err -ErrorAction SilentlyContinue } catch { $err = @($_) }
-        @($err)[0]
-    }
+    . (Join-Path $PSScriptRoot 'TestStreams.ps1')
 
     $script:npgsqlLoadedOnImport = (Invoke-TestChild 'Import-Module Acme; $null = Get-Command -Module Acme; [bool]([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq "Npgsql" })').Out.Trim()
 }

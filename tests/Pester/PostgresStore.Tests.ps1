@@ -29,22 +29,7 @@ BeforeAll {
 
     function Invoke-Sql([string] $Sql) { Invoke-TestPsql $pg $Sql -Database $pg.Database }
 
-    function Get-AllStreams([scriptblock] $Script) {
-        $VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; $InformationPreference = 'Continue'; $WarningPreference = 'Continue'
-        $ErrorActionPreference = 'Continue'
-        $items = [System.Collections.Generic.List[object]]::new()
-        try { & $Script *>&1 | ForEach-Object { $items.Add($_) } } catch { $items.Add($_) }
-        ($items | ForEach-Object {
-            if ($_ -is [System.Management.Automation.ErrorRecord]) { "$_ $($_.Exception) $($_.ErrorDetails) $($_.TargetObject) $($_.CategoryInfo)" }
-            else { "$_ " + ($_ | Format-List * | Out-String) }
-        }) -join "`n"
-    }
-
-    function Get-Failure([scriptblock] $Script) {
-        $err = $null
-        try { $null = & $Script -ErrorVariable err -ErrorAction SilentlyContinue } catch { $err = @($_) }
-        @($err)[0]
-    }
+    . (Join-Path $PSScriptRoot 'TestStreams.ps1')
 
     # A pipeline in a separate process, started with the others at a barrier so they really race.
     $script:racer = Join-Path $TestDrive 'racer.ps1'

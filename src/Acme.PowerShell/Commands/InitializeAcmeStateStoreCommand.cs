@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using Acme.Protocol.Model;
 using Acme.PowerShell.Cmdlets;
 using Acme.Protocol.Errors;
 using Acme.Protocol.State;
@@ -29,14 +30,14 @@ public sealed class InitializeAcmeStateStoreCommand : AcmeCmdlet
     protected override void ProcessRecord()
     {
         string? address = StatePath ?? Environment.GetEnvironmentVariable(AcmeStateStore.PathVariable);
-        if (string.IsNullOrEmpty(address) || !PostgresStateLoader.IsAddress(address))
+        if (string.IsNullOrEmpty(address) || !PostgresUrl.IsAddress(address))
         {
             WriteAcmeError(new AcmeArgumentException(AcmeErrorId.InvalidStatePath,
-                $"'{PostgresStateLoader.Mask(address)}' is not a postgres:// address; a state folder needs no initialization."), PostgresStateLoader.Mask(address));
+                $"'{PostgresUrl.Mask(address)}' is not a postgres:// address; a state folder needs no initialization."), PostgresUrl.Mask(address));
             return;
         }
 
-        string shown = PostgresStateLoader.Mask(address);
+        string shown = PostgresUrl.Mask(address);
         if (!ShouldProcess(shown, "Create or migrate the Acme schema"))
         {
             return;

@@ -22,10 +22,10 @@ public static class AcmeErrorRecords
         }
 
         (string id, ErrorCategory category, string? details, string? action) = Classify(exception);
-        if (target is string address && Acme.Protocol.State.PostgresStateLoader.IsAddress(address))
+        if (target is string address && Acme.Protocol.Model.PostgresUrl.IsAddress(address))
         {
             // A state address's password never reaches an error record.
-            target = Acme.Protocol.State.PostgresStateLoader.Mask(address);
+            target = Acme.Protocol.Model.PostgresUrl.Mask(address);
         }
 
         var record = new ErrorRecord(exception, id, category, target);

@@ -38,7 +38,7 @@ internal sealed class StateQuery
         try
         {
             path = null;
-            if (statePath is not null && PostgresStateLoader.IsAddress(statePath))
+            if (statePath is not null && PostgresUrl.IsAddress(statePath))
             {
                 path = statePath;
             }
@@ -54,7 +54,7 @@ internal sealed class StateQuery
         catch (Exception e) when (e is SessionStateException or ArgumentException or NotSupportedException)
         {
             // A drive that does not exist (Q:\state on a machine without Q:), a provider that is not the file system.
-            throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, $"The state folder '{PostgresStateLoader.Mask(statePath)}' cannot be used: {e.Message}", e);
+            throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, $"The state folder '{PostgresUrl.Mask(statePath)}' cannot be used: {e.Message}", e);
         }
 
         char[]? chars = passphrase is { Length: > 0 } ? Secrets.ToChars(passphrase) : null;

@@ -35,7 +35,7 @@ public static class ChallengeStoreFactory
             return RedisStoreLoader.Open(RedisConnectionString.Parse(trimmed), log ?? NullAcmeLog.Instance);
         }
 
-        if (PostgresStoreLoader.IsAddress(trimmed))
+        if (PostgresUrl.IsAddress(trimmed))
         {
             // The state database's answers and leases (schema version 2, Initialize-AcmeStateStore).
             return PostgresStoreLoader.Open(trimmed);

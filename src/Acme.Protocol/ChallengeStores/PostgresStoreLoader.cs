@@ -2,9 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
-using System.Text.RegularExpressions;
 using Acme.Protocol.Errors;
 using Acme.Protocol.FileSystem;
+using Acme.Protocol.Model;
 
 namespace Acme.Protocol.ChallengeStores;
 
@@ -18,11 +18,7 @@ internal static class PostgresStoreLoader
     private const string StoreType = "Acme.Postgres.PostgresChallengeStore";
 
     private static readonly object s_lock = new();
-    private static readonly Regex s_password = new("^(?<scheme>postgres(?:ql)?://)(?<user>[^:@/]*):[^@/]*@", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
     private static MethodInfo? s_open;
-
-    public static bool IsAddress(string path) =>
-        path.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
 
     public static IChallengeStore Open(string address)
     {
@@ -41,7 +37,7 @@ internal static class PostgresStoreLoader
             throw e.InnerException is AcmeException acme
                 ? acme
                 : new AcmeLocalException(AcmeErrorId.StoreUnavailable,
-                    $"The PostgreSQL store {s_password.Replace(address, "${scheme}${user}@")} could not be opened: {e.InnerException.GetType().Name}", e.InnerException);
+                    $"The PostgreSQL store {PostgresUrl.Mask(address)} could not be opened: {e.InnerException.GetType().Name}", e.InnerException);
         }
     }
 

@@ -1,3 +1,5 @@
+using Acme.Protocol.Model;
+
 namespace Acme.Protocol.State;
 
 /// <summary>The schema of a state database after Initialize-AcmeStateStore: its address (without password) and versions.</summary>
@@ -29,7 +31,7 @@ public sealed class AcmeStateSchema
     /// <summary>Creates or migrates the schema of a postgres:// state address.</summary>
     public static AcmeStateSchema Initialize(string address, bool allowPlaintextKeys)
     {
-        if (!PostgresStateLoader.IsAddress(address))
+        if (!PostgresUrl.IsAddress(address))
         {
             throw new Errors.AcmeArgumentException(Errors.AcmeErrorId.InvalidStatePath,
                 $"'{address}' is not a postgres:// address; a state folder needs no initialization.");
@@ -37,6 +39,6 @@ public sealed class AcmeStateSchema
 
         int[] versions = PostgresStateLoader.Initialize(address, allowPlaintextKeys);
         bool plaintext = PostgresStateLoader.Open(address).AllowsPlaintextKeys;
-        return new AcmeStateSchema(PostgresStateLoader.Mask(address), versions[0], versions[1], plaintext);
+        return new AcmeStateSchema(PostgresUrl.Mask(address), versions[0], versions[1], plaintext);
     }
 }

@@ -72,7 +72,7 @@ public sealed partial class AcmeStateStore : IStateLocation
             throw new AcmeArgumentException(AcmeErrorId.InvalidStatePath, "The state folder path is empty.");
         }
 
-        if (PostgresStateLoader.IsAddress(root))
+        if (PostgresUrl.IsAddress(root))
         {
             _files = PostgresStateLoader.Open(root);
             Root = _files.Root;

@@ -3,9 +3,9 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection;
-using System.Text.RegularExpressions;
 using Acme.Protocol.Errors;
 using Acme.Protocol.FileSystem;
+using Acme.Protocol.Model;
 
 namespace Acme.Protocol.State;
 
@@ -20,15 +20,7 @@ public static class PostgresStateLoader
     private const string BackendType = "Acme.Postgres.PostgresStateFiles";
 
     private static readonly object s_lock = new();
-    private static readonly Regex s_password = new("^(?<scheme>postgres(?:ql)?://)(?<user>[^:@/]*):[^@/]*@", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
     private static Type? s_type;
-
-    /// <summary>True for a postgres:// (or postgresql://) address.</summary>
-    public static bool IsAddress(string? path) =>
-        path is not null && (path.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>The address without its password (postgres://user@host:port/db), for every message and for StatePath.</summary>
-    public static string Mask(string? address) => address is null ? string.Empty : s_password.Replace(address, "${scheme}${user}@");
 
     /// <summary>True once Npgsql has been loaded into this process.</summary>
     public static bool IsLoaded => s_type is not null;
@@ -56,7 +48,7 @@ public static class PostgresStateLoader
         {
             throw e.InnerException is AcmeException acme
                 ? acme
-                : new AcmeLocalException(AcmeErrorId.StateDatabaseFailed, $"The state database {Mask((string)arguments[0])} failed: {e.InnerException.GetType().Name}", e.InnerException);
+                : new AcmeLocalException(AcmeErrorId.StateDatabaseFailed, $"The state database {PostgresUrl.Mask((string)arguments[0])} failed: {e.InnerException.GetType().Name}", e.InnerException);
         }
     }
 
