@@ -46,6 +46,7 @@ $version = $manifest.ModuleVersion
 $outputRoot = Join-Path $root 'output'
 $moduleDir = Join-Path $outputRoot "Acme/$version"
 $testResults = Join-Path $outputRoot 'TestResults'
+$script:PesterFailedNames = @()
 Import-Module (Join-Path $root 'tests/Pester/AcmeTestHelpers.psm1') -Force
 
 function Invoke-Native {
@@ -199,6 +200,15 @@ function Invoke-Test {
     }
     $passed = $xunitPassed + $pesterPassed + $p2Passed
     $failed = $xunitFailed + $pesterFailed + $p2Failed
+    if ($xunitFailed -gt 0 -and (Test-Path $trx)) {
+        $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
+        $script:PesterFailedNames += @(Select-Xml -Path $trx -XPath '//t:UnitTestResult[@outcome!="Passed" and @outcome!="NotExecuted"]' -Namespace $ns |
+            ForEach-Object { "xunit: $($_.Node.testName)" })
+    }
+    if ($script:PesterFailedNames) {
+        Write-Host "`nFailed:" -ForegroundColor Red
+        $script:PesterFailedNames | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
+    }
     Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester (Pebble 2.4.0): $pesterPassed passed, $pesterFailed failed; $p2Text"
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
@@ -262,6 +272,7 @@ function Invoke-PesterSuite {
     if (Test-Path $summary) {
         $s = Get-Content -Raw $summary | ConvertFrom-Json
         $script:PesterCounts = [int]$s.Passed, [int]$s.Failed
+        $script:PesterFailedNames += @($s.FailedNames | Where-Object { $_ } | ForEach-Object { "$label`: $_" })
     } else {
         Write-Host 'Pester produced no results.' -ForegroundColor Red
     }
@@ -273,6 +284,7 @@ function Invoke-Stress {
     $null = New-Item -ItemType Directory -Path $testResults -Force
     Invoke-PesterSuite -Include (@($Tag) + 'Stress') -Exclude $ExcludeTag
     $passed, $failed = $script:PesterCounts
+    if ($script:PesterFailedNames) { $script:PesterFailedNames | ForEach-Object { Write-Host "  failed: $_" -ForegroundColor Red } }
     Write-Host "`nStress: $passed passed, $failed failed"
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 }

@@ -41,5 +41,9 @@ try {
     Remove-Item -LiteralPath $env:ACME_STATE_PATH -Recurse -Force -ErrorAction Ignore
 }
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
-[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
+# The names of what failed go in the summary too, so the build's last lines (all a CI log may keep) name them.
+$failedNames = @(@($result.Failed | ForEach-Object { $_.ExpandedPath }) +
+    @($result.FailedBlocks | ForEach-Object { "block: $($_.ExpandedPath)" }) +
+    @($result.FailedContainers | ForEach-Object { "file: $($_.Item)" }))
+[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount; FailedNames = $failedNames } |
     ConvertTo-Json | Set-Content -LiteralPath $SummaryPath
