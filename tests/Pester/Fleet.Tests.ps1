@@ -59,7 +59,7 @@ Describe 'A fleet of three hosts on one PostgreSQL database' -Tag Stress -Skip:$
         $mark = Get-PebbleLogMark $fleet
         $before = Get-FleetCurrent $fleet
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
-        $hosts = 0..2 | ForEach-Object { Start-FleetHost $fleet -Pass Renew -Index $_ }
+        $hosts = 0..2 | ForEach-Object { Start-FleetHost $fleet -Pass Renew -Index $_ -Before $before }
         # Host 0 dies (SIGKILL: no release, no cleanup) once it holds a lease and has renewed at least one name.
         $victim = $hosts[0]
         $held = Wait-FleetLease $fleet -Worker $victim -AfterDone 1 -TimeoutSec 120

@@ -16,23 +16,24 @@ Import-Module (Join-Path $PSScriptRoot 'ScaleOutHelpers.psm1')
 # current certificate still one of those read before the pass) is ordered unless another host holds
 # its lease (AcmeCertificateLocked: skipped, and tried again in the next round, until all are done).
 $script:HostScript = {
-    param([string] $Pass, [int] $Index, [string] $NamesFile, [string] $BeforeFile, [int] $TimeoutSec)
+    param([string] $Pass, [int] $Index, [string] $NamesFile, [string] $BeforeFile, [int] $TimeoutSec, [int] $Of = 3)
     $ErrorActionPreference = 'Stop'
     Import-Module $env:ACME_TEST_MODULE
     $store = $env:FLEET_STORE
     $secure = ConvertTo-SecureString $env:ACME_KEY_PASSPHRASE -AsPlainText -Force
     $all = @(Get-Content -LiteralPath $NamesFile)
     # Each host starts at its own place in the list, so the hosts rarely meet on a name.
-    $offset = [int]($Index * $all.Count / 3)
+    $offset = [int][Math]::Floor($Index * $all.Count / $Of)
     $names = @($all[$offset..($all.Count - 1)]) + @(if ($offset -gt 0) { $all[0..($offset - 1)] })
     $old = if ($BeforeFile) { @{} + (Get-Content -LiteralPath $BeforeFile -Raw | ConvertFrom-Json -AsHashtable) } else { @{} }
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    $pending = [System.Collections.Generic.List[string]]::new([string[]]$names)
     while ([DateTime]::UtcNow -lt $deadline) {
         $left = 0
-        foreach ($name in $names) {
+        foreach ($name in @($pending)) {
             $current = Get-AcmeCertificate -Name $name -KeyPassphrase $secure -ErrorAction SilentlyContinue
             $due = if ($Pass -eq 'Issue') { -not $current } else { $current -and $old[$name] -eq $current.Thumbprint }
-            if (-not $due) { continue }
+            if (-not $due) { $null = $pending.Remove($name); continue }
             try {
                 if ($Pass -eq 'Issue') {
                     $order = New-AcmeOrder -DnsName $name -Server $env:FLEET_DIRECTORY -KeyPassphrase $secure -ErrorAction Stop
@@ -43,6 +44,7 @@ $script:HostScript = {
                 Write-Output "LEASED $name"
                 $certificate = $order | Start-AcmeHttpChallenge -Store $store -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60
                 Write-Output "DONE $name $($certificate.Thumbprint)"
+                $null = $pending.Remove($name)
             } catch {
                 if ($_.FullyQualifiedErrorId -like 'AcmeCertificateLocked,*') { $left++; continue }
                 throw
@@ -157,14 +159,16 @@ function Get-FleetCurrent {
 
 function Start-FleetHost {
     <# A host process running one pass (Issue or Renew) over the fleet's names; Wait-FleetHost collects it. #>
-    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)][ValidateSet('Issue', 'Renew')][string] $Pass, [int] $Index, [int] $TimeoutSec = 170, [int] $Of = 3)
-    $before = ''
+    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)][ValidateSet('Issue', 'Renew')][string] $Pass, [int] $Index, [int] $TimeoutSec = 170, [int] $Of = 3,
+        # Renew: name -> the thumbprint each name had before the pass (Get-FleetCurrent); what is still current is due.
+        [hashtable] $Before)
+    $beforeFile = ''
     if ($Pass -eq 'Renew') {
-        $before = Join-Path $Fleet.Folder "before-$Index.json"
-        $map = @{}; foreach ($e in (Get-FleetCurrent $Fleet).GetEnumerator()) { $map[$e.Key] = $e.Value.Thumbprint }
-        $map | ConvertTo-Json | Set-Content -LiteralPath $before
+        $beforeFile = Join-Path $Fleet.Folder "before-$Index.json"
+        $map = @{}; foreach ($e in $Before.GetEnumerator()) { $map[$e.Key] = $e.Value.Thumbprint }
+        $map | ConvertTo-Json | Set-Content -LiteralPath $beforeFile
     }
-    $script = "& ([scriptblock]::Create((Get-Content -Raw -LiteralPath '$($Fleet.HostFile)'))) -Pass $Pass -Index $Index -NamesFile '$($Fleet.NamesFile)' -BeforeFile '$before' -TimeoutSec $TimeoutSec"
+    $script = "& ([scriptblock]::Create((Get-Content -Raw -LiteralPath '$($Fleet.HostFile)'))) -Pass $Pass -Index $Index -NamesFile '$($Fleet.NamesFile)' -BeforeFile '$beforeFile' -TimeoutSec $TimeoutSec -Of $Of"
     $child = Start-TestChild $script @{ ACME_STATE_PATH = $Fleet.Pg.Url; ACME_KEY_PASSPHRASE = $Fleet.Passphrase; FLEET_STORE = $Fleet.Pg.Url; FLEET_DIRECTORY = $Fleet.Pebble.Directory }
     $child | Add-Member -NotePropertyName Index -NotePropertyValue $Index -PassThru
 }
