@@ -12,7 +12,7 @@
                tests (ACME_TEST_FAILPOINT_MODULE); Build and Package ship only the module without them
       Failpoints
                stage only the test flavour into output/failpoints/Acme/<version>/ (to run a crash test alone)
-      Stress   Build, then the Pester tests tagged Stress (bad-nonce storms: 100 issuances at 50% rejection, 20 at 90%)
+      Stress   Build, then the Pester tests tagged Stress (bad-nonce storms: 100 issuances at 50% rejection, 20 at 90%; the fleet on one PostgreSQL database, Fleet.Tests.ps1)
       Demo     Build, start a local Pebble, issue a certificate with the five-cmdlet pipeline into ./out
       Package  Build, then pack the module into output/package/Acme.<version>.nupkg (Install-PSResource takes it)
       Bench    Build, then measure speed against a local Pebble and uacme; writes bench/RESULTS.md

@@ -14,9 +14,11 @@ param(
     [int] $BulkRuns = 3,
     [int] $ImportRuns = 10,
     [int] $ColdWarmRuns = 7,
+    # Fleet: certificates issued by one host, then as many by three, on one PostgreSQL database.
+    [int] $FleetCount = 30,
     # Which measurements to run (all by default); a partial run, to try a row, should name its own -ResultsPath.
-    [ValidateSet('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'Uacme', 'Robust')]
-    [string[]] $Rows = @('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'Uacme', 'Robust'),
+    [ValidateSet('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'Uacme', 'Robust', 'Fleet')]
+    [string[]] $Rows = @('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'Uacme', 'Robust', 'Fleet'),
     # A copy of Posh-ACME whose import the module's import is compared with, where one is at hand.
     [string] $PoshAcmePath = (Join-Path $PSScriptRoot '../../shared/vendor/Posh-ACME-4.32.0/Posh-ACME.psd1')
 )
@@ -174,6 +176,10 @@ if ($Rows -contains 'Robust') {
     } finally {
         Stop-TestPebble $pebble
     }
+}
+if ($Rows -contains 'Fleet') {
+    Write-Host "fleet: $FleetCount certificates by one host, then $FleetCount by three, on one PostgreSQL database..."
+    $results.Fleet = Invoke-Worker 'fleet.ps1' @{ ModulePath = $ModulePath; Count = $FleetCount }
 }
 Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction Ignore
 

@@ -222,6 +222,8 @@ function Start-TestPebble {
         [switch] $ExternalAccountBindingRequired,
         [string[]] $DomainBlocklist = @('blocked.test'),
         [switch] $NoValidationSleep = $true,
+        # Pebble's validation delay: each validation sleeps a random 0..(n-1) whole seconds (PEBBLE_VA_SLEEPTIME), as a real CA takes time.
+        [int] $ValidationSleepSec = 0,
         # Seconds the certificates are valid (Pebble's default is five years); short ones fall due during a test.
         [int] $CertificateValidityPeriod = 0,
         # host:port of the DNS server Pebble validates with; challtestsrv's unless set (a real BIND or PowerDNS).
@@ -316,12 +318,13 @@ function Start-TestPebble {
         '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '') + $dnsFlags + @('-http01', '', '-https01', '', '-tlsalpn01', '',
         '-management', "127.0.0.1:$challMgmtPort"))
     $pebbleEnv = @{
-        PEBBLE_VA_NOSLEEP      = if ($NoValidationSleep) { '1' } else { '0' }
+        PEBBLE_VA_NOSLEEP      = if ($NoValidationSleep -and $ValidationSleepSec -le 0) { '1' } else { '0' }
         PEBBLE_WFE_NONCEREJECT = "$NonceRejectPercent"
         PEBBLE_AUTHZREUSE      = "$AuthzReusePercent"
         PEBBLE_CHAIN_LENGTH    = "$ChainLength"
     }
     if ($AlternateRoots -gt 0) { $pebbleEnv.PEBBLE_ALTERNATE_ROOTS = "$AlternateRoots" }
+    if ($ValidationSleepSec -gt 0) { $pebbleEnv.PEBBLE_VA_SLEEPTIME = "$ValidationSleepSec" }
     $pebbleArguments = @('-config', $configPath, '-dnsserver', $(if ($DnsServer) { $DnsServer } else { "127.0.0.1:$dnsPort" }))
     if ($Strict) { $pebbleArguments += '-strict' }
     $pebble = Start-TestProcess -FilePath $pebbleExe -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList $pebbleArguments

@@ -231,6 +231,30 @@ Describe 'Leases and answers in PostgreSQL with Pebble' -Skip:$external {
         $certificate.Name | Should -Be 'skew.pg.test'
     }
 
+    It 'orders nothing for a certificate another host renewed since it was read, and gives the lease back' {
+        $issued = $account | New-AcmeOrder -DnsName stale.pg.test | Start-AcmeHttpChallenge -Port $pebble.HttpPort -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60
+        $read = Get-AcmeCertificate -Name stale.pg.test -StatePath $pg.Url -KeyPassphrase $secure
+        # Another host renews it meanwhile (the pass it read the certificate in is still going).
+        $other = Invoke-TestChild ('$ErrorActionPreference = "Stop"; Import-Module Acme; ' +
+            '(Get-AcmeCertificate -Name stale.pg.test | Test-AcmeRenewal -Force | Where-Object Due | New-AcmeOrder | Start-AcmeHttpChallenge -Port $env:T_PORT -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60).Thumbprint') `
+            @{ ACME_STATE_PATH = $pg.Url; ACME_KEY_PASSPHRASE = $passphrase; T_PORT = $pebble.HttpPort }
+        $renewed = $other.Out.Trim()
+        $renewed | Should -Match '^[0-9A-F]{40}$' -Because $other.Err
+        $renewed | Should -Not -Be $issued.Thumbprint
+        $before = [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount
+        $out = $read | Test-AcmeRenewal -Force | Where-Object Due | New-AcmeOrder -Verbose 4>&1
+        [Acme.Protocol.Transport.AcmeConnection]::TotalRequestCount | Should -Be $before -Because 'nothing was sent to the CA'
+        @($out | Where-Object { $_ -is [Acme.Protocol.Model.AcmeOrder] }) | Should -BeNullOrEmpty
+        @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -like "*stale.pg.test was renewed by another host since $($issued.Thumbprint) was read (its current version is $renewed)*" |
+            Should -Not -BeNullOrEmpty
+        Invoke-Sql "SELECT (lease_owner IS NULL)::text FROM acme.certificate_lease WHERE name = 'stale.pg.test'" | Should -Be 'true' -Because 'the lease went back'
+        (Get-AcmeCertificate -Name stale.pg.test -StatePath $pg.Url -KeyPassphrase $secure).Thumbprint | Should -Be $renewed
+        # The current version itself still renews.
+        $again = Get-AcmeCertificate -Name stale.pg.test -StatePath $pg.Url -KeyPassphrase $secure | Test-AcmeRenewal -Force | Where-Object Due | New-AcmeOrder
+        $again | Should -BeOfType ([Acme.Protocol.Model.AcmeOrder])
+        $null = $again | Start-AcmeHttpChallenge -Port $pebble.HttpPort -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60
+    }
+
     It 'fails the pass clearly while PostgreSQL is stopped, loses no key, and the next pass completes' {
         $order = $account | New-AcmeOrder -DnsName down.pg.test
         Stop-TestPostgresServer $pg

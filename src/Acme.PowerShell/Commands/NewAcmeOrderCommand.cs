@@ -176,8 +176,8 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
         {
             IChallengeStore? leases = LeaseStore(account.SavedIn);
             AcmeOrder order = RunAsync(context => PlaceAsync(context, leases, Name ?? AcmeStateStore.NameFor(identifiers),
-                () => OrderSteps.NewOrderAsync(new AcmeClient(account.Server, context), account, identifiers, Name,
-                    notBefore, notAfter, Profile, Replaces, null, StopToken, resumeUnfinished: ResumesUnder(leases))));
+                async () => await OrderSteps.NewOrderAsync(new AcmeClient(account.Server, context), account, identifiers, Name,
+                    notBefore, notAfter, Profile, Replaces, null, StopToken, resumeUnfinished: ResumesUnder(leases)).ConfigureAwait(false)))!;
             WriteObject(order);
         }
         catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)
@@ -192,15 +192,21 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
     /// order until Complete-AcmeOrder issues the certificate or a cmdlet fails on the order. Without
     /// -LockStore, a state in PostgreSQL leases the name in that database (<see cref="LeaseStore"/>).
     /// </summary>
-    private async Task<AcmeOrder> PlaceAsync(CmdletContext context, IChallengeStore? lockStore, string lockName, Func<Task<AcmeOrder>> place)
+    private async Task<AcmeOrder?> PlaceAsync(CmdletContext context, IChallengeStore? lockStore, string lockName, Func<Task<AcmeOrder?>> place)
     {
         AcmeCertificateLock? held = lockStore is null ? null : await CertificateLocks.AcquireAsync(lockStore, lockName,
             CertificateLocks.DefaultLease, TimeSpan.FromSeconds(LockTimeoutSec), context, StopToken).ConfigureAwait(false);
         try
         {
-            AcmeOrder placed = await place().ConfigureAwait(false);
+            AcmeOrder? placed = await place().ConfigureAwait(false);
             if (held is not null)
             {
+                if (placed is null)
+                {
+                    // Nothing to order (see Renew): the lease goes back at once.
+                    await held.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+                    return null;
+                }
                 CertificateLocks.Attach(placed, held);
             }
             return placed;
@@ -211,6 +217,8 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
             throw;
         }
     }
+
+    private static async Task<AcmeOrder?> NullableOrder(Task<AcmeOrder> placing) => await placing.ConfigureAwait(false);
 
     /// <summary>-LockStore, else the leases of the state the order is saved in when it is a database (null for a folder).</summary>
     private IChallengeStore? LeaseStore(IStateLocation? savedIn) => _lockStore ?? (savedIn as AcmeStateStore)?.Leases;
@@ -241,10 +249,29 @@ public sealed class NewAcmeOrderCommand : AcmeServerCmdlet
         try
         {
             IChallengeStore? leases = LeaseStore(account.SavedIn ?? certificate.SavedIn);
-            AcmeOrder order = RunAsync(context => PlaceAsync(context, leases, Name ?? certificate.Name ?? AcmeStateStore.NameFor(
+            // Under the state database's lease, a version another host put in place since this one was read
+            // means the renewal is done: ordering again would renew the name twice in one pass.
+            AcmeStateStore? shared = ResumesUnder(leases) ? (certificate.SavedIn ?? account.SavedIn) as AcmeStateStore : null;
+            string? savedName = Name ?? certificate.Name;
+            string? renewedTo = null;
+            AcmeOrder? order = RunAsync(context => PlaceAsync(context, leases, Name ?? certificate.Name ?? AcmeStateStore.NameFor(
                     certificate.Order?.Identifiers ?? certificate.Names.Select(IdentifierParser.Parse).ToArray()),
-                () => OrderSteps.NewReplacementOrderAsync(new AcmeClient(account.Server, context), certificate, account, Name,
-                    notBefore, notAfter, Profile, StopToken, resumeUnfinished: ResumesUnder(leases))));
+                () =>
+                {
+                    if (shared is not null && savedName is not null && shared.ReadCurrentThumbprint(account.Server, savedName) is { Length: > 0 } now
+                        && !string.Equals(now, certificate.Thumbprint, StringComparison.OrdinalIgnoreCase))
+                    {
+                        renewedTo = now;
+                        return Task.FromResult<AcmeOrder?>(null);
+                    }
+                    return NullableOrder(OrderSteps.NewReplacementOrderAsync(new AcmeClient(account.Server, context), certificate, account, Name,
+                        notBefore, notAfter, Profile, StopToken, resumeUnfinished: ResumesUnder(leases)));
+                }));
+            if (order is null)
+            {
+                WriteVerbose($"The certificate {savedName} was renewed by another host since {certificate.Thumbprint} was read (its current version is {renewedTo}): nothing was ordered.");
+                return;
+            }
             WriteObject(order);
         }
         catch (Exception e) when (e is AcmeException || e is System.IO.IOException || e is UnauthorizedAccessException)

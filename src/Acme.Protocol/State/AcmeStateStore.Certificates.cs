@@ -127,6 +127,16 @@ public sealed partial class AcmeStateStore
         }
     }
 
+    /// <summary>
+    /// The thumbprint the name's current pointer names (without reading the version), or null when the
+    /// name has no issued certificate: a host holding the name's lease checks it was not renewed meanwhile.
+    /// </summary>
+    public string? ReadCurrentThumbprint(AcmeServer server, string name)
+    {
+        string currentFile = Path.Combine(CertificateFolder(server, CheckName(name, "a certificate")), CurrentFile);
+        return _files.ReadText(currentFile)?.Trim();
+    }
+
     /// <summary>The thumbprints of the saved versions under the name, the current one included.</summary>
     public IReadOnlyList<string> GetVersionThumbprints(AcmeServer server, string name)
     {
