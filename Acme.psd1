@@ -44,6 +44,7 @@
         'Test-AcmeRenewal'
         'Get-AcmeDnsProvider'
         'Initialize-AcmeStateStore'
+        'Start-AcmeRenewalWorker'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -271,6 +271,28 @@ BeforeAll {
                 $where[0].DaysLeft | Should -BeGreaterThan 0
             }
         }
+        RenewalWorker = @{ Check = {
+                param($Output, $Folder)
+                $results = @($Output | Where-Object { $_ -is [Acme.Protocol.Renewal.AcmeRenewalResult] })
+                # WorkerOnce: both certificates issued and exported, each to its own folder.
+                $first = @($results | Where-Object Pass -EQ 1 | Select-Object -First 2)
+                @($first.Action) | Should -Be @('Issued', 'Issued')
+                @($first.Name | Sort-Object) | Should -Be @('api.example.com', 'example.com')
+                Assert-PemFolder (Join-Path $Folder 'certs/example.com') 'example.com', 'www.example.com'
+                Assert-PemFolder (Join-Path $Folder 'certs/api.example.com') 'api.example.com'
+                # WorkerIssuedBefore: both replaced, whatever the renewal rule says (selected, so plain objects).
+                $replaced = @($Output | Where-Object { $_ -isnot [Acme.Protocol.Renewal.AcmeRenewalResult] -and $_.PSObject.Properties['Action'] -and $_.PSObject.Properties['Thumbprint'] })
+                $replaced.Count | Should -Be 2
+                @($replaced.Action | Sort-Object -Unique) | Should -Be @('Renewed')
+                @($replaced.Reason | Sort-Object -Unique) | Should -Be @('IssuedBefore')
+                foreach ($r in $replaced) { $r.Thumbprint | Should -Not -Be ($first | Where-Object Name -EQ $r.Name).Thumbprint }
+                # WorkerNotDue: the new versions are not due; nothing was ordered.
+                $notDue = @($Output | Where-Object { $_.PSObject.Properties['RenewAt'] -and -not $_.PSObject.Properties['Action'] })
+                $notDue.Count | Should -Be 2
+                @($notDue.Reason | Sort-Object -Unique) | Should -Be @('NotDue')
+                foreach ($n in $notDue) { $n.RenewAt | Should -BeGreaterThan ([DateTimeOffset]::UtcNow) }
+            }
+        }
         NewCertificate = @{ Check = {
                 param($Output, $Folder)
                 $certificates = @($Output | Where-Object { $_ -is [Acme.Protocol.Model.AcmeCertificate] })

@@ -117,13 +117,14 @@ public static class CertificateSteps
     /// account (created when missing), an order (replacing the saved certificate when there is one), the
     /// challenges answered by <paramref name="solver"/>, finalize and download, each step saved. The
     /// certificate's lock is held throughout, so a second process doing the same waits, then finds the
-    /// certificate this one issued. The certificate returned carries Result (Issued, Renewed or Unchanged; the
+    /// certificate this one issued. <paramref name="replaceIf"/> forces a renewal when it holds for the version
+    /// read under the lock (Start-AcmeRenewalWorker -IssuedBefore). The certificate returned carries Result (Issued, Renewed or Unchanged; the
     /// caller that re-exports makes it Reexported) and RenewAt.
     /// </summary>
     public static async Task<(AcmeCertificate Certificate, bool Issued)> IssueAsync(AcmeClient client, AcmeStateStore store, string name,
         IReadOnlyList<AcmeIdentifier> identifiers, string accountName, IReadOnlyList<string> contact, bool acceptTermsOfService,
         ExternalAccountBinding? binding, AcmeKeyAlgorithm? keyAlgorithm, string? profile, IChallengeSolver solver, RetryPolicy policy, bool force, IProgress<AcmeProgress>? progress = null,
-        CancellationToken cancellationToken = default, int keepVersions = AcmeStateStore.DefaultKeepVersions)
+        CancellationToken cancellationToken = default, int keepVersions = AcmeStateStore.DefaultKeepVersions, Func<AcmeCertificate, bool>? replaceIf = null)
     {
         AcmeServer server = client.Connection.Server;
         IAcmeLog log = client.Log;
@@ -134,6 +135,8 @@ public static class CertificateSteps
         {
             AcmeCertificate? existing = store.ReadCertificate(server, name, n => store.ReadAccount(server, n));
             bool sameNames = existing is not null && existing.HasIdentifiers(identifiers);
+            // Decided on the version read under the lock: one another process put in place meanwhile is judged itself.
+            force = force || existing is not null && replaceIf?.Invoke(existing) == true;
             if (existing is not null && sameNames && !force)
             {
                 AcmeRenewalCheck check = await CheckRenewalAsync(client, existing, false, DateTimeOffset.UtcNow, log, cancellationToken).ConfigureAwait(false);
