@@ -11,6 +11,7 @@ $ErrorActionPreference = 'Stop'
 Start-AcmeRenewalWorker -Certificate 'example.com,www.example.com', 'api.example.com' -Server $Server -AcceptTermsOfService `
     -HttpPort $HttpPort -ExportPath ./certs -Once
 # end example
+Start-Sleep -Seconds 1   # the versions above were saved in an earlier second than the incident below
 
 # example: WorkerIssuedBefore
 $incident = Get-Date

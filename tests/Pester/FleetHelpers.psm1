@@ -2,8 +2,8 @@
 <#
     A fleet on one PostgreSQL database for Fleet.Tests.ps1 and the bench (issue 18): the cluster
     (PostgresServer.psm1) holding state, answers and leases; Pebble validating http-01 through nginx
-    to three responders reading -Store postgres://; host processes (a child pwsh each) issuing or
-    renewing a list of names with the pipeline, the state's lease deciding who orders which name;
+    to three responders reading -Store postgres://; host processes (a child pwsh each) running a pass
+    of Start-AcmeRenewalWorker, the state's lease deciding who orders which name;
     a reader process that LISTENs on acme_certificate and reads acme.current_certificate on each
     notification, as a proxy would; Pebble's log read for the orders placed and finalized.
 #>
@@ -12,48 +12,28 @@ Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1')
 Import-Module (Join-Path $PSScriptRoot 'PostgresServer.psm1')
 Import-Module (Join-Path $PSScriptRoot 'ScaleOutHelpers.psm1')
 
-# One pass of a host: every name of the list not yet done (Issue: without a certificate; Renew: its
-# current certificate still one of those read before the pass) is ordered unless another host holds
-# its lease (AcmeCertificateLocked: skipped, and tried again in the next round, until all are done).
+# One pass of a host: Start-AcmeRenewalWorker -Once, as a fleet host runs it. Issue: every name of the list
+# is to be had (-Certificate, each host starting at its own place in the list so the hosts rarely meet on
+# a name); Renew: every certificate issued before -IssuedBefore is replaced. The worker takes each name's
+# lease in the state database and reads the name again under it; a name another host holds is tried
+# again until that host is done with it (or dead: its session ends, the lease goes). Prints DONE lines.
 $script:HostScript = {
-    param([string] $Pass, [int] $Index, [string] $NamesFile, [string] $BeforeFile, [int] $TimeoutSec, [int] $Of = 3)
+    param([string] $Pass, [int] $Index, [string] $NamesFile, [string] $IssuedBefore, [int] $TimeoutSec, [int] $Of = 3)
     $ErrorActionPreference = 'Stop'
     Import-Module $env:ACME_TEST_MODULE
-    $store = $env:FLEET_STORE
     $secure = ConvertTo-SecureString $env:ACME_KEY_PASSPHRASE -AsPlainText -Force
     $all = @(Get-Content -LiteralPath $NamesFile)
-    # Each host starts at its own place in the list, so the hosts rarely meet on a name.
     $offset = [int][Math]::Floor($Index * $all.Count / $Of)
     $names = @($all[$offset..($all.Count - 1)]) + @(if ($offset -gt 0) { $all[0..($offset - 1)] })
-    $old = if ($BeforeFile) { @{} + (Get-Content -LiteralPath $BeforeFile -Raw | ConvertFrom-Json -AsHashtable) } else { @{} }
-    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
-    $pending = [System.Collections.Generic.List[string]]::new([string[]]$names)
-    while ([DateTime]::UtcNow -lt $deadline) {
-        $left = 0
-        foreach ($name in @($pending)) {
-            $current = Get-AcmeCertificate -Name $name -KeyPassphrase $secure -ErrorAction SilentlyContinue
-            $due = if ($Pass -eq 'Issue') { -not $current } else { $current -and $old[$name] -eq $current.Thumbprint }
-            if (-not $due) { $null = $pending.Remove($name); continue }
-            try {
-                if ($Pass -eq 'Issue') {
-                    $order = New-AcmeOrder -DnsName $name -Server $env:FLEET_DIRECTORY -KeyPassphrase $secure -ErrorAction Stop
-                } else {
-                    $order = $current | Test-AcmeRenewal -Force | Where-Object Due | New-AcmeOrder -ErrorAction Stop
-                    if (-not $order) { continue }
-                }
-                Write-Output "LEASED $name"
-                $certificate = $order | Start-AcmeHttpChallenge -Store $store -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60
-                Write-Output "DONE $name $($certificate.Thumbprint)"
-                $null = $pending.Remove($name)
-            } catch {
-                if ($_.FullyQualifiedErrorId -like 'AcmeCertificateLocked,*') { $left++; continue }
-                throw
-            }
-        }
-        if ($left -eq 0) { return }
-        Start-Sleep -Milliseconds 500
+    $worker = @{ Store = $env:FLEET_STORE; Server = $env:FLEET_DIRECTORY; KeyPassphrase = $secure; Once = $true; TimeoutSec = 60
+        Interval = [TimeSpan]::FromSeconds($TimeoutSec) }
+    if ($Pass -eq 'Issue') { $worker.Certificate = $names } else { $worker.IssuedBefore = [DateTimeOffset]::Parse($IssuedBefore, [Globalization.CultureInfo]::InvariantCulture) }
+    $failed = @()
+    Start-AcmeRenewalWorker @worker -ErrorAction Continue | ForEach-Object {
+        if ($_.Action -in 'Issued', 'Renewed') { Write-Output "DONE $($_.Name) $($_.Thumbprint)" }
+        elseif ($_.Action -in 'Failed', 'Skipped') { $failed += "$($_.Name): $($_.Action) $($_.ErrorId) $($_.Error)" }
     }
-    throw "Host $Index did not finish the $Pass pass in $TimeoutSec seconds."
+    if ($failed) { throw "Host $Index, $Pass pass: $($failed -join '; ')" }
 }.ToString()
 
 # The reader: one line of JSON per notification: the name, when it was heard, when the view was read,
@@ -160,15 +140,10 @@ function Get-FleetCurrent {
 function Start-FleetHost {
     <# A host process running one pass (Issue or Renew) over the fleet's names; Wait-FleetHost collects it. #>
     param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)][ValidateSet('Issue', 'Renew')][string] $Pass, [int] $Index, [int] $TimeoutSec = 170, [int] $Of = 3,
-        # Renew: name -> the thumbprint each name had before the pass (Get-FleetCurrent); what is still current is due.
-        [hashtable] $Before)
-    $beforeFile = ''
-    if ($Pass -eq 'Renew') {
-        $beforeFile = Join-Path $Fleet.Folder "before-$Index.json"
-        $map = @{}; foreach ($e in $Before.GetEnumerator()) { $map[$e.Key] = $e.Value.Thumbprint }
-        $map | ConvertTo-Json | Set-Content -LiteralPath $beforeFile
-    }
-    $script = "& ([scriptblock]::Create((Get-Content -Raw -LiteralPath '$($Fleet.HostFile)'))) -Pass $Pass -Index $Index -NamesFile '$($Fleet.NamesFile)' -BeforeFile '$beforeFile' -TimeoutSec $TimeoutSec -Of $Of"
+        # Renew: every certificate issued before this moment is replaced (Start-AcmeRenewalWorker -IssuedBefore).
+        [DateTimeOffset] $IssuedBefore)
+    $cutoff = if ($Pass -eq 'Renew') { $IssuedBefore.ToString('o', [Globalization.CultureInfo]::InvariantCulture) } else { '' }
+    $script = "& ([scriptblock]::Create((Get-Content -Raw -LiteralPath '$($Fleet.HostFile)'))) -Pass $Pass -Index $Index -NamesFile '$($Fleet.NamesFile)' -IssuedBefore '$cutoff' -TimeoutSec $TimeoutSec -Of $Of"
     $child = Start-TestChild $script @{ ACME_STATE_PATH = $Fleet.Pg.Url; ACME_KEY_PASSPHRASE = $Fleet.Passphrase; FLEET_STORE = $Fleet.Pg.Url; FLEET_DIRECTORY = $Fleet.Pebble.Directory }
     $child | Add-Member -NotePropertyName Index -NotePropertyValue $Index -PassThru
 }

@@ -168,10 +168,13 @@ Describe 'A process killed mid-order, state in PostgreSQL' -Skip:$external {
         Invoke-TestPsql $pg "SELECT count(*) FROM acme.certificate_lease WHERE name = '$name' AND lease_owner IS NOT NULL" -Database $pg.Database |
             Should -Be 1 -Because 'the killed holder''s lease row stays; its session went with it, which frees the lease for the next run'
 
-        $finalizes = Get-PebbleCount 'POST /finalize-order/'
+        # Certificates Pebble issued, not finalize requests: a request the CA refused with badNonce (Pebble
+        # refuses 5% of nonces) is sent again, and under a loaded machine that made this count flaky.
+        $finalizes = Get-PebbleCount 'Issued certificate serial'
         $resumed = Invoke-TestChild $issueScript $environment
         $resumed.Out | Should -Match 'issued [0-9A-F]{40}' -Because $resumed.Err
-        Get-PebbleCount 'POST /finalize-order/' | Should -Be ($finalizes + $NewFinalizes)
+        Get-PebbleCount 'Issued certificate serial' | Should -Be ($finalizes + $NewFinalizes) -Because 'the order is finalized once, with the saved key'
+        Get-PebbleCount 'POST /finalize-order/' | Should -BeGreaterOrEqual $NewFinalizes
         $certificate = Get-AcmeCertificate -Name $name -StatePath $pg.Url -KeyPassphrase $secure
         $certificate.Key.Thumbprint | Should -Be $savedKey -Because 'the key saved before finalize is the certificate''s'
         (Invoke-TestPsql $pg "SELECT count(*) FROM acme.current_certificate WHERE name = '$name'" -Database $pg.Database) | Should -Be 1

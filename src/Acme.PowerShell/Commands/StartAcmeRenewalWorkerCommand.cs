@@ -44,6 +44,9 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
     private const string TlsAlpnSet = "TlsAlpn";
     private const string DnsSet = "Dns";
 
+    /// <summary>The reason of a result -WhatIf left undone (written even without -IncludeNotDue).</summary>
+    private const string WhatIfReason = "WhatIf";
+
     /// <summary>How often a locked certificate is tried again within a pass.</summary>
     private static readonly TimeSpan LockedRetry = TimeSpan.FromSeconds(1);
 
@@ -296,7 +299,7 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
                     default: notDue++; break;
                 }
 
-                if (result.Action != AcmeRenewalAction.NotDue || IncludeNotDue)
+                if (result.Action != AcmeRenewalAction.NotDue || IncludeNotDue || result.Reason == WhatIfReason)
                 {
                     WriteObject(result);
                 }
@@ -349,17 +352,21 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
             try
             {
                 check = RunAsync(context => CertificateSteps.CheckRenewalAsync(new AcmeClient(target.Server, context), existing,
-                    ReplacedByDate(existing), DateTimeOffset.UtcNow, context, StopToken));
+                    false, DateTimeOffset.UtcNow, context, StopToken));
             }
             catch (AcmeException e)
             {
                 return Failure(pass, target.Name, existing, e);
             }
 
-            if (!check.Due)
+            // -IssuedBefore makes it due, but a failed renewal still backs off (it is not -Force): a mass
+            // replacement does not ask the CA every pass for a name that keeps failing.
+            bool backingOff = check.NextAttempt is DateTimeOffset next && next > DateTimeOffset.UtcNow;
+            if (!check.Due && !(ReplacedByDate(existing) && !backingOff))
             {
-                return new AcmeRenewalResult(pass, target.Name, AcmeRenewalAction.NotDue, check.Reason.ToString(), existing, check.RenewAt,
-                    check.LastError, check.LastErrorId);
+                string why = backingOff && ReplacedByDate(existing) ? nameof(RenewalReason.Backoff) : check.Reason.ToString();
+                return new AcmeRenewalResult(pass, target.Name, AcmeRenewalAction.NotDue, why, existing,
+                    backingOff && ReplacedByDate(existing) ? check.NextAttempt : check.RenewAt, check.LastError, check.LastErrorId);
             }
         }
 
@@ -367,7 +374,7 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
         string action = existing is null ? "Issue a first certificate" : $"Renew the certificate ({reason}, {existing.Thumbprint})";
         if (!ShouldProcess(string.Join(", ", target.Identifiers?.Select(i => i.Value) ?? existing!.Names), $"{action} from {target.Server.Name} and save it in {_store.Root}"))
         {
-            return new AcmeRenewalResult(pass, target.Name, AcmeRenewalAction.NotDue, "WhatIf", existing);
+            return new AcmeRenewalResult(pass, target.Name, AcmeRenewalAction.NotDue, WhatIfReason, existing);
         }
 
         SolverFactory solvers;
@@ -466,9 +473,23 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
         return new AcmeRenewalResult(pass, name, AcmeRenewalAction.Failed, existing is null ? "New" : null, existing, error: e.Message, errorId: id);
     }
 
-    /// <summary>-IssuedBefore: the version was issued before that moment.</summary>
-    private bool ReplacedByDate(AcmeCertificate certificate) =>
-        IssuedBefore is DateTimeOffset before && new DateTimeOffset(certificate.NotBefore.ToUniversalTime()) < before;
+    /// <summary>
+    /// -IssuedBefore: the version was saved before that moment's second began. Its saved time, not its
+    /// NotBefore, which CAs backdate (Let's Encrypt by an hour), so a version issued just after the moment
+    /// is never taken for an old one; both have whole seconds, so the moment's own second counts as after.
+    /// </summary>
+    private bool ReplacedByDate(AcmeCertificate certificate)
+    {
+        if (IssuedBefore is not DateTimeOffset before)
+        {
+            return false;
+        }
+
+        DateTime utc = before.UtcDateTime;
+        var second = new DateTimeOffset(utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerSecond)), TimeSpan.Zero);
+        DateTimeOffset issued = certificate.SavedAt ?? new DateTimeOffset(certificate.NotBefore.ToUniversalTime());
+        return issued < second;
+    }
 
     /// <summary>The DNS provider saved with the certificate when it has one, else the worker's own way of answering.</summary>
     private SolverFactory SolversFor(AcmeCertificate? existing, Target target)

@@ -56,6 +56,9 @@ public sealed class AcmeCertificate
     /// <summary>The server whose folder the certificate is saved in (it holds the trust saved for it).</summary>
     internal AcmeServer? SavedServer { get; set; }
 
+    /// <summary>When this version was saved in the state, to the second (null for a certificate not read from a state).</summary>
+    public DateTimeOffset? SavedAt { get; internal set; }
+
     /// <summary>When this module revoked the certificate (as recorded in its state folder).</summary>
     public DateTimeOffset? RevokedAt { get; internal set; }
 

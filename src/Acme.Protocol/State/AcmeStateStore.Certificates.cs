@@ -264,6 +264,7 @@ public sealed partial class AcmeStateStore
             c.SavedIn = this;
             c.SavedServer = server;
             c.RevokedAt = json.GetObject("revoked")?.GetTimestamp("at");
+            c.SavedAt = json.GetTimestamp("savedAt");
         }
 
         foreach (CertificateExport export in ReadExports(json))
