@@ -11,12 +11,14 @@
     3. With -ExportPath, every certificate issued or renewed is written to <ExportPath>/<name>/ as
        cert.pem, chain.pem, fullchain.pem and key.pem.
 
-    It never prompts. It writes one object per certificate (Name, Action: Issued, Renewed, NotDue or
-    Failed, Reason, NotAfter, RenewAt, Thumbprint, Error) and exits with 1 when any certificate failed,
+    It never prompts. It writes one object per certificate (Name, Action: Issued, Renewed, NotDue,
+    Skipped (another host sharing the state holds its lease: AcmeCertificateLocked) or Failed, Reason,
+    NotAfter, RenewAt, Thumbprint, Error) and exits with 1 when any certificate failed,
     so the scheduler reports it; the others are still renewed. A failed renewal backs off (1 h, 2 h, 4 h ...
     up to a day): until its next try the certificate is NotDue with Reason Backoff and its last error, and
     the CA is not asked. Run it twice a day (Let's Encrypt's advice): ARI
     windows can be short, and a 160-hour certificate is due after 80 hours. See about_Acme_Runbooks.
+    Start-AcmeRenewalWorker -Once does the same in one command (and, without -Once, keeps running).
 .EXAMPLE
     pwsh -NonInteractive -File ./Update-AcmeCertificates.ps1 -StatePath /var/lib/acme -HttpPort 80 -ExportPath /etc/ssl/acme
 #>
@@ -122,6 +124,11 @@ foreach ($check in @($saved | Test-AcmeRenewal -Force:$Force)) {
         Export-Issued $renewed
         Write-Result $check.Name 'Renewed' $check $renewed $null
     } catch {
+        if ($_.FullyQualifiedErrorId -like 'AcmeCertificateLocked,*') {
+            # Another host of a fleet on the same state holds the certificate's lease and renews it now.
+            Write-Result $check.Name 'Skipped' $check $null $_
+            continue
+        }
         $failed++
         Write-Result $check.Name 'Failed' $check $null $_
     }

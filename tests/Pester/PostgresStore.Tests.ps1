@@ -255,6 +255,29 @@ Describe 'Leases and answers in PostgreSQL with Pebble' -Skip:$external {
         $null = $again | Start-AcmeHttpChallenge -Port $pebble.HttpPort -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60
     }
 
+    It 'leaves a certificate whose lease another host holds: the runbook says Skipped (exit 0), the worker Skipped once its pass is over' {
+        $null = $account | New-AcmeOrder -DnsName held.pg.test | Start-AcmeHttpChallenge -Port $pebble.HttpPort -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60
+        # This process holds the lease: its renewal order is placed and not completed yet.
+        $holding = Get-AcmeCertificate -Name held.pg.test -StatePath $pg.Url -KeyPassphrase $secure | Test-AcmeRenewal -Force | New-AcmeOrder
+        try {
+            $runbook = (Resolve-Path (Join-Path $PSScriptRoot '../../examples/Update-AcmeCertificates.ps1')).Path
+            $run = Invoke-TestChild ("& '$runbook' -StatePath `$env:ACME_STATE_PATH -HttpPort `$env:T_PORT -Force -TimeoutSec 60 | " +
+                    'Where-Object Name -EQ held.pg.test | ForEach-Object { "$($_.Action) $($_.Error)" }; exit $LASTEXITCODE') `
+                @{ ACME_STATE_PATH = $pg.Url; ACME_KEY_PASSPHRASE = $passphrase; T_PORT = $pebble.HttpPort }
+            $run.Out.Trim() | Should -Match '^Skipped AcmeCertificateLocked' -Because $run.Err
+            $run.ExitCode | Should -Be 0 -Because 'a certificate another host renews is not a failure'
+            $worker = Invoke-TestChild ('Import-Module Acme; Start-AcmeRenewalWorker -Name held.pg.test -IssuedBefore ([DateTimeOffset]::UtcNow.AddSeconds(1)) ' +
+                    '-HttpPort $env:T_PORT -Once -Interval 00:00:03 | ForEach-Object { "$($_.Action) $($_.Reason)" }') `
+                @{ ACME_STATE_PATH = $pg.Url; ACME_KEY_PASSPHRASE = $passphrase; T_PORT = $pebble.HttpPort }
+            $worker.Out.Trim() | Should -Be 'Skipped Locked' -Because "the lease stayed held for the worker's whole pass ($($worker.Err))"
+        } finally {
+            # The holder completes its renewal, which gives the lease back.
+            $renewed = $holding | Start-AcmeHttpChallenge -Port $pebble.HttpPort -TimeoutSec 60 | Complete-AcmeOrder -TimeoutSec 60
+        }
+        $renewed.Name | Should -Be 'held.pg.test'
+        Invoke-Sql "SELECT (lease_owner IS NULL)::text FROM acme.certificate_lease WHERE name = 'held.pg.test'" | Should -Be 'true'
+    }
+
     It 'fails the pass clearly while PostgreSQL is stopped, loses no key, and the next pass completes' {
         $order = $account | New-AcmeOrder -DnsName down.pg.test
         Stop-TestPostgresServer $pg
