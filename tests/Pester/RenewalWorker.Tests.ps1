@@ -207,6 +207,8 @@ Describe 'Bad input' {
         @{ What = 'an empty -Certificate entry'; Id = 'AcmeNoIdentifier'; Extra = @{ Certificate = ' , ' } }
         @{ What = 'a -DnsServer that is not a host'; Id = 'AcmeInvalidDnsServer'; Extra = @{ DnsServer = 'a:b:c' } }
         @{ What = 'a bad -LockStore'; Id = 'AcmeInvalidStore'; Extra = @{ LockStore = 'redis://' } }
+        @{ What = 'an -Interval of ten days'; Id = 'AcmeInvalidInterval'; Extra = @{ Interval = [TimeSpan]::FromDays(10) } }
+        @{ What = 'an -Interval of zero'; Id = 'AcmeInvalidInterval'; Extra = @{ Interval = [TimeSpan]::Zero } }
     ) {
         $sp = Join-Path $TestDrive 'bad'
         $before = Get-PebbleOrderCount

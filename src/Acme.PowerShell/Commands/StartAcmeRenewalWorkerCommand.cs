@@ -94,7 +94,6 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
 
     /// <summary>The time from the start of one pass to the start of the next.</summary>
     [Parameter]
-    [ValidateRange("00:00:01", "7.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>One pass, then return (a scheduled task, or a test).</summary>
@@ -180,6 +179,12 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
     {
         try
         {
+            if (Interval < TimeSpan.FromSeconds(1) || Interval > TimeSpan.FromDays(7))
+            {
+                throw new AcmeArgumentException(AcmeErrorId.InvalidInterval,
+                    $"-Interval {Interval} is out of range: give a time between one second and seven days (00:00:01 to 7.00:00:00).");
+            }
+
             _store = StateQuery.Open(StatePath, KeyPassphrase, SessionState.Path);
             _dnsServers = SolverFactory.ParseDnsServers(DnsServer);
             foreach (string contact in Contact)
@@ -370,7 +375,8 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
             }
         }
 
-        string reason = check is null ? "New" : ReplacedByDate(existing!) ? "IssuedBefore" : check.Reason.ToString();
+        string reason = check is not null ? (ReplacedByDate(existing!) && !check.Due ? "IssuedBefore" : check.Reason.ToString())
+            : existing is null ? "New" : "NamesChanged";
         string action = existing is null ? "Issue a first certificate" : $"Renew the certificate ({reason}, {existing.Thumbprint})";
         if (!ShouldProcess(string.Join(", ", target.Identifiers?.Select(i => i.Value) ?? existing!.Names), $"{action} from {target.Server.Name} and save it in {_store.Root}"))
         {

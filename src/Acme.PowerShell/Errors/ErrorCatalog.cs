@@ -82,7 +82,7 @@ public static class ErrorCatalog
                 or AcmeErrorId.InvalidDnsAlias or AcmeErrorId.InvalidServer or AcmeErrorId.InvalidContact or AcmeErrorId.InvalidKey
                 or AcmeErrorId.UnsupportedKey or AcmeErrorId.InvalidPassword or AcmeErrorId.InvalidCertificate or AcmeErrorId.InvalidCertificateId
                 or AcmeErrorId.InvalidCsr or AcmeErrorId.InvalidBinding or AcmeErrorId.InvalidBindingAlgorithm or AcmeErrorId.InvalidCertStoreLocation
-                or AcmeErrorId.InvalidCheckUrl or AcmeErrorId.InvalidDnsServer or AcmeErrorId.InvalidLockName or AcmeErrorId.InvalidName
+                or AcmeErrorId.InvalidCheckUrl or AcmeErrorId.InvalidDnsServer or AcmeErrorId.InvalidInterval or AcmeErrorId.InvalidLockName or AcmeErrorId.InvalidName
                 or AcmeErrorId.InvalidOrderUrl or AcmeErrorId.InvalidPort or AcmeErrorId.InvalidRevocationReason or AcmeErrorId.InvalidStatePath
                 or AcmeErrorId.InvalidStore or AcmeErrorId.InvalidToken or AcmeErrorId.InvalidValidity or AcmeErrorId.ConflictingParameters
                 or AcmeErrorId.ExportPathIsFolder or AcmeErrorId.NoExportTarget or AcmeErrorId.PfxPasswordRequired

@@ -83,6 +83,7 @@ public enum AcmeErrorId
     InvalidDnsName,
     InvalidDnsServer,
     InvalidIdentifier,
+    InvalidInterval,
     InvalidKey,
     InvalidLockName,
     InvalidName,

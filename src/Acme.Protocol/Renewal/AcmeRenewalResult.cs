@@ -52,7 +52,7 @@ public sealed class AcmeRenewalResult
 
     /// <summary>
     /// Why: the renewal rule's reason (Ari, LifetimeFraction, Expired, Revoked, Backoff, NotDue), IssuedBefore,
-    /// New (a first certificate), RenewedElsewhere (another host renewed it during the pass), Locked, or
+    /// New (a first certificate), NamesChanged (-Certificate gives other names than the saved one's), RenewedElsewhere (another host renewed it during the pass), Locked, or
     /// WhatIf (what -WhatIf would have ordered).
     /// </summary>
     public string? Reason { get; }

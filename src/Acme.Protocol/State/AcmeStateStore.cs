@@ -61,6 +61,16 @@ public sealed partial class AcmeStateStore : IStateLocation
     };
 
     private readonly char[]? _passphrase;
+
+    /// <summary>
+    /// The keys this store opened or wrote with its passphrase, by their encrypted PEM: a worker that reads
+    /// the same account for every certificate pays PBKDF2's 600 000 rounds once, not at each read (the
+    /// derivation is what made a fleet host CPU-bound, bench/NOTES.md). Only ciphertext is the key of the
+    /// map; the keys are in this process's memory anyway. Cleared when it grows past <see cref="OpenedKeysLimit"/>.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AcmeKey> _openedKeys = new(StringComparer.Ordinal);
+
+    private const int OpenedKeysLimit = 512;
     private readonly IStateFiles _files;
 
     /// <param name="root">The state folder (created when first written to).</param>
@@ -263,7 +273,22 @@ public sealed partial class AcmeStateStore : IStateLocation
                 $"The state in {Root} is shared by every host that reads the database, and no key passphrase was given: a key is not stored there unencrypted unless the database was initialized to allow it.");
         }
 
-        WriteFile(path, _passphrase is null ? key.ExportPkcs8Pem() : key.ExportEncryptedPkcs8Pem(_passphrase), ownerOnly: true);
+        string pem = _passphrase is null ? key.ExportPkcs8Pem() : key.ExportEncryptedPkcs8Pem(_passphrase);
+        WriteFile(path, pem, ownerOnly: true);
+        if (_passphrase is not null)
+        {
+            RememberOpened(pem, key);
+        }
+    }
+
+    private void RememberOpened(string pem, AcmeKey key)
+    {
+        if (_openedKeys.Count >= OpenedKeysLimit)
+        {
+            _openedKeys.Clear();
+        }
+
+        _openedKeys[pem] = key;
     }
 
     /// <summary>Every state file is written here: its folder (and the root) made 0700 first, the file 0600 for keys, 0644 otherwise.</summary>
@@ -279,9 +304,20 @@ public sealed partial class AcmeStateStore : IStateLocation
             return null;
         }
 
+        if (_passphrase is not null && _openedKeys.TryGetValue(pem, out AcmeKey? opened))
+        {
+            return opened;
+        }
+
         try
         {
-            return AcmeKey.ImportPem(pem, _passphrase);
+            AcmeKey key = AcmeKey.ImportPem(pem, _passphrase);
+            if (_passphrase is not null)
+            {
+                RememberOpened(pem, key);
+            }
+
+            return key;
         }
         catch (AcmeArgumentException e) when (e.Id == AcmeErrorId.KeyPasswordRequired)
         {
