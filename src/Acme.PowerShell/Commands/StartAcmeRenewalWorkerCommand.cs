@@ -6,6 +6,7 @@ using System.Management.Automation;
 using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
+using Acme.PowerShell.Binding;
 using Acme.PowerShell.Challenges;
 using Acme.PowerShell.Cmdlets;
 using Acme.PowerShell.Dns;
@@ -63,6 +64,7 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(CertificateNameCompleter))]
     public string[] Name { get; set; } = { "*" };
 
     /// <summary>Certificates to have, each as its names separated by commas ('example.com,www.example.com'): issued when the state has none.</summary>
@@ -76,11 +78,13 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
     /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ServerCompleter))]
     public override string? Server { get; set; } = DefaultServerName;
 
     /// <summary>The saved account that orders the -Certificate certificates (renewals use the account that ordered each).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(AccountNameCompleter))]
     public string AccountName { get; set; } = AcmeStateStore.DefaultAccountName;
 
     /// <summary>Contacts for the account, when it must be created for a -Certificate certificate.</summary>
