@@ -245,7 +245,11 @@ function Assert-FleetIntegrity {
         name; no lease held; no answer left; no item whose parent folder is missing; no version folder
         without its fullchain.
     #>
-    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)][string[]] $Names)
+    param([Parameter(Mandatory)] $Fleet, [Parameter(Mandatory)][string[]] $Names,
+        # Answers a host killed by SIGKILL may leave (it published them and died before withdrawing; when the CA had
+        # validated them already, the host that resumes its order has nothing to answer): at most this many, each
+        # lapsing by itself.
+        [int] $LeftoverAnswers = 0)
     $rows = @(Invoke-FleetSql $Fleet "SELECT name || '|' || to_char(not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD""T""HH24:MI:SS') || '|' || translate(encode(convert_to(fullchain_pem, 'UTF8'), 'base64'), E'\n', '') || '|' || (key_pem_encrypted LIKE '-----BEGIN ENCRYPTED PRIVATE KEY-----%')::text FROM acme.current_certificate")
     $rows.Count | Should -Be $Names.Count -Because 'one current certificate per name'
     $current = Get-FleetCurrent $Fleet
@@ -264,7 +268,8 @@ function Assert-FleetIntegrity {
         ($c.NotAfter -gt [DateTime]::UtcNow) | Should -BeTrue -Because "$name is valid"
     }
     Invoke-FleetSql $Fleet "SELECT count(*) FROM acme.certificate_lease WHERE lease_owner IS NOT NULL" | Should -Be 0 -Because 'no lease is left held'
-    Invoke-FleetSql $Fleet "SELECT count(*) FROM acme.challenge_answer" | Should -Be 0 -Because 'every answer was withdrawn'
+    [int](Invoke-FleetSql $Fleet "SELECT count(*) FROM acme.challenge_answer") | Should -BeLessOrEqual $LeftoverAnswers -Because 'every answer was withdrawn (but a killed host''s)'
+    Invoke-FleetSql $Fleet "SELECT count(*) FROM acme.challenge_answer WHERE expires > now() + interval '1 day'" | Should -Be 0 -Because 'an answer left behind lapses by itself'
     Invoke-FleetSql $Fleet "SELECT count(*) FROM acme.item i WHERE i.parent <> '' AND NOT EXISTS (SELECT 1 FROM acme.item p WHERE p.path = i.parent AND p.is_folder)" |
         Should -Be 0 -Because 'no item is orphaned'
     Invoke-FleetSql $Fleet ("SELECT count(*) FROM acme.item v WHERE v.is_folder AND v.name ~ '^[0-9A-F]{40}$' AND split_part(v.path, '/', 2) = 'certificates' " +
