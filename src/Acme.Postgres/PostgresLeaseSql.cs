@@ -16,8 +16,11 @@ internal static class PostgresLeaseSql
     /// <summary>No lease is trusted for longer than this from its taking, whatever its row says.</summary>
     internal static readonly TimeSpan Longest = TimeSpan.FromDays(1);
 
+    // "In the future" is judged by clock_timestamp(), not now(): now() is when the taking statement began, and a
+    // take that waited on the row of another host's take just committed began before that row's taken_at, so with
+    // now() it took a live lease away (the race test in PostgresStore.Tests.ps1 caught it: LeaseLost, not Locked).
     private const string Free =
-        "l.lease_owner IS NULL OR l.lease_until IS NULL OR l.taken_at IS NULL OR l.lease_until <= now() OR l.taken_at > now() " +
+        "l.lease_owner IS NULL OR l.lease_until IS NULL OR l.taken_at IS NULL OR l.lease_until <= now() OR l.taken_at > clock_timestamp() " +
         "OR l.lease_until > l.taken_at + interval '1 day' " +
         "OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.holder_pid AND a.backend_start = l.holder_started)";
 
