@@ -182,12 +182,7 @@ public sealed class StartAcmeDnsChallengeCommand : AcmeCmdlet
                 $"No DNS provider is saved with the certificate '{order.Name}' in {store.Root}: it was not issued through one.");
         _provider = DnsProviders.Get(saved.Provider);
         _challengeType = MyInvocation.BoundParameters.ContainsKey(nameof(ChallengeType)) ? ChallengeType : saved.ChallengeType;
-        DnsProviderSettings settings = ProviderParameters.FromSaved(saved, ProviderParameter, ProviderParameters.SecretReader(this));
-        foreach (string missing in saved.Unsaved.Where(n => !settings.Has(n)))
-        {
-            throw new AcmeArgumentException(AcmeErrorId.DnsProviderParameterMissing,
-                $"The secret parameter '{missing}' of the DNS provider {saved.Provider} saved with '{order.Name}' was not saved (the state folder had no key passphrase); it must be given again.");
-        }
+        DnsProviderSettings settings = ProviderParameters.FromSavedComplete(saved, ProviderParameter, ProviderParameters.SecretReader(this), order.Name);
 
         return (Solvers(SolverFactory.ProviderRecords(_provider, settings)), saved);
     }

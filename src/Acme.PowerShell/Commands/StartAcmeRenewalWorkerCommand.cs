@@ -507,13 +507,7 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
         if (existing is not null && _store.ReadDnsProvider(target.Server, target.Name) is { } saved)
         {
             DnsProviderInfo info = DnsProviders.Get(saved.Provider);
-            DnsProviderSettings settings = ProviderParameters.FromSaved(saved, null, ProviderParameters.SecretReader(this));
-            foreach (string missing in saved.Unsaved.Where(n => !settings.Has(n)))
-            {
-                throw new AcmeArgumentException(AcmeErrorId.DnsProviderParameterMissing,
-                    $"The secret parameter '{missing}' of the DNS provider {saved.Provider} saved with '{target.Name}' was not saved (the state had no key passphrase); " +
-                    "renew it once with Start-AcmeDnsChallenge -Provider and its parameters.");
-            }
+            DnsProviderSettings settings = ProviderParameters.FromSavedComplete(saved, null, ProviderParameters.SecretReader(this), target.Name);
 
             WriteVerbose($"{target.Name}: publishing through the DNS provider {saved.Provider} saved with it ({saved.ChallengeType}).");
             return SolverFactory.Dns(SolverFactory.ProviderRecords(info, settings), _dnsServers, checkPropagation: true, TimeSpan.FromSeconds(TimeoutSec),

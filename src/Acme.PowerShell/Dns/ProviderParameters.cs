@@ -57,6 +57,23 @@ internal static class ProviderParameters
     }
 
     /// <summary>
+    /// <see cref="FromSaved"/> for the provider saved with the certificate <paramref name="certificateName"/>, checked
+    /// complete: a secret parameter the state could not save (no key passphrase) and not given again in
+    /// <paramref name="overrides"/> is AcmeArgumentException DnsProviderParameterMissing.
+    /// </summary>
+    public static DnsProviderSettings FromSavedComplete(SavedDnsProvider saved, IDictionary? overrides, ReadSecret? readSecret, string certificateName)
+    {
+        DnsProviderSettings settings = FromSaved(saved, overrides, readSecret);
+        foreach (string missing in saved.Unsaved.Where(n => !settings.Has(n)))
+        {
+            throw new AcmeArgumentException(AcmeErrorId.DnsProviderParameterMissing,
+                $"The secret parameter '{missing}' of the DNS provider {saved.Provider} saved with '{certificateName}' was not saved (the state folder had no key passphrase); it must be given again.");
+        }
+
+        return settings;
+    }
+
+    /// <summary>
     /// What is saved with the certificate: the values as given, references as their text, secrets marked (the
     /// store seals or drops them), and the DNS challenge type the records answer (null: dns-01).
     /// </summary>
