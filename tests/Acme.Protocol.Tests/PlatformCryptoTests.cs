@@ -179,4 +179,36 @@ public class PlatformCryptoTests
         Assert.Equal(AcmeRenewalInfo.FormatCertificateId(aki, parsed.SerialNumber.ToByteArray()), AcmeRenewalInfo.GetCertificateId(leaf));
         Assert.EndsWith(".AIdlQyE", AcmeRenewalInfo.GetCertificateId(leaf));
     }
+
+    [Theory]
+    [InlineData("correct horse battery staple")]
+    [InlineData("pässwörd ÿ € 𝄞")]
+    public void ASecretSealedByEitherBuildOpensInTheOther(string passphraseText)
+    {
+        char[] passphrase = passphraseText.ToCharArray();
+        const string Secret = "tsig-secret: c2VjcmV0LWJ5dGVz ✓";
+
+        // Sealed by the platform (this build), opened with BouncyCastle as the netstandard2.0 build does.
+        string[] parts = PassphraseSecret.Seal(Secret, passphrase).Split('.');
+        byte[] salt = Base64Url.Decode(parts[2]);
+        byte[] key = PassphraseSecret.KeyWithBouncyCastle(System.Text.Encoding.UTF8.GetBytes(passphrase), salt, int.Parse(parts[1]));
+        byte[] plain = PassphraseSecret.RunBouncyCastle(false, key, Base64Url.Decode(parts[3]), Base64Url.Decode(parts[4]));
+        Assert.Equal(Secret, System.Text.Encoding.UTF8.GetString(plain));
+
+        // Sealed with BouncyCastle, opened by the platform.
+        byte[] nonce = RandomNumberGenerator.GetBytes(12);
+        byte[] sealedBytes = PassphraseSecret.RunBouncyCastle(true, key, nonce, System.Text.Encoding.UTF8.GetBytes(Secret));
+        string bouncySealed = string.Join(".", "v1", parts[1], parts[2], Base64Url.Encode(nonce), Base64Url.Encode(sealedBytes));
+        Assert.Equal(Secret, PassphraseSecret.Open(bouncySealed, passphrase));
+
+        // A wrong passphrase, a changed tag byte and a cut-off text are refused, not read as another value.
+        Assert.Equal(AcmeErrorId.KeyPasswordIncorrect,
+            Assert.Throws<AcmeArgumentException>(() => PassphraseSecret.Open(bouncySealed, "wrong".ToCharArray())).Id);
+        sealedBytes[^1] ^= 1;
+        string tampered = string.Join(".", "v1", parts[1], parts[2], Base64Url.Encode(nonce), Base64Url.Encode(sealedBytes));
+        Assert.Equal(AcmeErrorId.KeyPasswordIncorrect,
+            Assert.Throws<AcmeArgumentException>(() => PassphraseSecret.Open(tampered, passphrase)).Id);
+        string cut = string.Join(".", "v1", parts[1], parts[2], Base64Url.Encode(nonce), Base64Url.Encode(sealedBytes.AsSpan(0, 10).ToArray()));
+        Assert.Equal(AcmeErrorId.StateCorrupt, Assert.Throws<AcmeLocalException>(() => PassphraseSecret.Open(cut, passphrase)).Id);
+    }
 }
