@@ -17,8 +17,10 @@ param(
     # Fleet: certificates issued by one host, then as many by three, on one PostgreSQL database.
     [int] $FleetCount = 30,
     # Which measurements to run (all by default); a partial run, to try a row, should name its own -ResultsPath.
-    [ValidateSet('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'Uacme', 'Robust', 'Fleet')]
-    [string[]] $Rows = @('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'Uacme', 'Robust', 'Fleet'),
+    # InstalledPwsh: bare pwsh, import and the fresh process again on a ReadyToRun copy of this PowerShell, as
+    # PowerShell's own packages ship it (New-ReadyToRunPowerShell.ps1; the pinned dotnet tool is IL-only).
+    [ValidateSet('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'InstalledPwsh', 'Uacme', 'Robust', 'Fleet')]
+    [string[]] $Rows = @('Warm', 'Cold', 'Bulk', 'Import', 'ColdWarm', 'InstalledPwsh', 'Uacme', 'Robust', 'Fleet'),
     # A copy of Posh-ACME whose import the module's import is compared with, where one is at hand.
     [string] $PoshAcmePath = (Join-Path $PSScriptRoot '../../shared/vendor/Posh-ACME-4.32.0/Posh-ACME.psd1')
 )
@@ -40,10 +42,10 @@ function Get-Median([double[]] $Values) {
 }
 
 function Invoke-Pwsh {
-    # Runs a child PowerShell and returns its wall time (s), output and exit code.
-    param([string[]] $Arguments)
+    # Runs a child PowerShell (this one's command line, or -Pwsh) and returns its wall time (s), output and exit code.
+    param([string[]] $Arguments, [string[]] $Pwsh = $script:pwsh)
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
-    $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive @Arguments 2>&1
+    $output = & $Pwsh[0] @($Pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive @Arguments 2>&1
     $seconds = $watch.Elapsed.TotalSeconds
     [pscustomobject]@{ Seconds = $seconds; Output = $output; ExitCode = $LASTEXITCODE }
 }
@@ -106,36 +108,100 @@ try {
     }
 
     if ($Rows -contains 'Import' -or $Rows -contains 'ColdWarm') {
+        # Interleaved (bare, Acme, Posh-ACME, bare, ...) so that a change in the machine's load between runs
+        # moves every variant alike instead of one of them.
         Write-Host 'import cost...'
-        $bare = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', 'exit')).Seconds }
-        $import = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds }
+        $hasPoshAcme = Test-Path $PoshAcmePath
+        $bare = [Collections.Generic.List[double]]::new(); $import = [Collections.Generic.List[double]]::new()
+        $poshAcme = [Collections.Generic.List[double]]::new()
+        foreach ($i in 1..$ImportRuns) {
+            $bare.Add((Invoke-Pwsh @('-Command', 'exit')).Seconds)
+            $import.Add((Invoke-Pwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds)
+            if ($hasPoshAcme) { $poshAcme.Add((Invoke-Pwsh @('-Command', "Import-Module '$PoshAcmePath'; exit")).Seconds) }
+        }
         $results.BarePwsh = Get-Median $bare
         $results.ImportCost = (Get-Median $import) - $results.BarePwsh
-        if (Test-Path $PoshAcmePath) {
-            $poshAcme = foreach ($i in 1..$ImportRuns) { (Invoke-Pwsh @('-Command', "Import-Module '$PoshAcmePath'; exit")).Seconds }
-            $results.PoshAcmeImportCost = (Get-Median $poshAcme) - $results.BarePwsh
+        if ($hasPoshAcme) { $results.PoshAcmeImportCost = (Get-Median $poshAcme) - $results.BarePwsh }
+    }
+
+    function Measure-ColdWarm {
+        # One fresh process per run with coldwarm.ps1 (its own state folder, the account saved by run 0, untimed):
+        # each -Variant in turn per run, interleaved; returns the medians of each variant's runs.
+        param([string[]] $Variant, [string[]] $Pwsh = $script:pwsh, [string] $Label)
+        $sharedState = $env:ACME_STATE_PATH
+        $env:ACME_STATE_PATH = Join-Path $work "state-coldwarm$Label"
+        $runs = @{}
+        foreach ($v in $Variant) { $runs[$v] = [Collections.Generic.List[object]]::new() }
+        try {
+            foreach ($i in 0..$ColdWarmRuns) {
+                foreach ($v in $Variant) {
+                    $env:ACME_PORTABLE = if ($v -eq 'Portable') { '1' } else { $null }
+                    $run = Invoke-Pwsh -Pwsh $Pwsh @('-File', (Join-Path $PSScriptRoot 'coldwarm.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
+                        '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "coldwarm$Label-$v-$i.bench.test".ToLowerInvariant(),
+                        '-OutPath', (Join-Path $work "coldwarm$Label-$v-$i"))
+                    if ($run.ExitCode -ne 0) { throw "fresh-process run $i ($v$Label) failed: $($run.Output -join "`n")" }
+                    $inside = @($run.Output | Where-Object { $_ -is [string] -and $_.StartsWith('{') })[-1] | ConvertFrom-Json
+                    if ($i -gt 0) { $runs[$v].Add([pscustomobject]@{ Seconds = $run.Seconds; Inside = $inside }) }
+                }
+            }
+        } finally {
+            $env:ACME_STATE_PATH = $sharedState
+            $env:ACME_PORTABLE = $null
         }
+        $medians = [ordered]@{}
+        foreach ($v in $Variant) {
+            $r = $runs[$v]
+            $medians[$v] = [ordered]@{
+                Seconds      = Get-Median $r.Seconds
+                InProcessMs  = Get-Median $r.Inside.InProcessMs
+                CpuMs        = Get-Median $r.Inside.CpuMs
+                JitMethods   = Get-Median $r.Inside.JitMethods
+                JitMs        = Get-Median $r.Inside.JitMs
+                StartToScriptMs = Get-Median $r.Inside.StartToScriptMs
+                # From the script's last statement to the runner seeing the process end: the exit.
+                ExitMs       = Get-Median @($r | ForEach-Object { 1000 * $_.Seconds - $_.Inside.StartToEndMs })
+                BouncyCastle = @($r.Inside | Where-Object BouncyCastle).Count
+                Runs         = $r.Count
+                Assembly     = ($r.Inside.Assembly | Select-Object -First 1) -replace [regex]::Escape((Split-Path $ModulePath)), '<module>'
+            }
+        }
+        $medians
     }
 
     if ($Rows -contains 'ColdWarm') {
         # A runbook's job: a new process per certificate with the account already saved (its own state folder,
         # made by one untimed run), New-AcmeCertificate for one name by http-01; the module's cost is the
-        # process's time minus bare pwsh's.
-        Write-Host 'fresh process, warm state folder...'
-        $sharedState = $env:ACME_STATE_PATH
-        $env:ACME_STATE_PATH = Join-Path $work 'state-coldwarm'
-        try {
-            $coldWarm = foreach ($i in 0..$ColdWarmRuns) {
-                $run = Invoke-Pwsh @('-File', (Join-Path $PSScriptRoot 'coldwarm.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
-                    '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "coldwarm-$i.bench.test", '-OutPath', (Join-Path $work "coldwarm-$i"))
-                if ($run.ExitCode -ne 0) { throw "fresh-process run $i failed: $($run.Output -join "`n")" }
-                if ($i -gt 0) { $run.Seconds }
-            }
-        } finally {
-            $env:ACME_STATE_PATH = $sharedState
-        }
-        $results.ColdWarmMedian = Get-Median $coldWarm
+        # process's time minus bare pwsh's. Each run is made twice, interleaved: with the build PowerShell 7 takes
+        # (ReadyToRun, net10.0/<rid>/) and with the portable netstandard2.0 build (ACME_PORTABLE=1, what the
+        # module was before the ReadyToRun build and what Windows PowerShell 5.1 loads), each printing what it
+        # measured in itself (coldwarm.ps1: JIT-compiled methods and JIT time, CPU, wall).
+        Write-Host 'fresh process, warm state folder (ReadyToRun and portable builds)...'
+        $medians = Measure-ColdWarm -Variant 'R2R', 'Portable'
+        $results.ColdWarmR2R = $medians.R2R
+        $results.ColdWarmPortable = $medians.Portable
+        $results.ColdWarmMedian = $results.ColdWarmR2R.Seconds
         $results.ColdWarmModuleCost = $results.ColdWarmMedian - $results.BarePwsh
+    }
+
+    if ($Rows -contains 'InstalledPwsh') {
+        # The same PowerShell 7 compiled ReadyToRun (as its .deb/.rpm/.tar.gz/.msi are): bare, import and the fresh
+        # process again, interleaved, so that the module's own cost is read over a PowerShell like the one users run.
+        Write-Host 'the same rows on a ReadyToRun copy of this PowerShell (compiled once, about a minute)...'
+        $installed = & (Join-Path $PSScriptRoot 'New-ReadyToRunPowerShell.ps1') -Destination (Join-Path $PSScriptRoot "../output/bench/pwsh-r2r")
+        $installedPwsh = @($installed)
+        $bare = [Collections.Generic.List[double]]::new(); $import = [Collections.Generic.List[double]]::new()
+        foreach ($i in 1..$ImportRuns) {
+            $bare.Add((Invoke-Pwsh -Pwsh $installedPwsh @('-Command', 'exit')).Seconds)
+            $import.Add((Invoke-Pwsh -Pwsh $installedPwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds)
+        }
+        $medians = Measure-ColdWarm -Variant 'R2R' -Pwsh $installedPwsh -Label '-installed'
+        $results.InstalledPwsh = [ordered]@{
+            Pwsh       = $installed
+            BarePwsh   = Get-Median $bare
+            ImportCost = (Get-Median $import) - (Get-Median $bare)
+            ColdWarm   = $medians.R2R
+            ModuleCost = $medians.R2R.Seconds - (Get-Median $bare)
+        }
     }
 
     if ($Rows -contains 'Uacme') {
