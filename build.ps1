@@ -12,6 +12,10 @@
                tests (ACME_TEST_FAILPOINT_MODULE); Build and Package ship only the module without them
       Failpoints
                stage only the test flavour into output/failpoints/Acme/<version>/ (to run a crash test alone)
+      Portable Build, then the suites again against the portable netstandard2.0 build (the one Windows PowerShell 5.1
+               loads): xunit against Acme.Protocol's netstandard2.0 build (AcmeCoreFramework=netstandard2.0), and
+               Test's first Pester pass with ACME_PORTABLE=1 (the failpoint flavour is netstandard2.0 already); ends
+               with "Portable (netstandard2.0): xunit N passed, N failed; Pester N passed, N failed"
       Stress   Build, then the Pester tests tagged Stress (bad-nonce storms: 100 issuances at 50% rejection, 20 at 90%; the fleet on one PostgreSQL database, Fleet.Tests.ps1)
       Demo     Build, start a local Pebble, issue a certificate with the five-cmdlet pipeline into ./out
       Package  Build, then pack the module into output/package/Acme.<version>.nupkg (Install-PSResource takes it)
@@ -23,7 +27,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Docs', 'Test', 'Failpoints', 'Stress', 'Demo', 'Package', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Portable', 'Failpoints', 'Stress', 'Demo', 'Package', 'Bench', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -171,20 +175,8 @@ function Invoke-Test {
     Restore-TestTools
     $null = New-Item -ItemType Directory -Path $testResults -Force
 
-    Write-Host "`n== xunit ==" -ForegroundColor Cyan
-    $trx = Join-Path $testResults 'xunit.trx'
-    Remove-Item $trx -ErrorAction Ignore
-    dotnet test (Join-Path $root 'tests/Acme.Protocol.Tests/Acme.Protocol.Tests.csproj') -c $Configuration --nologo `
-        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal'
-    $xunitPassed = 0; $xunitFailed = 0
-    if (Test-Path $trx) {
-        $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
-        $xunitPassed = [int]$counters.passed
-        $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
-    } else {
-        $xunitFailed = 1
-        Write-Host 'xunit produced no results.' -ForegroundColor Red
-    }
+    $xunit = Invoke-Xunit
+    $xunitPassed, $xunitFailed = $xunit.Passed, $xunit.Failed
 
     Invoke-PesterSuite -Include $Tag -Exclude (@($ExcludeTag) + 'Stress') -FailpointModule $failpointModule
     $pesterPassed, $pesterFailed = $script:PesterCounts
@@ -200,11 +192,7 @@ function Invoke-Test {
     }
     $passed = $xunitPassed + $pesterPassed + $p2Passed
     $failed = $xunitFailed + $pesterFailed + $p2Failed
-    if ($xunitFailed -gt 0 -and (Test-Path $trx)) {
-        $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
-        $script:PesterFailedNames += @(Select-Xml -Path $trx -XPath '//t:UnitTestResult[@outcome!="Passed" and @outcome!="NotExecuted"]' -Namespace $ns |
-            ForEach-Object { "xunit: $($_.Node.testName)" })
-    }
+    $script:PesterFailedNames += $xunit.FailedNames
     if ($script:PesterFailedNames) {
         Write-Host "`nFailed:" -ForegroundColor Red
         $script:PesterFailedNames | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
@@ -212,6 +200,105 @@ function Invoke-Test {
     Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester (Pebble 2.4.0): $pesterPassed passed, $pesterFailed failed; $p2Text"
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Xunit {
+    <#
+        Runs the xunit project, its results in output/TestResults/<Name>.trx; returns the passed and failed counts,
+        the names of the failed tests and the trx. -Property passes MSBuild properties (AcmeCoreFramework).
+    #>
+    param([string] $Name = 'xunit', [string[]] $Property = @())
+    Write-Host "`n== $Name ==" -ForegroundColor Cyan
+    $trx = Join-Path $testResults "$Name.trx"
+    Remove-Item $trx -ErrorAction Ignore
+    dotnet test (Join-Path $root 'tests/Acme.Protocol.Tests/Acme.Protocol.Tests.csproj') -c $Configuration --nologo @($Property | ForEach-Object { "-p:$_" }) `
+        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
+    $result = [pscustomobject]@{ Passed = 0; Failed = 0; FailedNames = @(); Trx = $trx }
+    if (Test-Path $trx) {
+        $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
+        $result.Passed = [int]$counters.passed
+        $result.Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        if ($result.Failed -gt 0) {
+            $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
+            $result.FailedNames = @(Select-Xml -Path $trx -XPath '//t:UnitTestResult[@outcome!="Passed" and @outcome!="NotExecuted"]' -Namespace $ns |
+                ForEach-Object { "$Name`: $($_.Node.testName)" })
+        }
+    } else {
+        $result.Failed = 1
+        $result.FailedNames = @("$Name`: produced no results")
+        Write-Host "$Name produced no results." -ForegroundColor Red
+    }
+    $result
+}
+
+function Test-PortableImport {
+    <#
+        The Portable pass's first check, before any Pester test: a child pwsh (with this process's ACME_PORTABLE=1)
+        imports the staged module and must load the netstandard2.0 Acme.PowerShell.dll and Acme.Protocol.dll beside
+        the manifest, or the pass would run the ReadyToRun build and prove nothing. Returns what is wrong, or nothing.
+    #>
+    $pwsh = Get-PwshCommand
+    $manifestPath = Join-Path $moduleDir 'Acme.psd1'
+    $probe = @"
+Import-Module '$manifestPath' -ErrorAction Stop
+foreach (`$name in 'Acme.PowerShell', 'Acme.Protocol') {
+    `$a = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq `$name } | Select-Object -First 1
+    `$tfm = if (`$a) { (`$a.GetCustomAttributes([System.Runtime.Versioning.TargetFrameworkAttribute], `$false) | Select-Object -First 1).FrameworkName }
+    '{0}|{1}|{2}' -f `$name, `$a.Location, `$tfm
+}
+"@
+    $lines = @(& $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $probe 2>&1 | ForEach-Object { "$_" })
+    $problems = @()
+    foreach ($name in 'Acme.PowerShell', 'Acme.Protocol') {
+        $line = $lines | Where-Object { $_.StartsWith("$name|") } | Select-Object -First 1
+        $expected = "$name|$(Join-Path $moduleDir "$name.dll")|.NETStandard,Version=v2.0"
+        if ($line -ne $expected) { $problems += "$name loaded as '$line', not '$expected' ($($lines -join ' / '))" }
+    }
+    $problems
+}
+
+function Invoke-Portable {
+    <#
+        The suites against the portable netstandard2.0 build (Windows PowerShell 5.1's, and PowerShell 7's on a platform
+        with no ReadyToRun build): xunit against Acme.Protocol compiled for netstandard2.0, then Test's first Pester pass
+        with ACME_PORTABLE=1, which every child pwsh inherits. Not Stress, not the Pebble 2.10.1 pass.
+    #>
+    Invoke-Build
+    $failpointModule = Publish-FailpointModule
+    Restore-TestTools
+    $null = New-Item -ItemType Directory -Path $testResults -Force
+    $savedPortable = $env:ACME_PORTABLE
+    try {
+        $xunit = Invoke-Xunit -Name 'xunit-portable' -Property 'AcmeCoreFramework=netstandard2.0'
+        # BuildUnderTestTests checks the Acme.Protocol.dll it loaded is the netstandard2.0 one; a run without it proves nothing.
+        $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
+        $check = if (Test-Path $xunit.Trx) { Select-Xml -Path $xunit.Trx -Namespace $ns -XPath '//t:UnitTestResult[@outcome="Passed" and contains(@testName, "TheAcmeProtocolAssemblyLoadedIsTheBuildThisRunTests")]' }
+        if (-not $check -and -not ($xunit.FailedNames -match 'TheAcmeProtocolAssemblyLoadedIsTheBuildThisRunTests')) {
+            $xunit.Failed++
+            $xunit.FailedNames += 'xunit-portable: BuildUnderTestTests did not pass, so the build tested is unknown'
+        }
+        $script:PesterFailedNames += $xunit.FailedNames
+
+        $env:ACME_PORTABLE = '1'
+        $problems = @(Test-PortableImport)
+        if ($problems) {
+            $problems | ForEach-Object { Write-Host $_ -ForegroundColor Red }
+            $pesterPassed, $pesterFailed = 0, 1
+            $script:PesterFailedNames += @($problems | ForEach-Object { "Pester (netstandard2.0), not run: $_" })
+        } else {
+            Write-Host 'ACME_PORTABLE=1: a child pwsh loads the netstandard2.0 Acme.PowerShell.dll and Acme.Protocol.dll beside the manifest.'
+            Invoke-PesterSuite -Include $Tag -Exclude (@($ExcludeTag) + 'Stress') -FailpointModule $failpointModule -Portable
+            $pesterPassed, $pesterFailed = $script:PesterCounts
+        }
+    } finally {
+        $env:ACME_PORTABLE = $savedPortable
+    }
+    if ($script:PesterFailedNames) {
+        Write-Host "`nFailed:" -ForegroundColor Red
+        $script:PesterFailedNames | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
+    }
+    Write-Host "`nPortable (netstandard2.0): xunit $($xunit.Passed) passed, $($xunit.Failed) failed; Pester $pesterPassed passed, $pesterFailed failed"
+    if ($xunit.Failed + $pesterFailed -gt 0 -or $xunit.Passed -eq 0 -or $pesterPassed -eq 0) { exit 1 }
 }
 
 function Build-TestKit {
@@ -243,12 +330,14 @@ function Invoke-PesterSuite {
     <#
         Runs Pester in a child pwsh against the staged module; leaves the passed and failed counts in $script:PesterCounts.
         With -Pebble, only -File and against that Pebble 2.10.1 binary (ACME_TEST_PEBBLE_PASS for the harness).
+        With -Portable, under its own label and result files (the caller sets ACME_PORTABLE=1).
     #>
-    param([string[]] $Include = @(), [string[]] $Exclude = @(), [string] $FailpointModule, [string[]] $File = @(), [string] $Pebble)
+    param([string[]] $Include = @(), [string[]] $Exclude = @(), [string] $FailpointModule, [string[]] $File = @(), [string] $Pebble,
+        [switch] $Portable)
     Build-TestKit
-    $label = if ($Pebble) { 'Pester against Pebble 2.10.1' } else { 'Pester' }
+    $label = if ($Pebble) { 'Pester against Pebble 2.10.1' } elseif ($Portable) { 'Pester (netstandard2.0)' } else { 'Pester' }
     Write-Host "`n== $label ==" -ForegroundColor Cyan
-    $summary = Join-Path $testResults $(if ($Pebble) { 'pester-summary-pebble2.json' } else { 'pester-summary.json' })
+    $summary = Join-Path $testResults $(if ($Pebble) { 'pester-summary-pebble2.json' } elseif ($Portable) { 'pester-summary-portable.json' } else { 'pester-summary.json' })
     Remove-Item $summary -ErrorAction Ignore
     $pester = Join-Path (Get-NuGetPackagesFolder) 'pester/6.2.0/tools/Pester.psd1'
     $pwsh = Get-PwshCommand
@@ -260,6 +349,7 @@ function Invoke-PesterSuite {
     if ($Include) { $pwshArgs += @('-Tag', ($Include -join ',')) }
     if ($Exclude) { $pwshArgs += @('-ExcludeTag', ($Exclude -join ',')) }
     if ($Pebble) { $pwshArgs += @('-File', ($File -join ','), '-ResultName', 'pester-pebble2.xml') }
+    if ($Portable) { $pwshArgs += @('-ResultName', 'pester-portable.xml') }
     $saved = $env:ACME_TEST_PEBBLE, $env:ACME_TEST_PEBBLE_PASS, $env:ACME_TEST_PEBBLE_STRICT
     try {
         # The second pass runs Pebble -strict (RFC 8555 to the letter): one full pass under it.
@@ -332,6 +422,7 @@ foreach ($t in $Task) {
         'Build' { Invoke-Build }
         'Docs' { Invoke-Docs }
         'Test' { Invoke-Test }
+        'Portable' { Invoke-Portable }
         'Failpoints' { $null = Publish-FailpointModule }
         'Stress' { Invoke-Stress }
         'Demo' { Invoke-Demo }

@@ -564,7 +564,10 @@ function Start-TestChild {
     $psi.UseShellExecute = $false
     $modules = Split-Path (Split-Path (Split-Path $ModulePath))
     $psi.Environment['PSModulePath'] = $modules + [System.IO.Path]::PathSeparator + $env:PSModulePath
-    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+    # A $null value removes the variable from the child's environment (ACME_PORTABLE in Runtime.Tests.ps1).
+    foreach ($k in $Environment.Keys) {
+        if ($null -eq $Environment[$k]) { $null = $psi.Environment.Remove($k) } else { $psi.Environment[$k] = [string]$Environment[$k] }
+    }
     $process = [System.Diagnostics.Process]::Start($psi)
     [pscustomobject]@{ Process = $process; Out = $process.StandardOutput.ReadToEndAsync(); Err = $process.StandardError.ReadToEndAsync() }
 }

@@ -280,7 +280,9 @@ Describe 'Start-AcmeDnsChallenge against Pebble and challtestsrv' {
 Import-Module '$env:ACME_TEST_MODULE'
 `$cert = New-AcmeAccount -Server '$($pebble.Directory)' -TrustedRootCertificate '$($pebble.ApiRootPath)' -AcceptTermsOfService |
     New-AcmeOrder -DnsName '$name', '*.$name' | Start-AcmeDnsChallenge -Manual -DnsServer '$dnsServer' | Complete-AcmeOrder
-Set-Content -LiteralPath '$done' -Value (`$cert.Names -join ',')
+# Written beside and moved into place: the test reads it as soon as it exists, never half-written.
+Set-Content -LiteralPath '$done.tmp' -Value (`$cert.Names -join ',')
+Move-Item -LiteralPath '$done.tmp' -Destination '$done'
 Read-Host 'finished'
 "@
             $pwsh = (Get-PwshCommand) -join ' '

@@ -1,7 +1,9 @@
 # Which build of the assemblies an import loads (src/Acme.PowerShell/Acme.Runtime.ps1): PowerShell 7 takes the
 # ReadyToRun build in net<major>.0/<rid>/ when one fits, else the portable netstandard2.0 build beside the
 # manifest, which is also what Windows PowerShell 5.1 loads. Each case runs in a child pwsh, so the assemblies
-# it loads are its own, and issues a certificate from a real Pebble.
+# it loads are its own, and issues a certificate from a real Pebble. build.ps1 Portable runs this file with
+# ACME_PORTABLE=1 set for the whole pass: the ReadyToRun cases clear it in their own children, since what they
+# check is what an import without it loads.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
     $script:pebble = Start-TestPebble
@@ -79,7 +81,7 @@ Describe 'The portable netstandard2.0 build in PowerShell 7' {
 
 Describe 'The ReadyToRun build' -Skip:(-not (Test-Path (Join-Path (Split-Path $env:ACME_TEST_MODULE) ('net{0}.0/{1}/Acme.PowerShell.dll' -f [Environment]::Version.Major, [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier)))) {
     It 'is what a normal import loads on this machine, and it issues a certificate with the help in place' {
-        $result = Invoke-IssuingChild -ModulePath $env:ACME_TEST_MODULE -Name 'readytorun'
+        $result = Invoke-IssuingChild -ModulePath $env:ACME_TEST_MODULE -Environment @{ ACME_PORTABLE = $null } -Name 'readytorun'
         $result.Thumbprint | Should -Match '^[0-9A-F]{40}$'
         $result.CertFile | Should -BeTrue
         $result.Cmdlets | Should -Be (Import-PowerShellDataFile $env:ACME_TEST_MODULE).CmdletsToExport.Count
@@ -95,7 +97,7 @@ Describe 'The ReadyToRun build' -Skip:(-not (Test-Path (Join-Path (Split-Path $e
     It 'issues with new EC keys (account and certificate) without loading BouncyCastle' {
         # The net10.0 build generates, writes and reads the keys and builds the CSR with the platform
         # (AcmeKey.Platform.cs, CsrBuilder.Platform.cs); BouncyCastle's 12 MB would be JIT-compiled otherwise.
-        $result = Invoke-IssuingChild -ModulePath $env:ACME_TEST_MODULE -Name 'no-bouncycastle' -Arguments '-KeyAlgorithm EC256'
+        $result = Invoke-IssuingChild -ModulePath $env:ACME_TEST_MODULE -Environment @{ ACME_PORTABLE = $null } -Name 'no-bouncycastle' -Arguments '-KeyAlgorithm EC256'
         $result.Thumbprint | Should -Match '^[0-9A-F]{40}$'
         $result.CertFile | Should -BeTrue
         @($result.Assemblies.Name) | Should -Contain 'Acme.Protocol'
@@ -112,7 +114,7 @@ Import-Module '$env:ACME_TEST_MODULE'
 `$find.Invoke(`$null, @('redis', 'Acme.Redis.dll'))
 `$find.Invoke(`$null, @('postgres', 'Acme.Postgres.dll'))
 "@
-        $run = Invoke-TestChild -Script $script
+        $run = Invoke-TestChild -Script $script -Environment @{ ACME_PORTABLE = $null }
         $run.Err | Should -BeNullOrEmpty
         $lines = @($run.Out -split "`n" | ForEach-Object Trim | Where-Object { $_ })
         Split-Path $lines[0] | Should -Be $runtimeDir
