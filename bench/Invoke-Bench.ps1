@@ -69,7 +69,7 @@ function Invoke-Uacme {
     [pscustomobject]@{ Seconds = $watch.Elapsed.TotalSeconds; Output = $output; ExitCode = $LASTEXITCODE }
 }
 
-$results = [ordered]@{}
+$results = [ordered]@{ WrittenAt = (Get-Date).ToUniversalTime().ToString("yyyy-MM-dd HH:mm") }
 $pebble = Start-TestPebble -NonceRejectPercent 0
 try {
     $common = @{ ModulePath = $ModulePath; Directory = $pebble.Directory; TrustedRoot = $pebble.ApiRootPath; HttpPort = $pebble.HttpPort }

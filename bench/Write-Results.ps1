@@ -1,4 +1,9 @@
-<# Writes bench/RESULTS.md from a benchmark run's figures (Invoke-Bench.ps1 calls it). #>
+<#
+    Writes bench/RESULTS.md from a benchmark run's figures, then NOTES.md. Invoke-Bench.ps1 calls it; after NOTES.md
+    changes, the same run's RESULTS.md is written again from its figures with
+    `./bench/Write-Results.ps1 -Results (Get-Content -Raw bench/results.json | ConvertFrom-Json -AsHashtable) -Path bench/RESULTS.md -ModulePath output/Acme/<version>/Acme.psd1`
+    (the run's own time stays in the first line).
+#>
 param([Parameter(Mandatory)] $Results, [Parameter(Mandatory)][string] $Path, [Parameter(Mandatory)][string] $ModulePath)
 
 function Format-Seconds([double] $s) { '{0:0.000} s' -f $s }
@@ -19,7 +24,7 @@ $uacme = if (Test-Figure UacmeMedian) { $r.UacmeMedian } else { 0 }
 $lines = @(
     '# Benchmark results'
     ''
-    "Written by ``dotnet pwsh ./build.ps1 Bench`` on $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC from a real run of the committed code."
+    "Written by ``dotnet pwsh ./build.ps1 Bench`` on $(if ($r.Contains('WrittenAt')) { $r.WrittenAt } else { (Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm') }) UTC from a real run of the committed code."
     'Every figure is a median over repeated runs unless it says otherwise; Pebble runs with `PEBBLE_VA_NOSLEEP=1` and, for the timing runs, `PEBBLE_WFE_NONCEREJECT=0`.'
     ''
     '## Machine and versions'
