@@ -74,54 +74,10 @@ $pebble = Start-TestPebble -NonceRejectPercent 0
 try {
     $common = @{ ModulePath = $ModulePath; Directory = $pebble.Directory; TrustedRoot = $pebble.ApiRootPath; HttpPort = $pebble.HttpPort }
 
-    if ($Rows -contains 'Warm') {
-        Write-Host 'warm: one session, certificates one after another...'
-        $pebbleBefore = Get-PebbleRequestCount $pebble
-        $warm = Invoke-Worker 'warm.ps1' ($common + @{ Count = $WarmCount; Prefix = 'warm' })
-        $pebbleWarm = (Get-PebbleRequestCount $pebble) - $pebbleBefore
-        $results.WarmMedian = Get-Median $warm.Times
-        $results.WarmFailures = $warm.Failures
-        $results.RequestsPerCert = $warm.Requests / [Math]::Max(1, $warm.Times.Count)
-        # Pebble logs every request; the worker's own account creation and warm-up certificate come on top of the counted ones.
-        $results.PebbleRequests = $pebbleWarm
-        $results.ModuleRequests = $warm.TotalRequests
-    }
-
-    if ($Rows -contains 'Cold') {
-        Write-Host 'cold: a new process per certificate...'
-        $cold = foreach ($i in 1..$ColdRuns) {
-            $run = Invoke-Pwsh @('-File', (Join-Path $PSScriptRoot 'cold.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
-                '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "cold-$i.bench.test", '-OutPath', (Join-Path $work "cold-$i"))
-            if ($run.ExitCode -ne 0) { throw "cold run $i failed: $($run.Output -join "`n")" }
-            $run.Seconds
-        }
-        $results.ColdMedian = Get-Median $cold
-    }
-
-    if ($Rows -contains 'Bulk') {
-        Write-Host "bulk: $BulkCount certificates, $BulkInFlight in flight, one account..."
-        # CPU-bound, so the most sensitive to a busy host: the median of three runs, each in its own process.
-        $bulkResults = foreach ($i in 1..$BulkRuns) { Invoke-Worker 'bulk.ps1' ($common + @{ Count = $BulkCount; InFlight = $BulkInFlight }) }
-        $bulk = @($bulkResults | Sort-Object { $_.Count / $_.Seconds })[[int][Math]::Floor($bulkResults.Count / 2)]
-        $bulk | Add-Member -NotePropertyName RatesPerSecond -NotePropertyValue @($bulkResults | ForEach-Object { [Math]::Round($_.Count / $_.Seconds, 1) })
-        $results.Bulk = $bulk
-    }
-
-    if ($Rows -contains 'Import' -or $Rows -contains 'ColdWarm') {
-        # Interleaved (bare, Acme, Posh-ACME, bare, ...) so that a change in the machine's load between runs
-        # moves every variant alike instead of one of them.
-        Write-Host 'import cost...'
-        $hasPoshAcme = Test-Path $PoshAcmePath
-        $bare = [Collections.Generic.List[double]]::new(); $import = [Collections.Generic.List[double]]::new()
-        $poshAcme = [Collections.Generic.List[double]]::new()
-        foreach ($i in 1..$ImportRuns) {
-            $bare.Add((Invoke-Pwsh @('-Command', 'exit')).Seconds)
-            $import.Add((Invoke-Pwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds)
-            if ($hasPoshAcme) { $poshAcme.Add((Invoke-Pwsh @('-Command', "Import-Module '$PoshAcmePath'; exit")).Seconds) }
-        }
-        $results.BarePwsh = Get-Median $bare
-        $results.ImportCost = (Get-Median $import) - $results.BarePwsh
-        if ($hasPoshAcme) { $results.PoshAcmeImportCost = (Get-Median $poshAcme) - $results.BarePwsh }
+    function Get-BareJobArguments {
+        # bare.ps1: coldwarm.ps1's command line and parameters, and nothing done.
+        @('-File', (Join-Path $PSScriptRoot 'bare.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
+            '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', 'bare.bench.test', '-OutPath', (Join-Path $work 'bare'))
     }
 
     function Measure-ColdWarm {
@@ -168,6 +124,59 @@ try {
         $medians
     }
 
+
+    if ($Rows -contains 'Warm') {
+        Write-Host 'warm: one session, certificates one after another...'
+        $pebbleBefore = Get-PebbleRequestCount $pebble
+        $warm = Invoke-Worker 'warm.ps1' ($common + @{ Count = $WarmCount; Prefix = 'warm' })
+        $pebbleWarm = (Get-PebbleRequestCount $pebble) - $pebbleBefore
+        $results.WarmMedian = Get-Median $warm.Times
+        $results.WarmFailures = $warm.Failures
+        $results.RequestsPerCert = $warm.Requests / [Math]::Max(1, $warm.Times.Count)
+        # Pebble logs every request; the worker's own account creation and warm-up certificate come on top of the counted ones.
+        $results.PebbleRequests = $pebbleWarm
+        $results.ModuleRequests = $warm.TotalRequests
+    }
+
+    if ($Rows -contains 'Cold') {
+        Write-Host 'cold: a new process per certificate...'
+        $cold = foreach ($i in 1..$ColdRuns) {
+            $run = Invoke-Pwsh @('-File', (Join-Path $PSScriptRoot 'cold.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
+                '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "cold-$i.bench.test", '-OutPath', (Join-Path $work "cold-$i"))
+            if ($run.ExitCode -ne 0) { throw "cold run $i failed: $($run.Output -join "`n")" }
+            $run.Seconds
+        }
+        $results.ColdMedian = Get-Median $cold
+    }
+
+    if ($Rows -contains 'Bulk') {
+        Write-Host "bulk: $BulkCount certificates, $BulkInFlight in flight, one account..."
+        # CPU-bound, so the most sensitive to a busy host: the median of three runs, each in its own process.
+        $bulkResults = foreach ($i in 1..$BulkRuns) { Invoke-Worker 'bulk.ps1' ($common + @{ Count = $BulkCount; InFlight = $BulkInFlight }) }
+        $bulk = @($bulkResults | Sort-Object { $_.Count / $_.Seconds })[[int][Math]::Floor($bulkResults.Count / 2)]
+        $bulk | Add-Member -NotePropertyName RatesPerSecond -NotePropertyValue @($bulkResults | ForEach-Object { [Math]::Round($_.Count / $_.Seconds, 1) })
+        $results.Bulk = $bulk
+    }
+
+    if ($Rows -contains 'Import' -or $Rows -contains 'ColdWarm') {
+        # Interleaved (bare, Acme, Posh-ACME, bare, ...) so that a change in the machine's load between runs
+        # moves every variant alike instead of one of them.
+        Write-Host 'import cost...'
+        $hasPoshAcme = Test-Path $PoshAcmePath
+        $bare = [Collections.Generic.List[double]]::new(); $import = [Collections.Generic.List[double]]::new()
+        $poshAcme = [Collections.Generic.List[double]]::new(); $bareJob = [Collections.Generic.List[double]]::new()
+        foreach ($i in 1..$ImportRuns) {
+            $bare.Add((Invoke-Pwsh @('-Command', 'exit')).Seconds)
+            $bareJob.Add((Invoke-Pwsh (Get-BareJobArguments)).Seconds)
+            $import.Add((Invoke-Pwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds)
+            if ($hasPoshAcme) { $poshAcme.Add((Invoke-Pwsh @('-Command', "Import-Module '$PoshAcmePath'; exit")).Seconds) }
+        }
+        $results.BarePwsh = Get-Median $bare
+        $results.BareJob = Get-Median $bareJob
+        $results.ImportCost = (Get-Median $import) - $results.BarePwsh
+        if ($hasPoshAcme) { $results.PoshAcmeImportCost = (Get-Median $poshAcme) - $results.BarePwsh }
+    }
+
     if ($Rows -contains 'ColdWarm') {
         # A runbook's job: a new process per certificate with the account already saved (its own state folder,
         # made by one untimed run), New-AcmeCertificate for one name by http-01; the module's cost is the
@@ -190,14 +199,17 @@ try {
         $installed = & (Join-Path $PSScriptRoot 'New-ReadyToRunPowerShell.ps1') -Destination (Join-Path $PSScriptRoot "../output/bench/pwsh-r2r")
         $installedPwsh = @($installed)
         $bare = [Collections.Generic.List[double]]::new(); $import = [Collections.Generic.List[double]]::new()
+        $bareJob = [Collections.Generic.List[double]]::new()
         foreach ($i in 1..$ImportRuns) {
             $bare.Add((Invoke-Pwsh -Pwsh $installedPwsh @('-Command', 'exit')).Seconds)
+            $bareJob.Add((Invoke-Pwsh -Pwsh $installedPwsh (Get-BareJobArguments)).Seconds)
             $import.Add((Invoke-Pwsh -Pwsh $installedPwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds)
         }
         $medians = Measure-ColdWarm -Variant 'R2R' -Pwsh $installedPwsh -Label '-installed'
         $results.InstalledPwsh = [ordered]@{
             Pwsh       = $installed
             BarePwsh   = Get-Median $bare
+            BareJob    = Get-Median $bareJob
             ImportCost = (Get-Median $import) - (Get-Median $bare)
             ColdWarm   = $medians.R2R
             ModuleCost = $medians.R2R.Seconds - (Get-Median $bare)
