@@ -16,11 +16,20 @@ if ($env:ACME_TEST_MODULE -and -not $env:ACME_STATE_PATH) {
 }
 
 function Get-FreeTcpPort {
+    <#
+        A loopback port nothing listens on now. -Except leaves out ports that are free but spoken for: a Pebble's
+        HttpPort is where its VA connects, which nobody binds until a test answers there, so a "port where nothing
+        answers" drawn later may be that very port (the OS hands out a port again once it is released).
+    #>
     [OutputType([int])]
-    param()
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+    param([int[]] $Except = @())
+    for ($i = 0; $i -lt 50; $i++) {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try { $port = $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+        if ($Except -notcontains $port) { return $port }
+    }
+    throw "No free loopback port outside $($Except -join ', ') in 50 tries."
 }
 
 function Get-FreeUdpAndTcpPort {

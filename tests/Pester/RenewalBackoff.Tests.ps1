@@ -12,7 +12,7 @@ BeforeAll {
     $script:sp = Join-Path $TestDrive 'state'
     $script:oneShot = @{ StatePath = $sp; AcceptTermsOfService = $true; TimeoutSec = 60 } + $ca
     # A port nobody tells Pebble about: Pebble validates on its own http port, where nothing answers.
-    $script:deafPort = Get-FreeTcpPort
+    $script:deafPort = Get-FreeTcpPort -Except $pebble.HttpPort
 
     function Get-PebbleCount([string] $Pattern) {
         $pebble.Processes[-1].Log.Flush()

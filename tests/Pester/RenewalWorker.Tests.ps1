@@ -145,7 +145,7 @@ Describe 'Two workers on one state folder at once' {
 Describe 'A failed certificate' {
     It 'is a Failed result with the error id and an error record, the pass goes on, and the next pass backs off' {
         $sp = New-WorkerState 'fail'
-        $deaf = Get-FreeTcpPort
+        $deaf = Get-FreeTcpPort -Except $pebble.HttpPort
         $null = Start-AcmeRenewalWorker -StatePath $sp @ca -HttpPort $pebble.HttpPort -Once -Certificate 'ok.fail.test', 'deaf.fail.test'
         Start-Sleep -Milliseconds 1100
         $cutoff = [DateTimeOffset]::UtcNow
