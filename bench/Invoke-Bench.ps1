@@ -97,7 +97,8 @@ try {
                         '-OutPath', (Join-Path $work "coldwarm$Label-$v-$i"))
                     if ($run.ExitCode -ne 0) { throw "fresh-process run $i ($v$Label) failed: $($run.Output -join "`n")" }
                     $inside = @($run.Output | Where-Object { $_ -is [string] -and $_.StartsWith('{') })[-1] | ConvertFrom-Json
-                    if ($i -gt 0) { $runs[$v].Add([pscustomobject]@{ Seconds = $run.Seconds; Inside = $inside }) }
+                    # The process's time less the report line coldwarm.ps1 prints (timed in the process): not the job's.
+                    if ($i -gt 0) { $runs[$v].Add([pscustomobject]@{ Seconds = $run.Seconds - $inside.ReportMs / 1000; Inside = $inside }) }
                 }
             }
         } finally {
@@ -116,6 +117,7 @@ try {
                 StartToScriptMs = Get-Median $r.Inside.StartToScriptMs
                 # From the script's last statement to the runner seeing the process end: the exit.
                 ExitMs       = Get-Median @($r | ForEach-Object { 1000 * $_.Seconds - $_.Inside.StartToEndMs })
+                ReportMs     = Get-Median $r.Inside.ReportMs
                 BouncyCastle = @($r.Inside | Where-Object BouncyCastle).Count
                 Runs         = $r.Count
                 Assembly     = ($r.Inside.Assembly | Select-Object -First 1) -replace [regex]::Escape((Split-Path $ModulePath)), '<module>'
@@ -206,6 +208,13 @@ try {
             $import.Add((Invoke-Pwsh -Pwsh $installedPwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds)
         }
         $medians = Measure-ColdWarm -Variant 'R2R' -Pwsh $installedPwsh -Label '-installed'
+        # The cold row (a new account each time) on that PowerShell too.
+        $cold = foreach ($i in 1..$ColdRuns) {
+            $run = Invoke-Pwsh -Pwsh $installedPwsh @('-File', (Join-Path $PSScriptRoot 'cold.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
+                '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "cold-installed-$i.bench.test", '-OutPath', (Join-Path $work "cold-installed-$i"))
+            if ($run.ExitCode -ne 0) { throw "cold run $i on the ReadyToRun PowerShell failed: $($run.Output -join "`n")" }
+            $run.Seconds
+        }
         $results.InstalledPwsh = [ordered]@{
             Pwsh       = $installed
             BarePwsh   = Get-Median $bare
@@ -213,6 +222,7 @@ try {
             ImportCost = (Get-Median $import) - (Get-Median $bare)
             ColdWarm   = $medians.R2R
             ModuleCost = $medians.R2R.Seconds - (Get-Median $bare)
+            Cold       = Get-Median $cold
         }
     }
 

@@ -44,7 +44,7 @@ $lines = @(
     '| measure | result | target | | ratio to uacme |'
     '| --- | --- | --- | --- | --- |'
     if (Test-Figure WarmMedian) { "| warm: seconds per certificate, one session, certificates in a row | $(Format-Seconds $r.WarmMedian) | <= 0.30 s and <= 0.5x uacme | $(Test-Target ($r.WarmMedian -le 0.30 -and $r.WarmMedian -le 0.5 * $uacme)) | $(Format-Ratio $r.WarmMedian $uacme) |" }
-    if (Test-Figure ColdMedian) { "| cold: a new pwsh process imports, makes an account, orders, answers, finalizes, exports | $(Format-Seconds $r.ColdMedian) | <= 1.8 s | $(Test-Target ($r.ColdMedian -le 1.8)) | $(Format-Ratio $r.ColdMedian $uacme) |" }
+    if (Test-Figure ColdMedian) { "| cold: a new pwsh process imports, makes an account, orders, answers, finalizes, exports | $(Format-Seconds $r.ColdMedian) | <= 1.8 s$(if (Test-Figure BarePwsh) { ' and <= bare pwsh + 0.5 s' }) | $(Test-Target ($r.ColdMedian -le 1.8 -and (-not (Test-Figure BarePwsh) -or $r.ColdMedian -le $r.BarePwsh + 0.5))) | $(Format-Ratio $r.ColdMedian $uacme) |" }
     if (Test-Figure BarePwsh) { "| bare ``pwsh -NoProfile -c exit`` (part of cold) | $(Format-Seconds $r.BarePwsh) | | | |" }
     if (Test-Figure ImportCost) { "| import cost: ``Import-Module Acme`` over bare pwsh | $(Format-Seconds $r.ImportCost) | <= 0.10 s$(if (Test-Figure PoshAcmeImportCost) { ' and <= 0.1x Posh-ACME''s' }) | $(Test-Target ($r.ImportCost -le 0.10 -and (-not (Test-Figure PoshAcmeImportCost) -or $r.ImportCost -le 0.1 * $r.PoshAcmeImportCost))) | |" }
     if (Test-Figure PoshAcmeImportCost) { "| Posh-ACME 4.32.0's import over bare pwsh (for the ratio above) | $(Format-Seconds $r.PoshAcmeImportCost) | | | |" }
@@ -66,6 +66,7 @@ $lines = @(
         "| ... import cost: ``Import-Module Acme`` over that bare pwsh | $(Format-Seconds $p.ImportCost) | <= 0.10 s | $(Test-Target ($p.ImportCost -le 0.10)) | |"
         "| ... fresh process, warm state folder (as above) | $(Format-Seconds $p.ColdWarm.Seconds) | <= 2x uacme with EC keys | $(Test-Target ($uacme -gt 0 -and $p.ColdWarm.Seconds -le 2 * $uacme)) | $(Format-Ratio $p.ColdWarm.Seconds $uacme) |"
         "| ... module cost in that fresh process (fresh minus bare pwsh); JIT-compiled methods in it | $(Format-Seconds $p.ModuleCost); $('{0:0}' -f $p.ColdWarm.JitMethods) methods | <= 0.35 s | $(Test-Target ($p.ModuleCost -le 0.35)) | |"
+        if ($p.Contains('Cold')) { "| ... cold, a new account each time (as the cold row above) | $(Format-Seconds $p.Cold) | <= bare pwsh + 0.5 s | $(Test-Target ($p.Cold -le $p.BarePwsh + 0.5)) | $(Format-Ratio $p.Cold $uacme) |" }
         if ($p.Contains('BareJob')) { "| ... the same over a job that does nothing, started the same way (``bench/bare.ps1``: $(Format-Seconds $p.BareJob)) | $(Format-Seconds ($p.ColdWarm.Seconds - $p.BareJob)) | | | |" }
     }
     if (Test-Figure RequestsPerCert) { "| requests per certificate (warm account, one identifier), counted by the module's HTTP layer | $('{0:0.0}' -f $r.RequestsPerCert) | <= 8 (RFC minimum 7) | $(Test-Target ($r.RequestsPerCert -le 8)) | |" }
