@@ -74,6 +74,18 @@ $pebble = Start-TestPebble -NonceRejectPercent 0
 try {
     $common = @{ ModulePath = $ModulePath; Directory = $pebble.Directory; TrustedRoot = $pebble.ApiRootPath; HttpPort = $pebble.HttpPort }
 
+    function Measure-Cold {
+        # cold.ps1 in a new process per certificate (a new account each time); the median of -ColdRuns runs.
+        param([string[]] $Pwsh = $script:pwsh, [string] $Label)
+        $cold = foreach ($i in 1..$ColdRuns) {
+            $run = Invoke-Pwsh -Pwsh $Pwsh @('-File', (Join-Path $PSScriptRoot 'cold.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
+                '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "cold$Label-$i.bench.test", '-OutPath', (Join-Path $work "cold$Label-$i"))
+            if ($run.ExitCode -ne 0) { throw "cold run $i$Label failed: $($run.Output -join "`n")" }
+            $run.Seconds
+        }
+        Get-Median $cold
+    }
+
     function Get-BareJobArguments {
         # bare.ps1: coldwarm.ps1's command line and parameters, and nothing done.
         @('-File', (Join-Path $PSScriptRoot 'bare.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
@@ -142,13 +154,7 @@ try {
 
     if ($Rows -contains 'Cold') {
         Write-Host 'cold: a new process per certificate...'
-        $cold = foreach ($i in 1..$ColdRuns) {
-            $run = Invoke-Pwsh @('-File', (Join-Path $PSScriptRoot 'cold.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
-                '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "cold-$i.bench.test", '-OutPath', (Join-Path $work "cold-$i"))
-            if ($run.ExitCode -ne 0) { throw "cold run $i failed: $($run.Output -join "`n")" }
-            $run.Seconds
-        }
-        $results.ColdMedian = Get-Median $cold
+        $results.ColdMedian = Measure-Cold
     }
 
     if ($Rows -contains 'Bulk') {
@@ -208,13 +214,6 @@ try {
             $import.Add((Invoke-Pwsh -Pwsh $installedPwsh @('-Command', "Import-Module '$ModulePath'; exit")).Seconds)
         }
         $medians = Measure-ColdWarm -Variant 'R2R' -Pwsh $installedPwsh -Label '-installed'
-        # The cold row (a new account each time) on that PowerShell too.
-        $cold = foreach ($i in 1..$ColdRuns) {
-            $run = Invoke-Pwsh -Pwsh $installedPwsh @('-File', (Join-Path $PSScriptRoot 'cold.ps1'), '-ModulePath', $ModulePath, '-Directory', $pebble.Directory,
-                '-TrustedRoot', $pebble.ApiRootPath, '-HttpPort', $pebble.HttpPort, '-Name', "cold-installed-$i.bench.test", '-OutPath', (Join-Path $work "cold-installed-$i"))
-            if ($run.ExitCode -ne 0) { throw "cold run $i on the ReadyToRun PowerShell failed: $($run.Output -join "`n")" }
-            $run.Seconds
-        }
         $results.InstalledPwsh = [ordered]@{
             Pwsh       = $installed
             BarePwsh   = Get-Median $bare
@@ -222,7 +221,8 @@ try {
             ImportCost = (Get-Median $import) - (Get-Median $bare)
             ColdWarm   = $medians.R2R
             ModuleCost = $medians.R2R.Seconds - (Get-Median $bare)
-            Cold       = Get-Median $cold
+            # The cold row (a new account each time) on that PowerShell too.
+            Cold       = Measure-Cold -Pwsh $installedPwsh -Label '-installed'
         }
     }
 

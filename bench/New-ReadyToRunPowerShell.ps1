@@ -20,30 +20,22 @@
 param([Parameter(Mandatory)][string] $Destination)
 $ErrorActionPreference = 'Stop'
 
-function Test-ReadyToRun([string] $Path) {
-    # A ReadyToRun image has a managed native header in its CLI header; an IL-only one has none.
+function Get-ImageKind([string] $Path) {
+    # 'ReadyToRun' (a managed native header in its CLI header), 'IL' (managed, none), or 'Native' (no CLI header).
     $stream = [IO.File]::OpenRead($Path)
     try {
-        $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
-        $cor = $pe.PEHeaders.CorHeader
-        $null -ne $cor -and $cor.ManagedNativeHeaderDirectory.Size -gt 0
+        $cor = ([System.Reflection.PortableExecutable.PEReader]::new($stream)).PEHeaders.CorHeader
+        if ($null -eq $cor) { 'Native' } elseif ($cor.ManagedNativeHeaderDirectory.Size -gt 0) { 'ReadyToRun' } else { 'IL' }
     } catch [BadImageFormatException] {
-        $false
+        'Native'
     } finally {
         $stream.Dispose()
     }
 }
 
-function Test-Managed([string] $Path) {
-    $stream = [IO.File]::OpenRead($Path)
-    try { $null -ne ([System.Reflection.PortableExecutable.PEReader]::new($stream)).PEHeaders.CorHeader }
-    catch [BadImageFormatException] { $false }
-    finally { $stream.Dispose() }
-}
-
 $exe = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
 $sma = Join-Path $PSHOME 'System.Management.Automation.dll'
-if (Test-ReadyToRun $sma) { return (Join-Path $PSHOME $exe) }
+if ((Get-ImageKind $sma) -eq 'ReadyToRun') { return (Join-Path $PSHOME $exe) }
 
 $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
 $runtimeDir = [System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()
@@ -70,7 +62,7 @@ $targetOs = if ($IsWindows) { 'windows' } elseif ($IsMacOS) { 'osx' } else { 'li
 $targetArch = ([System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture).ToString().ToLowerInvariant()
 $compiled = 0
 foreach ($dll in Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File) {
-    if (-not (Test-Managed $dll.FullName) -or (Test-ReadyToRun $dll.FullName)) { continue }
+    if ((Get-ImageKind $dll.FullName) -ne 'IL') { continue }
     # The reference patterns in quotes: PowerShell on Unix expands an unquoted wildcard argument of a native command.
     $log = & $crossgen $dll.FullName -o (Join-Path $Destination $dll.Name) -r "$(Join-Path $runtimeDir '*.dll')" -r "$(Join-Path $PSHOME '*.dll')" `
         --targetos:$targetOs --targetarch:$targetArch -O 2>&1
@@ -82,7 +74,7 @@ foreach ($dll in Get-ChildItem -LiteralPath $PSHOME -Filter '*.dll' -File) {
     }
     $compiled++
 }
-if (-not (Test-ReadyToRun (Join-Path $Destination 'System.Management.Automation.dll'))) {
+if ((Get-ImageKind (Join-Path $Destination 'System.Management.Automation.dll')) -ne 'ReadyToRun') {
     throw "crossgen2 did not compile System.Management.Automation.dll into $Destination."
 }
 Set-Content -LiteralPath $stampFile -Value $stamp

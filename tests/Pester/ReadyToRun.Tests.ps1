@@ -21,12 +21,14 @@ BeforeAll {
         $state = Join-Path $work "state-$Name"
         $script = @"
 `$ErrorActionPreference = 'Stop'
-`$env:ACME_PORTABLE = $(if ($Portable) { "'1'" } else { '$null' })
 Import-Module '$env:ACME_TEST_MODULE'
 `$null = Get-AcmeCertificate -StatePath '$state'
 [Acme.PowerShell.Commands.GetAcmeCertificateCommand].Assembly.Location
 "@
-        $run = Invoke-TestChild -Script $script -Environment @{ DOTNET_JitStdOutFile = $jitFile; DOTNET_JitDisasmSummary = '1'; NO_COLOR = '1' }
+        $run = Invoke-TestChild -Script $script -Environment @{
+            DOTNET_JitStdOutFile = $jitFile; DOTNET_JitDisasmSummary = '1'; NO_COLOR = '1'
+            ACME_PORTABLE = if ($Portable) { '1' } else { $null }  # $null: removed, whatever this process has
+        }
         $run.Err | Should -BeNullOrEmpty
         $run.ExitCode | Should -Be 0
         $jitFile | Should -Exist -Because 'the runtime writes what it JIT-compiles to DOTNET_JitStdOutFile'

@@ -507,7 +507,8 @@ public sealed class StartAcmeRenewalWorkerCommand : AcmeServerCmdlet
         if (existing is not null && _store.ReadDnsProvider(target.Server, target.Name) is { } saved)
         {
             DnsProviderInfo info = DnsProviders.Get(saved.Provider);
-            DnsProviderSettings settings = ProviderParameters.FromSavedComplete(saved, null, ProviderParameters.SecretReader(this), target.Name);
+            DnsProviderSettings settings = ProviderParameters.FromSavedComplete(saved, null, ProviderParameters.SecretReader(this), target.Name,
+                "renew it once with Start-AcmeDnsChallenge -Provider and its parameters");
 
             WriteVerbose($"{target.Name}: publishing through the DNS provider {saved.Provider} saved with it ({saved.ChallengeType}).");
             return SolverFactory.Dns(SolverFactory.ProviderRecords(info, settings), _dnsServers, checkPropagation: true, TimeSpan.FromSeconds(TimeoutSec),

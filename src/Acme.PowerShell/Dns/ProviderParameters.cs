@@ -59,15 +59,17 @@ internal static class ProviderParameters
     /// <summary>
     /// <see cref="FromSaved"/> for the provider saved with the certificate <paramref name="certificateName"/>, checked
     /// complete: a secret parameter the state could not save (no key passphrase) and not given again in
-    /// <paramref name="overrides"/> is AcmeArgumentException DnsProviderParameterMissing.
+    /// <paramref name="overrides"/> is AcmeArgumentException DnsProviderParameterMissing, ending with
+    /// <paramref name="remedy"/> (what the caller's user can do).
     /// </summary>
-    public static DnsProviderSettings FromSavedComplete(SavedDnsProvider saved, IDictionary? overrides, ReadSecret? readSecret, string certificateName)
+    public static DnsProviderSettings FromSavedComplete(SavedDnsProvider saved, IDictionary? overrides, ReadSecret? readSecret, string certificateName,
+        string remedy = "it must be given again")
     {
         DnsProviderSettings settings = FromSaved(saved, overrides, readSecret);
         foreach (string missing in saved.Unsaved.Where(n => !settings.Has(n)))
         {
             throw new AcmeArgumentException(AcmeErrorId.DnsProviderParameterMissing,
-                $"The secret parameter '{missing}' of the DNS provider {saved.Provider} saved with '{certificateName}' was not saved (the state folder had no key passphrase); it must be given again.");
+                $"The secret parameter '{missing}' of the DNS provider {saved.Provider} saved with '{certificateName}' was not saved (the state folder had no key passphrase); {remedy}.");
         }
 
         return settings;
