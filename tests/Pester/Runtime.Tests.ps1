@@ -122,3 +122,34 @@ Import-Module '$env:ACME_TEST_MODULE'
         $lines[2] | Should -Be (Join-Path $moduleDir 'postgres/Acme.Postgres.dll')
     }
 }
+
+Describe 'What an import starts: the platform trust store''s load, off the pipeline''s thread' {
+    # Acme.PowerShell.Cmdlets.ModuleImport (IModuleAssemblyInitializer) calls PlatformTrust.WarmUp, which on Linux
+    # reads the system trust store on a thread-pool thread: SslStream builds a chain with it for every server
+    # certificate, and a fresh process's first request to the CA otherwise waited 100-150 ms for that read (bench/NOTES.md).
+    It 'is started by Import-Module on Linux, in <Build> build' -TestCases @(
+        @{ Build = 'the ReadyToRun'; Portable = $null }
+        @{ Build = 'the portable'; Portable = '1' }
+    ) {
+        param($Build, $Portable)
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$env:ACME_TEST_MODULE'
+"started=`$([Acme.Protocol.Transport.PlatformTrust]::WarmUpStarted) from=`$([Acme.Protocol.Transport.PlatformTrust].Assembly.Location)"
+"@
+        $run = Invoke-TestChild -Script $script -Environment @{ ACME_PORTABLE = $Portable; NO_COLOR = '1' }
+        $run.Err | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+        $run.Out | Should -Match "started=$([bool]$IsLinux) "
+        if ($Portable) { $run.Out | Should -Not -Match 'from=.*/net\d+\.0/' } else { $run.Out | Should -Match "from=$([regex]::Escape($moduleDir))" }
+    }
+
+    It 'leaves a process with no readable trust store to issue from a private CA as before' -Skip:(-not $IsLinux) {
+        # A minimal container without ca-certificates: OpenSSL's store paths point at nothing. The load finds no root,
+        # and the private root given by -TrustedRootCertificate is all the handshake needs.
+        $missing = Join-Path $portableRoot 'no-such-trust-store'
+        $result = Invoke-IssuingChild -ModulePath $env:ACME_TEST_MODULE -Environment @{ ACME_PORTABLE = $null; SSL_CERT_FILE = "$missing/ca.pem"; SSL_CERT_DIR = $missing } -Name 'no-trust-store'
+        $result.Thumbprint | Should -Match '^[0-9A-F]{40}$'
+        $result.CertFile | Should -BeTrue
+    }
+}
