@@ -123,25 +123,35 @@ Import-Module '$env:ACME_TEST_MODULE'
     }
 }
 
-Describe 'What an import starts: the platform trust store''s load, off the pipeline''s thread' {
-    # Acme.PowerShell.Cmdlets.ModuleImport (IModuleAssemblyInitializer) calls PlatformTrust.WarmUp, which on Linux
-    # reads the system trust store on a thread-pool thread: SslStream builds a chain with it for every server
-    # certificate, and a fresh process's first request to the CA otherwise waited 100-150 ms for that read (bench/NOTES.md).
-    It 'is started by Import-Module on Linux, in <Build> build' -TestCases @(
+Describe 'The platform trust store''s load, started by a cmdlet that asks a CA, off the pipeline''s thread' {
+    # AcmeServerCmdlet's constructor calls PlatformTrust.WarmUp, which on Linux reads the system trust store on a
+    # thread-pool thread: SslStream builds a chain with it for every server certificate, and a fresh process's first
+    # request to the CA otherwise waited 100-150 ms for that read (bench/NOTES.md). An import alone, or a cmdlet that
+    # only reads saved state, does not start it: the process would wait for it at its exit for nothing.
+    It 'is started by Get-AcmeDirectory and not by Import-Module or Export-AcmeAccountKey, in <Build> build' -TestCases @(
         @{ Build = 'the ReadyToRun'; Portable = $null }
         @{ Build = 'the portable'; Portable = '1' }
     ) {
         param($Build, $Portable)
+        $state = Join-Path $portableRoot "state-warmup-$([bool]$Portable)"
         $script = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$env:ACME_TEST_MODULE'
-"started=`$([Acme.Protocol.Transport.PlatformTrust]::WarmUpStarted) from=`$([Acme.Protocol.Transport.PlatformTrust].Assembly.Location)"
+`$type = [Acme.Protocol.Transport.PlatformTrust]
+"import=`$(`$type::WarmUpStarted)"
+try { `$null = Export-AcmeAccountKey -Path '$state/none.pem' -StatePath '$state' } catch { "exportError=`$(`$_.FullyQualifiedErrorId)" }
+"offline=`$(`$type::WarmUpStarted)"
+`$directory = Get-AcmeDirectory -Server '$($pebble.Directory)' -TrustedRootCertificate '$($pebble.ApiRootPath)'
+"asked=`$(`$type::WarmUpStarted) newAccount=`$(`$null -ne `$directory.NewAccount) from=`$(`$type.Assembly.Location)"
 "@
         $run = Invoke-TestChild -Script $script -Environment @{ ACME_PORTABLE = $Portable; NO_COLOR = '1' }
-        $run.Err | Should -BeNullOrEmpty
         $run.ExitCode | Should -Be 0
-        $run.Out | Should -Match "started=$([bool]$IsLinux) "
-        if ($Portable) { $run.Out | Should -Not -Match 'from=.*/net\d+\.0/' } else { $run.Out | Should -Match "from=$([regex]::Escape($moduleDir))" }
+        $out = $run.Out -join "`n"
+        $out | Should -Match 'import=False'
+        $out | Should -Match 'exportError=AcmeNoAccount,'
+        $out | Should -Match 'offline=False'
+        $out | Should -Match "asked=$([bool]$IsLinux) newAccount=True"
+        if ($Portable) { $out | Should -Not -Match 'from=.*/net\d+\.0/' } else { $out | Should -Match "from=$([regex]::Escape($moduleDir))" }
     }
 
     It 'leaves a process with no readable trust store to issue from a private CA as before' -Skip:(-not $IsLinux) {

@@ -7,6 +7,7 @@ using Acme.PowerShell.Stores;
 using Acme.Protocol.Errors;
 using Acme.Protocol.Model;
 using Acme.Protocol.State;
+using Acme.Protocol.Transport;
 
 namespace Acme.PowerShell.Cmdlets;
 
@@ -19,6 +20,22 @@ namespace Acme.PowerShell.Cmdlets;
 public abstract class AcmeServerCmdlet : AcmeCmdlet
 {
     private bool _warned;
+
+    /// <summary>
+    /// Starts the platform trust store's load (<see cref="PlatformTrust"/>) as the cmdlet is created, before its
+    /// parameters are bound, so that it runs while the cmdlet reads the state folder; only for a cmdlet that asks the
+    /// CA in the common case (<see cref="AsksTheCa"/>): a process that exits first waits for the load to end.
+    /// </summary>
+    protected AcmeServerCmdlet()
+    {
+        if (AsksTheCa)
+        {
+            PlatformTrust.WarmUp();
+        }
+    }
+
+    /// <summary>Whether this cmdlet asks the CA in the common case; the ones that read or remove saved state say no.</summary>
+    protected virtual bool AsksTheCa => true;
 
     /// <summary>ACME_SERVER when set, otherwise Let's Encrypt.</summary>
     protected static string DefaultServerName =>

@@ -16,6 +16,9 @@ namespace Acme.PowerShell.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportAcmeAccountKeyCommand : AcmeAccountCmdlet
 {
+    /// <summary>No: it reads the saved key.</summary>
+    protected override bool AsksTheCa => false;
+
     private const string DefaultSet = "Default";
 
     [Parameter(Mandatory = true, Position = 0)]

@@ -22,6 +22,9 @@ namespace Acme.PowerShell.Commands;
 [OutputType(typeof(AcmeAccount))]
 public sealed class GetAcmeAccountCommand : AcmeServerCmdlet
 {
+    /// <summary>No: it reads saved accounts (with -Key it asks the CA, whose first request then reads the store itself).</summary>
+    protected override bool AsksTheCa => false;
+
     private const string ByNameSet = "ByName";
     private const string ByKeySet = "ByKey";
 

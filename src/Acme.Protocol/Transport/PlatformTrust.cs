@@ -14,11 +14,13 @@ namespace Acme.Protocol.Transport;
 /// directory: about 150 roots on Debian) the first time it builds a chain, and SslStream builds one for
 /// every server certificate, with a private root (<see cref="ServerTrust"/>) as with a public CA. In a
 /// fresh PowerShell that load took 100-150 ms of the first request to the directory (bench/NOTES.md,
-/// issue 19). <see cref="WarmUp"/> does it on a thread-pool thread while the process is still importing
-/// the module and reading the state folder, so that the handshake finds the store cached; a handshake
-/// that comes first waits on .NET's own lock around the load, as it would without this. Nothing is
-/// trusted or changed here: the store is read and a chain is built for one of its own roots.
-/// Other platforms keep their trust in the operating system and are left alone.
+/// issue 19). <see cref="WarmUp"/> does it on a thread-pool thread, started as a cmdlet that asks a CA is
+/// created (AcmeServerCmdlet), while that cmdlet binds its parameters and reads the state folder, so that
+/// the handshake finds the store cached; a handshake that comes first waits on .NET's own lock around the
+/// load, as it would without this. Not at import: a process that only imports, or only reads saved state,
+/// would wait for the load at its exit for nothing. Nothing is trusted or changed here: the store is read
+/// and a chain is built for one of its own roots. Other platforms keep their trust in the operating system
+/// and are left alone.
 /// </remarks>
 public static class PlatformTrust
 {
@@ -36,8 +38,8 @@ public static class PlatformTrust
         }
 
         Task load = Task.Run(Load);
-        // A process that exits at once (Import-Module, then exit) waits for the load rather than tearing OpenSSL
-        // down under it; the load reads files only, so the wait is bounded by the store's size.
+        // A process that exits before the load is done waits for it rather than tearing OpenSSL down under it;
+        // the load reads files only, so the wait is bounded by the store's size.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => load.Wait(TimeSpan.FromSeconds(5));
     }
 
