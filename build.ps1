@@ -51,6 +51,8 @@ $outputRoot = Join-Path $root 'output'
 $moduleDir = Join-Path $outputRoot "Acme/$version"
 $testResults = Join-Path $outputRoot 'TestResults'
 $script:PesterFailedNames = @()
+# Why they failed: each distinct first line of an error, printed after the names (the tail a CI log keeps).
+$script:PesterFailedReasons = @()
 Import-Module (Join-Path $root 'tests/Pester/AcmeTestHelpers.psm1') -Force
 
 function Invoke-Native {
@@ -193,9 +195,14 @@ function Invoke-Test {
     $passed = $xunitPassed + $pesterPassed + $p2Passed
     $failed = $xunitFailed + $pesterFailed + $p2Failed
     $script:PesterFailedNames += $xunit.FailedNames
+    $script:PesterFailedReasons += $xunit.FailedReasons
     if ($script:PesterFailedNames) {
         Write-Host "`nFailed:" -ForegroundColor Red
         $script:PesterFailedNames | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
+    }
+    if ($script:PesterFailedReasons) {
+        Write-Host "`nWhy (each distinct first line of an error, how many failed with it):" -ForegroundColor Red
+        $script:PesterFailedReasons | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
     }
     Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester (Pebble 2.4.0): $pesterPassed passed, $pesterFailed failed; $p2Text"
     Write-Host "$passed passed, $failed failed"
@@ -213,7 +220,7 @@ function Invoke-Xunit {
     Remove-Item $trx -ErrorAction Ignore
     dotnet test (Join-Path $root 'tests/Acme.Protocol.Tests/Acme.Protocol.Tests.csproj') -c $Configuration --nologo @($Property | ForEach-Object { "-p:$_" }) `
         --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
-    $result = [pscustomobject]@{ Passed = 0; Failed = 0; FailedNames = @(); Trx = $trx }
+    $result = [pscustomobject]@{ Passed = 0; Failed = 0; FailedNames = @(); FailedReasons = @(); Trx = $trx }
     if (Test-Path $trx) {
         $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
         $result.Passed = [int]$counters.passed
@@ -222,6 +229,11 @@ function Invoke-Xunit {
             $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
             $result.FailedNames = @(Select-Xml -Path $trx -XPath '//t:UnitTestResult[@outcome!="Passed" and @outcome!="NotExecuted"]' -Namespace $ns |
                 ForEach-Object { "$Name`: $($_.Node.testName)" })
+            $result.FailedReasons = @(Select-Xml -Path $trx -XPath '//t:UnitTestResult[@outcome!="Passed" and @outcome!="NotExecuted"]' -Namespace $ns |
+                ForEach-Object {
+                    $message = "$($_.Node.Output.ErrorInfo.Message)" -split "`r?`n" | Where-Object { $_.Trim() } | Select-Object -First 1
+                    "$Name`: $($_.Node.testName): $(if ($message.Length -gt 300) { $message.Substring(0, 300) + '...' } else { $message })"
+                })
         }
     } else {
         $result.Failed = 1
@@ -278,6 +290,7 @@ function Invoke-Portable {
             $xunit.FailedNames += 'xunit-portable: BuildUnderTestTests did not pass, so the build tested is unknown'
         }
         $script:PesterFailedNames += $xunit.FailedNames
+        $script:PesterFailedReasons += $xunit.FailedReasons
 
         $env:ACME_PORTABLE = '1'
         $problems = @(Test-PortableImport)
@@ -296,6 +309,10 @@ function Invoke-Portable {
     if ($script:PesterFailedNames) {
         Write-Host "`nFailed:" -ForegroundColor Red
         $script:PesterFailedNames | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
+    }
+    if ($script:PesterFailedReasons) {
+        Write-Host "`nWhy (each distinct first line of an error, how many failed with it):" -ForegroundColor Red
+        $script:PesterFailedReasons | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
     }
     Write-Host "`nPortable (netstandard2.0): xunit $($xunit.Passed) passed, $($xunit.Failed) failed; Pester $pesterPassed passed, $pesterFailed failed"
     if ($xunit.Failed + $pesterFailed -gt 0 -or $xunit.Passed -eq 0 -or $pesterPassed -eq 0) { exit 1 }
@@ -363,6 +380,7 @@ function Invoke-PesterSuite {
         $s = Get-Content -Raw $summary | ConvertFrom-Json
         $script:PesterCounts = [int]$s.Passed, [int]$s.Failed
         $script:PesterFailedNames += @($s.FailedNames | Where-Object { $_ } | ForEach-Object { "$label`: $_" })
+        $script:PesterFailedReasons += @($s.FailedReasons | Where-Object { $_ } | ForEach-Object { "$label`: $_" })
     } else {
         Write-Host 'Pester produced no results.' -ForegroundColor Red
     }
@@ -375,6 +393,7 @@ function Invoke-Stress {
     Invoke-PesterSuite -Include (@($Tag) + 'Stress') -Exclude $ExcludeTag
     $passed, $failed = $script:PesterCounts
     if ($script:PesterFailedNames) { $script:PesterFailedNames | ForEach-Object { Write-Host "  failed: $_" -ForegroundColor Red } }
+    if ($script:PesterFailedReasons) { $script:PesterFailedReasons | ForEach-Object { Write-Host "  why: $_" -ForegroundColor Red } }
     Write-Host "`nStress: $passed passed, $failed failed"
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 }

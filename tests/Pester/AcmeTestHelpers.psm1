@@ -34,9 +34,9 @@ function Get-FreeTcpPort {
 
 function Get-FreeUdpAndTcpPort {
     [OutputType([int])]
-    param()
+    param([int[]] $Except = @())
     for ($i = 0; $i -lt 50; $i++) {
-        $port = Get-FreeTcpPort
+        $port = Get-FreeTcpPort -Except $Except
         $udp = $null
         try {
             $udp = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, $port))
@@ -282,91 +282,111 @@ function Start-TestPebble {
     $null = New-Item -ItemType Directory -Path $work
     $apiRoot = New-PebbleApiCertificate -Folder $work
 
-    $acmePort = Get-FreeTcpPort
-    $mgmtPort = Get-FreeTcpPort
-    $httpPort = Get-FreeTcpPort
-    $tlsPort = Get-FreeTcpPort
-    $dnsPort = Get-FreeUdpAndTcpPort
-    $challMgmtPort = Get-FreeTcpPort
-
-    $config = @{
-        pebble = [ordered]@{
-            listenAddress                  = "127.0.0.1:$acmePort"
-            managementListenAddress        = "127.0.0.1:$mgmtPort"
-            certificate                    = (Join-Path $work 'api-cert.pem')
-            privateKey                     = (Join-Path $work 'api-key.pem')
-            httpPort                       = $httpPort
-            tlsPort                        = $tlsPort
-            ocspResponderURL               = ''
-            externalAccountBindingRequired = [bool]$ExternalAccountBindingRequired
-            domainBlocklist                = $DomainBlocklist
+    for ($attempt = 1; ; $attempt++) {
+        # Six different ports: each was free when drawn, and the OS may hand a released port out again at once.
+        $drawn = [System.Collections.Generic.List[int]]::new()
+        foreach ($name in 'acmePort', 'mgmtPort', 'httpPort', 'tlsPort', 'dnsPort', 'challMgmtPort') {
+            $port = if ($name -eq 'dnsPort') { Get-FreeUdpAndTcpPort -Except $drawn } else { Get-FreeTcpPort -Except $drawn }
+            $drawn.Add($port)
+            Set-Variable -Name $name -Value $port
         }
-    }
-    if ($ExternalAccountMacKeys) { $config.pebble.externalAccountMACKeys = $ExternalAccountMacKeys }
-    if ($CertificateValidityPeriod -gt 0) { $config.pebble.certificateValidityPeriod = $CertificateValidityPeriod }
-    $profileNames = @()
-    if ($modern) {
-        $config.pebble.retryAfter = [ordered]@{ authz = $RetryAfterAuthz; order = $RetryAfterOrder }
-        if (-not $Profiles) {
-            $Profiles = [ordered]@{
-                default    = @{ description = 'The profile you know and love'; validityPeriod = 7776000 }
-                shortlived = @{ description = 'A short-lived cert profile'; validityPeriod = 518400 }
-            }
-            if ($CertificateValidityPeriod -gt 0) {
-                foreach ($p in $Profiles.Values) { $p.validityPeriod = [Math]::Min($p.validityPeriod, $CertificateValidityPeriod) }
+
+        $config = @{
+            pebble = [ordered]@{
+                listenAddress                  = "127.0.0.1:$acmePort"
+                managementListenAddress        = "127.0.0.1:$mgmtPort"
+                certificate                    = (Join-Path $work 'api-cert.pem')
+                privateKey                     = (Join-Path $work 'api-key.pem')
+                httpPort                       = $httpPort
+                tlsPort                        = $tlsPort
+                ocspResponderURL               = ''
+                externalAccountBindingRequired = [bool]$ExternalAccountBindingRequired
+                domainBlocklist                = $DomainBlocklist
             }
         }
-        $config.pebble.profiles = $Profiles
-        $profileNames = @($Profiles.Keys)
-    }
-    $configPath = Join-Path $work 'pebble-config.json'
-    $config | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $configPath
-
-    $dnsFlags = if ($modern) { @('-dnsserver', "127.0.0.1:$dnsPort", '-doh', '') } else { @('-dns01', "127.0.0.1:$dnsPort") }
-    $chall = Start-TestProcess -FilePath $challExe -LogPath (Join-Path $work 'challtestsrv.log') -ArgumentList (@(
-        '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '') + $dnsFlags + @('-http01', '', '-https01', '', '-tlsalpn01', '',
-        '-management', "127.0.0.1:$challMgmtPort"))
-    $pebbleEnv = @{
-        PEBBLE_VA_NOSLEEP      = if ($NoValidationSleep -and $ValidationSleepSec -le 0) { '1' } else { '0' }
-        PEBBLE_WFE_NONCEREJECT = "$NonceRejectPercent"
-        PEBBLE_AUTHZREUSE      = "$AuthzReusePercent"
-        PEBBLE_CHAIN_LENGTH    = "$ChainLength"
-    }
-    if ($AlternateRoots -gt 0) { $pebbleEnv.PEBBLE_ALTERNATE_ROOTS = "$AlternateRoots" }
-    if ($ValidationSleepSec -gt 0) { $pebbleEnv.PEBBLE_VA_SLEEPTIME = "$ValidationSleepSec" }
-    $pebbleArguments = @('-config', $configPath, '-dnsserver', $(if ($DnsServer) { $DnsServer } else { "127.0.0.1:$dnsPort" }))
-    if ($Strict) { $pebbleArguments += '-strict' }
-    $pebble = Start-TestProcess -FilePath $pebbleExe -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList $pebbleArguments
-
-    $result = [pscustomobject]@{
-        PSTypeName    = 'AcmeTest.Pebble'
-        External      = $false
-        Directory     = "https://127.0.0.1:$acmePort/dir"
-        ManagementUrl = "https://127.0.0.1:$mgmtPort"
-        ApiRootPath   = $apiRoot
-        HttpPort      = $httpPort
-        TlsPort       = $tlsPort
-        DnsPort       = $dnsPort
-        ChallSrvUrl   = "http://127.0.0.1:$challMgmtPort"
-        Processes     = @($chall, $pebble)
-        WorkDir       = $work
-        PebbleLog     = $pebble.LogPath
-        PebbleStart   = @{ Environment = $pebbleEnv; ArgumentList = $pebbleArguments; FilePath = $pebbleExe }
-        Version       = $pebbleVersion
-        Profiles      = $profileNames
-    }
-    try {
-        Wait-TestEndpoint -What 'pebble-challtestsrv' -Process $chall.Process -Probe {
-            $c = [System.Net.Sockets.TcpClient]::new(); try { $c.Connect('127.0.0.1', $challMgmtPort); $true } finally { $c.Dispose() }
+        if ($ExternalAccountMacKeys) { $config.pebble.externalAccountMACKeys = $ExternalAccountMacKeys }
+        if ($CertificateValidityPeriod -gt 0) { $config.pebble.certificateValidityPeriod = $CertificateValidityPeriod }
+        $profileNames = @()
+        if ($modern) {
+            $config.pebble.retryAfter = [ordered]@{ authz = $RetryAfterAuthz; order = $RetryAfterOrder }
+            if (-not $Profiles) {
+                $Profiles = [ordered]@{
+                    default    = @{ description = 'The profile you know and love'; validityPeriod = 7776000 }
+                    shortlived = @{ description = 'A short-lived cert profile'; validityPeriod = 518400 }
+                }
+                if ($CertificateValidityPeriod -gt 0) {
+                    foreach ($p in $Profiles.Values) { $p.validityPeriod = [Math]::Min($p.validityPeriod, $CertificateValidityPeriod) }
+                }
+            }
+            $config.pebble.profiles = $Profiles
+            $profileNames = @($Profiles.Keys)
         }
-        Wait-TestEndpoint -What 'Pebble' -Process $pebble.Process -Probe {
-            $null = Invoke-RestMethod -Uri $result.Directory -SkipCertificateCheck -TimeoutSec 2; $true
+        $configPath = Join-Path $work 'pebble-config.json'
+        $config | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $configPath
+
+        $dnsFlags = if ($modern) { @('-dnsserver', "127.0.0.1:$dnsPort", '-doh', '') } else { @('-dns01', "127.0.0.1:$dnsPort") }
+        $chall = Start-TestProcess -FilePath $challExe -LogPath (Join-Path $work 'challtestsrv.log') -ArgumentList (@(
+            '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '') + $dnsFlags + @('-http01', '', '-https01', '', '-tlsalpn01', '',
+            '-management', "127.0.0.1:$challMgmtPort"))
+        $pebbleEnv = @{
+            PEBBLE_VA_NOSLEEP      = if ($NoValidationSleep -and $ValidationSleepSec -le 0) { '1' } else { '0' }
+            PEBBLE_WFE_NONCEREJECT = "$NonceRejectPercent"
+            PEBBLE_AUTHZREUSE      = "$AuthzReusePercent"
+            PEBBLE_CHAIN_LENGTH    = "$ChainLength"
         }
-    } catch {
-        Stop-TestPebble $result
-        throw
+        if ($AlternateRoots -gt 0) { $pebbleEnv.PEBBLE_ALTERNATE_ROOTS = "$AlternateRoots" }
+        if ($ValidationSleepSec -gt 0) { $pebbleEnv.PEBBLE_VA_SLEEPTIME = "$ValidationSleepSec" }
+        $pebbleArguments = @('-config', $configPath, '-dnsserver', $(if ($DnsServer) { $DnsServer } else { "127.0.0.1:$dnsPort" }))
+        if ($Strict) { $pebbleArguments += '-strict' }
+        $pebble = Start-TestProcess -FilePath $pebbleExe -LogPath (Join-Path $work 'pebble.log') -Environment $pebbleEnv -ArgumentList $pebbleArguments
+
+        $result = [pscustomobject]@{
+            PSTypeName    = 'AcmeTest.Pebble'
+            External      = $false
+            Directory     = "https://127.0.0.1:$acmePort/dir"
+            ManagementUrl = "https://127.0.0.1:$mgmtPort"
+            ApiRootPath   = $apiRoot
+            HttpPort      = $httpPort
+            TlsPort       = $tlsPort
+            DnsPort       = $dnsPort
+            ChallSrvUrl   = "http://127.0.0.1:$challMgmtPort"
+            Processes     = @($chall, $pebble)
+            WorkDir       = $work
+            PebbleLog     = $pebble.LogPath
+            PebbleStart   = @{ Environment = $pebbleEnv; ArgumentList = $pebbleArguments; FilePath = $pebbleExe }
+            Version       = $pebbleVersion
+            Profiles      = $profileNames
+        }
+        try {
+            Wait-TestEndpoint -What 'pebble-challtestsrv' -Process $chall.Process -Probe {
+                $c = [System.Net.Sockets.TcpClient]::new(); try { $c.Connect('127.0.0.1', $challMgmtPort); $true } finally { $c.Dispose() }
+            }
+            Wait-TestEndpoint -What 'Pebble' -Process $pebble.Process -Probe {
+                $null = Invoke-RestMethod -Uri $result.Directory -SkipCertificateCheck -TimeoutSec 2; $true
+            }
+            # Pebble serves its management API from a listener of its own, started beside the ACME one: a test that
+            # reads a root (Get-PebbleRootCertificate) at once must not find it still closed.
+            Wait-TestEndpoint -What "Pebble's management API" -Process $pebble.Process -Probe {
+                $c = [System.Net.Sockets.TcpClient]::new(); try { $c.Connect('127.0.0.1', $mgmtPort); $true } finally { $c.Dispose() }
+            }
+            return $result
+        } catch {
+            # What the servers said, for the error: a port taken between the draw and the bind shows here.
+            $said = foreach ($log in (Join-Path $work 'challtestsrv.log'), (Join-Path $work 'pebble.log')) {
+                if (Test-Path -LiteralPath $log) { "$(Split-Path -Leaf $log): $((Get-Content -LiteralPath $log -Tail 5) -join ' | ')" }
+            }
+            $failure = "$($_.Exception.Message) $($said -join '; ')"
+            $exited = $chall.Process.HasExited -or $pebble.Process.HasExited
+            Stop-TestPebble ([pscustomobject]@{ Processes = @($chall, $pebble); WorkDir = $null })
+            if ($attempt -ge 3 -or -not $exited) {
+                Stop-TestPebble ([pscustomobject]@{ Processes = @(); WorkDir = $work })
+                throw "Pebble did not start (attempt $attempt of 3): $failure"
+            }
+            # A server that exited at once most likely lost a port drawn free a moment before: new ports, new logs.
+            Write-Warning "Pebble did not start (attempt $attempt of 3), trying new ports: $failure"
+            Remove-Item -LiteralPath (Join-Path $work 'challtestsrv.log'), (Join-Path $work 'pebble.log') -ErrorAction Ignore
+        }
     }
-    $result
 }
 
 function Stop-TestPebble {
@@ -402,6 +422,10 @@ function Restart-TestPebble {
     $directory = $Pebble.Directory
     Wait-TestEndpoint -What 'Pebble' -Process $new.Process -Probe {
         $null = Invoke-RestMethod -Uri $directory -SkipCertificateCheck -TimeoutSec 2; $true
+    }
+    $management = [uri]$Pebble.ManagementUrl
+    Wait-TestEndpoint -What "Pebble's management API" -Process $new.Process -Probe {
+        $c = [System.Net.Sockets.TcpClient]::new(); try { $c.Connect('127.0.0.1', $management.Port); $true } finally { $c.Dispose() }
     }
 }
 

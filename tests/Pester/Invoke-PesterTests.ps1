@@ -45,5 +45,18 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
 $failedNames = @(@($result.Failed | ForEach-Object { $_.ExpandedPath }) +
     @($result.FailedBlocks | ForEach-Object { "block: $($_.ExpandedPath)" }) +
     @($result.FailedContainers | ForEach-Object { "file: $($_.Item)" }))
-[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount; FailedNames = $failedNames } |
+# And why, once per distinct first line of the error (a failed BeforeAll fails every test under it with one error).
+function Get-FirstErrorLine($Item) {
+    # A test under a failed BeforeAll has no error of its own: its block's (or an outer block's) is the reason.
+    $at = $Item
+    while ($at -and -not @($at.ErrorRecord)[0]) { $at = if ($at.Block) { $at.Block } else { $at.Parent } }
+    $record = if ($at) { @($at.ErrorRecord)[0] }
+    $text = if ($record) { "$($record.Exception.Message)" } else { 'no error recorded' }
+    $line = ($text -split "`r?`n" | Where-Object { $_.Trim() } | Select-Object -First 1) ?? $text
+    if ($line.Length -gt 300) { $line.Substring(0, 300) + '...' } else { $line }
+}
+$failedReasons = @(@(@($result.Failed) + @($result.FailedBlocks) + @($result.FailedContainers)) | Where-Object { $_ } |
+        ForEach-Object { [pscustomobject]@{ Line = Get-FirstErrorLine $_; Name = if ($_.ExpandedPath) { $_.ExpandedPath } else { "$($_.Item)" } } } |
+        Group-Object Line | ForEach-Object { "$($_.Count)x: $($_.Name) (first: $($_.Group[0].Name))" })
+[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount; FailedNames = $failedNames; FailedReasons = $failedReasons } |
     ConvertTo-Json | Set-Content -LiteralPath $SummaryPath

@@ -1,6 +1,7 @@
 #Requires -Version 7.2
 # A failed renewal backs off (RenewalBackoff: 1 h, 2 h, 4 h ... up to a day, always before expiry),
-# against a real Pebble whose http-01 validation fails because nothing answers on its port. Nothing
+# against a real Pebble whose http-01 validation fails: the module answers on another port, and on
+# Pebble's own port a web server without the token answers 404. Nothing
 # sleeps: the schedule shows in the NextAttempt values saved with the certificate (the schedule itself,
 # with a clock given to it, is in tests/Acme.Protocol.Tests/RenewalBackoffTests.cs).
 BeforeAll {
@@ -11,8 +12,16 @@ BeforeAll {
     $script:ca = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath }
     $script:sp = Join-Path $TestDrive 'state'
     $script:oneShot = @{ StatePath = $sp; AcceptTermsOfService = $true; TimeoutSec = 60 } + $ca
-    # A port nobody tells Pebble about: Pebble validates on its own http port, where nothing answers.
+    # A port nobody tells Pebble about: Pebble validates on its own http port, not there.
     $script:deafPort = Get-FreeTcpPort -Except $pebble.HttpPort
+    $script:emptyRoot = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'no-tokens')).FullName
+
+    function Invoke-WithWrongAnswer([scriptblock] $Script) {
+        <# Runs the script while Pebble's http port is held by a web server without the token: its validation gets
+           404 whatever else this machine runs, and the port cannot be taken by another process meanwhile. #>
+        $server = Start-TestFileServer -Root $emptyRoot -Port $pebble.HttpPort
+        try { & $Script } finally { Stop-TestFileServer $server }
+    }
 
     function Get-PebbleCount([string] $Pattern) {
         $pebble.Processes[-1].Log.Flush()
@@ -21,7 +30,7 @@ BeforeAll {
 
     function Invoke-FailingRenewal([hashtable] $Extra = @{}) {
         try {
-            New-AcmeCertificate -DnsName backoff.test @oneShot -HttpPort $deafPort @Extra -ErrorAction Stop
+            Invoke-WithWrongAnswer { New-AcmeCertificate -DnsName backoff.test @oneShot -HttpPort $deafPort @Extra -ErrorAction Stop }
             throw 'the renewal was expected to fail'
         } catch [System.Management.Automation.RuntimeException] {
             if ($_.Exception.Message -eq 'the renewal was expected to fail') { throw }
@@ -54,6 +63,7 @@ Describe 'A failed renewal backs off' {
         $before = Get-Date
         $failed = Invoke-FailingRenewal
         $failed.FullyQualifiedErrorId | Should -Match '^AcmeAuthorizationFailed'
+        $failed.Exception.Message | Should -Match 'returned 404' -Because "the CA's detail says what its validation got"
 
         $check = Get-AcmeCertificate -StatePath $sp -Name backoff.test | Test-AcmeRenewal
         $check.Due | Should -BeFalse
@@ -89,8 +99,11 @@ Describe 'A failed renewal backs off' {
 
     It 'records a failure of the renewal pipeline (Start-AcmeHttpChallenge) as well' {
         $account = Get-AcmeAccount -StatePath $sp
-        $null = Get-AcmeCertificate -StatePath $sp -Name backoff.test | Test-AcmeRenewal -Force | New-AcmeOrder -Account $account |
-            Start-AcmeHttpChallenge -Port $deafPort -TimeoutSec 60 -ErrorAction SilentlyContinue -ErrorVariable pipelineErrors
+        $pipelineErrors = Invoke-WithWrongAnswer {
+            $null = Get-AcmeCertificate -StatePath $sp -Name backoff.test | Test-AcmeRenewal -Force | New-AcmeOrder -Account $account |
+                Start-AcmeHttpChallenge -Port $deafPort -TimeoutSec 60 -ErrorAction SilentlyContinue -ErrorVariable raised
+            $raised
+        }
         $pipelineErrors | Should -Not -BeNullOrEmpty
         $check = Get-AcmeCertificate -StatePath $sp -Name backoff.test | Test-AcmeRenewal
         $check.Failures | Should -Be 3
