@@ -226,6 +226,7 @@ function Start-TestPebble {
         [int] $NonceRejectPercent = 5,
         [int] $AlternateRoots = 0,
         [int] $ChainLength = 1,
+        # PEBBLE_AUTHZREUSE. 0 is not "never": Pebble still reuses a valid authorization 1 time in 100 (Disable-SavedAuthorization).
         [int] $AuthzReusePercent = 50,
         [hashtable] $ExternalAccountMacKeys,
         [switch] $ExternalAccountBindingRequired,
@@ -427,6 +428,20 @@ function Restart-TestPebble {
     Wait-TestEndpoint -What "Pebble's management API" -Process $new.Process -Probe {
         $c = [System.Net.Sockets.TcpClient]::new(); try { $c.Connect('127.0.0.1', $management.Port); $true } finally { $c.Dispose() }
     }
+}
+
+function Disable-SavedAuthorization {
+    <#
+        Deactivates the valid authorizations of saved certificates' orders (Get-AcmeOrder -Refresh | Disable-AcmeAuthorization),
+        so that their next order must be validated: Pebble's PEBBLE_AUTHZREUSE=0 still reuses a valid authorization one
+        time in a hundred (wfe.go makes a new one only when rand.Intn(100) > the percentage), and a renewal meant to fail
+        validation would then succeed. Returns how many it deactivated.
+    #>
+    [OutputType([int])]
+    param([Parameter(Mandatory)][string] $StatePath, [Parameter(Mandatory)][string[]] $Name)
+    $done = Get-AcmeOrder -StatePath $StatePath -Name $Name -Refresh | ForEach-Object Authorizations | Where-Object Status -EQ 'Valid' |
+        Disable-AcmeAuthorization -Confirm:$false -PassThru
+    @($done | Where-Object Status -EQ 'Deactivated').Count
 }
 
 function Get-PebbleRootCertificate {
@@ -648,6 +663,6 @@ function Assert-StateIntact {
 }
 
 Export-ModuleMember -Function Start-TestChild, Wait-TestChild, Invoke-TestChild, Get-TestFailpointModule, Get-StateFile, Assert-StateIntact, Invoke-Captured, Import-TestKit, Start-TestFaultProxy, New-ProxyConnection, Invoke-TestPipeline, Test-TcpPortFree, Start-TestFileServer, Stop-TestFileServer, Get-FreeTcpPort, Get-PwshCommand, Install-TestPackage, Start-TestPebble, Find-CurrentPebble, Get-TestPebbleVersion, Stop-TestPebble, Restart-TestPebble,
-    Get-PebbleRootCertificate, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint
+    Get-PebbleRootCertificate, Disable-SavedAuthorization, Test-CertificateChain, Get-PebbleRequestCount, New-TestAccount, Start-TestProcess, Wait-TestEndpoint
 # For the DNS server harnesses (PowerDnsServer.psm1).
 Export-ModuleMember -Function Get-FreeUdpAndTcpPort

@@ -7,7 +7,8 @@
 BeforeAll {
     Import-Module $env:ACME_TEST_MODULE -Force
     Import-Module (Join-Path $PSScriptRoot 'AcmeTestHelpers.psm1') -Force
-    # No authorization reuse: every order is validated again, so a renewal with nothing answering always fails.
+    # As little authorization reuse as Pebble allows; it still reuses one now and then, so the issuance's own
+    # authorization is deactivated below as well (Disable-SavedAuthorization), and no renewal here passes unvalidated.
     $script:pebble = Start-TestPebble -AuthzReusePercent 0
     $script:ca = @{ Server = $pebble.Directory; TrustedRootCertificate = $pebble.ApiRootPath }
     $script:sp = Join-Path $TestDrive 'state'
@@ -46,6 +47,8 @@ AfterAll {
 Describe 'A failed renewal backs off' {
     BeforeAll {
         $script:issued = New-AcmeCertificate -DnsName backoff.test @oneShot -HttpPort $pebble.HttpPort
+        # The account gives up its valid authorization, which Pebble would otherwise reuse now and then (see above).
+        Disable-SavedAuthorization -StatePath $sp -Name backoff.test | Should -Be 1
         # Revoked: due at once (reason Revoked), so the backoff is what holds it back below.
         Get-AcmeCertificate -StatePath $sp -Name backoff.test | Revoke-AcmeCertificate -Confirm:$false
     }

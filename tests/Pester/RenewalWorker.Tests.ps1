@@ -147,6 +147,8 @@ Describe 'A failed certificate' {
         $sp = New-WorkerState 'fail'
         $deaf = Get-FreeTcpPort -Except $pebble.HttpPort
         $null = Start-AcmeRenewalWorker -StatePath $sp @ca -HttpPort $pebble.HttpPort -Once -Certificate 'ok.fail.test', 'deaf.fail.test'
+        # Pebble reuses a valid authorization now and then even with reuse at 0: these renewals must be validated.
+        Disable-SavedAuthorization -StatePath $sp -Name 'ok.fail.test', 'deaf.fail.test' | Should -Be 2
         Start-Sleep -Milliseconds 1100
         $cutoff = [DateTimeOffset]::UtcNow
         # Pebble validates on its own http port; with the listener elsewhere nothing answers there.
