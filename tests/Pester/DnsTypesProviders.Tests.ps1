@@ -94,6 +94,9 @@ Describe 'dns-account-01 through the RFC2136 provider on BIND, Pebble 2.10.1 val
         $text.Contains($bind.KeySecret) | Should -BeFalse
         Get-StateText $state | Should -Not -Match ([regex]::Escape($bind.KeySecret))
 
+        # Pebble reuses a valid authorization now and then even with reuse at 0 (Disable-SavedAuthorization): given up
+        # here, so the renewal below must answer dns-account-01 again.
+        @($order[0].Authorizations | Disable-AcmeAuthorization -Confirm:$false -PassThru | Where-Object Status -EQ 'Deactivated').Count | Should -Be 1
         Wait-Due $cert
         $renewal = & {
             Get-AcmeCertificate -Name $label -StatePath $state -KeyPassphrase $passphrase | Test-AcmeRenewal | Where-Object Due |
