@@ -196,6 +196,14 @@ function Invoke-Test {
     $failed = $xunitFailed + $pesterFailed + $p2Failed
     $script:PesterFailedNames += $xunit.FailedNames
     $script:PesterFailedReasons += $xunit.FailedReasons
+    Write-FailedTests
+    Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester (Pebble 2.4.0): $pesterPassed passed, $pesterFailed failed; $p2Text"
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Write-FailedTests {
+    <# What failed, by name, then why: each distinct first line of an error (the last lines, all a CI log may keep). #>
     if ($script:PesterFailedNames) {
         Write-Host "`nFailed:" -ForegroundColor Red
         $script:PesterFailedNames | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
@@ -204,9 +212,6 @@ function Invoke-Test {
         Write-Host "`nWhy (each distinct first line of an error, how many failed with it):" -ForegroundColor Red
         $script:PesterFailedReasons | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
     }
-    Write-Host "`nxunit: $xunitPassed passed, $xunitFailed failed; Pester (Pebble 2.4.0): $pesterPassed passed, $pesterFailed failed; $p2Text"
-    Write-Host "$passed passed, $failed failed"
-    if ($failed -gt 0) { exit 1 }
 }
 
 function Invoke-Xunit {
@@ -227,12 +232,11 @@ function Invoke-Xunit {
         $result.Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
         if ($result.Failed -gt 0) {
             $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
-            $result.FailedNames = @(Select-Xml -Path $trx -XPath '//t:UnitTestResult[@outcome!="Passed" and @outcome!="NotExecuted"]' -Namespace $ns |
-                ForEach-Object { "$Name`: $($_.Node.testName)" })
-            $result.FailedReasons = @(Select-Xml -Path $trx -XPath '//t:UnitTestResult[@outcome!="Passed" and @outcome!="NotExecuted"]' -Namespace $ns |
-                ForEach-Object {
-                    $message = "$($_.Node.Output.ErrorInfo.Message)" -split "`r?`n" | Where-Object { $_.Trim() } | Select-Object -First 1
-                    "$Name`: $($_.Node.testName): $(if ($message.Length -gt 300) { $message.Substring(0, 300) + '...' } else { $message })"
+            $failedResults = @(Select-Xml -Path $trx -XPath '//t:UnitTestResult[@outcome!="Passed" and @outcome!="NotExecuted"]' -Namespace $ns | ForEach-Object Node)
+            $result.FailedNames = @($failedResults | ForEach-Object { "$Name`: $($_.testName)" })
+            $result.FailedReasons = @($failedResults | ForEach-Object {
+                    $message = "$($_.Output.ErrorInfo.Message)" -split "`r?`n" | Where-Object { $_.Trim() } | Select-Object -First 1
+                    "$Name`: $($_.testName): $(if ($message.Length -gt 300) { $message.Substring(0, 300) + '...' } else { $message })"
                 })
         }
     } else {
@@ -306,14 +310,7 @@ function Invoke-Portable {
     } finally {
         $env:ACME_PORTABLE = $savedPortable
     }
-    if ($script:PesterFailedNames) {
-        Write-Host "`nFailed:" -ForegroundColor Red
-        $script:PesterFailedNames | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
-    }
-    if ($script:PesterFailedReasons) {
-        Write-Host "`nWhy (each distinct first line of an error, how many failed with it):" -ForegroundColor Red
-        $script:PesterFailedReasons | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
-    }
+    Write-FailedTests
     Write-Host "`nPortable (netstandard2.0): xunit $($xunit.Passed) passed, $($xunit.Failed) failed; Pester $pesterPassed passed, $pesterFailed failed"
     if ($xunit.Failed + $pesterFailed -gt 0 -or $xunit.Passed -eq 0 -or $pesterPassed -eq 0) { exit 1 }
 }
@@ -392,8 +389,7 @@ function Invoke-Stress {
     $null = New-Item -ItemType Directory -Path $testResults -Force
     Invoke-PesterSuite -Include (@($Tag) + 'Stress') -Exclude $ExcludeTag
     $passed, $failed = $script:PesterCounts
-    if ($script:PesterFailedNames) { $script:PesterFailedNames | ForEach-Object { Write-Host "  failed: $_" -ForegroundColor Red } }
-    if ($script:PesterFailedReasons) { $script:PesterFailedReasons | ForEach-Object { Write-Host "  why: $_" -ForegroundColor Red } }
+    Write-FailedTests
     Write-Host "`nStress: $passed passed, $failed failed"
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 }
